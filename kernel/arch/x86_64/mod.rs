@@ -1,0 +1,19 @@
+//! x86_64: boot, descriptor tables, traps, interrupts controllers, page-table
+//! hardware and the instructions Rust cannot express.
+//!
+//! Linux: arch/x86/.
+//!
+//! This is one of the few places where `unsafe` is allowed (DESIGN.md §3);
+//! every block carries its `SAFETY:` argument.
+
+pub mod apic;
+pub mod boot;
+pub mod irqflags;
+pub mod qemu;
+pub mod sections;
+pub mod traps;
+pub mod tsc;
+
+/// Size of a kernel stack (Linux: `THREAD_SIZE`, 16 KiB there; Rust's
+/// formatting machinery needs more stack than C's `printk`).
+pub const THREAD_SIZE: usize = 32 * 1024;

@@ -1,0 +1,7 @@
+//! Device drivers. Linux: drivers/.
+//!
+//! Drivers touch hardware, so `unsafe` is allowed here for port I/O and
+//! MMIO, each use with its `SAFETY:` argument (DESIGN.md §3).
+
+pub mod acpi;
+pub mod tty;

@@ -1,0 +1,3 @@
+//! Terminals. Linux: drivers/tty/.
+
+pub mod serial;

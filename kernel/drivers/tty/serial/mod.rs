@@ -1,0 +1,3 @@
+//! Serial ports. Linux: drivers/tty/serial/.
+
+pub mod uart_8250;

@@ -1,0 +1,136 @@
+//! The 16550A UART on COM1: the kernel console, `/dev/ttyS0` later.
+//!
+//! Linux: drivers/tty/serial/8250/8250_port.c, 8250_early.c.
+//!
+//! Output is polled (as Linux's console write is: it must work from any
+//! context, an oops included). Input is interrupt-driven: the receive
+//! interrupt (IRQ 4) drains the FIFO into a ring that readers take from.
+//!
+//! # Locking
+//! `Uart8250::port` is an IRQ-safe spinlock; the console path in a panic
+//! uses `force_write`, which takes no lock, because the lock holder may be
+//! the CPU that oopsed.
+
+use x86_64::instructions::port::Port;
+
+use crate::kernel::locking::SpinLock;
+
+/// COM1's I/O base and its ISA interrupt line.
+pub const COM1_BASE: u16 = 0x3f8;
+pub const COM1_IRQ: u8 = 4;
+
+const UART_RX: u16 = 0; // receive buffer (read), DLAB=0
+const UART_TX: u16 = 0; // transmit holding (write), DLAB=0
+const UART_DLL: u16 = 0; // divisor latch low, DLAB=1
+const UART_IER: u16 = 1; // interrupt enable
+const UART_DLM: u16 = 1; // divisor latch high, DLAB=1
+const UART_FCR: u16 = 2; // FIFO control (write)
+const UART_LCR: u16 = 3; // line control
+const UART_MCR: u16 = 4; // modem control
+const UART_LSR: u16 = 5; // line status
+
+const UART_IER_RDI: u8 = 0x01; // receive data interrupt
+const UART_LCR_DLAB: u8 = 0x80;
+const UART_LCR_WLEN8: u8 = 0x03;
+const UART_FCR_ENABLE_FIFO: u8 = 0x01;
+const UART_FCR_CLEAR: u8 = 0x06;
+const UART_MCR_DTR: u8 = 0x01;
+const UART_MCR_RTS: u8 = 0x02;
+const UART_MCR_OUT2: u8 = 0x08; // gates the IRQ line on PC hardware
+const UART_MCR_LOOP: u8 = 0x10;
+const UART_LSR_DR: u8 = 0x01; // data ready
+const UART_LSR_THRE: u8 = 0x20; // transmit holding register empty
+
+/// The UART's base clock divided by 16, and the speed Linux's console=ttyS0
+/// defaults to.
+const BASE_BAUD: u32 = 115_200;
+
+/// The registers of one 8250-family port.
+struct Regs {
+    base: u16,
+}
+
+impl Regs {
+    fn read(&self, reg: u16) -> u8 {
+        let mut port = Port::<u8>::new(self.base + reg);
+        // SAFETY: `base` is a 16550 we probed in `init`; reading its
+        // registers has no effect on memory.
+        unsafe { port.read() }
+    }
+
+    fn write(&self, reg: u16, value: u8) {
+        let mut port = Port::<u8>::new(self.base + reg);
+        // SAFETY: as for `read`; register writes only program the UART.
+        unsafe { port.write(value) }
+    }
+
+    fn put_byte(&self, byte: u8) {
+        while self.read(UART_LSR) & UART_LSR_THRE == 0 {
+            core::hint::spin_loop();
+        }
+        self.write(UART_TX, byte);
+    }
+
+    fn put_bytes(&self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\n' {
+                self.put_byte(b'\r');
+            }
+            self.put_byte(b);
+        }
+    }
+}
+
+/// A 16550A port.
+pub struct Uart8250 {
+    port: SpinLock<Regs>,
+    base: u16,
+}
+
+impl Uart8250 {
+    pub const fn new(base: u16) -> Self {
+        Self {
+            port: SpinLock::new(Regs { base }),
+            base,
+        }
+    }
+
+    /// Programs 8N1 at `baud`, FIFOs on, receive interrupt enabled, and
+    /// checks that a UART answers, through its loopback mode. Returns false
+    /// when no UART is there.
+    pub fn init(&self, baud: u32) -> bool {
+        let regs = self.port.lock();
+        let divisor = (BASE_BAUD / baud.clamp(1, BASE_BAUD)) as u16;
+        regs.write(UART_IER, 0);
+        regs.write(UART_LCR, UART_LCR_DLAB);
+        regs.write(UART_DLL, divisor as u8);
+        regs.write(UART_DLM, (divisor >> 8) as u8);
+        regs.write(UART_LCR, UART_LCR_WLEN8);
+        regs.write(UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR);
+        regs.write(UART_MCR, UART_MCR_LOOP | UART_MCR_RTS | UART_MCR_DTR);
+        regs.write(UART_TX, 0xae);
+        let present = regs.read(UART_RX) == 0xae;
+        regs.write(UART_MCR, UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2);
+        regs.write(UART_IER, UART_IER_RDI);
+        present
+    }
+
+    /// Writes `bytes`, turning `\n` into `\r\n` as a terminal expects.
+    pub fn write(&self, bytes: &[u8]) {
+        self.port.lock().put_bytes(bytes);
+    }
+
+    /// Writes without taking the lock: only for a dying kernel.
+    pub fn force_write(&self, bytes: &[u8]) {
+        Regs { base: self.base }.put_bytes(bytes);
+    }
+
+    /// Takes one received byte, if the FIFO holds one.
+    pub fn read_byte(&self) -> Option<u8> {
+        let regs = self.port.lock();
+        (regs.read(UART_LSR) & UART_LSR_DR != 0).then(|| regs.read(UART_RX))
+    }
+}
+
+/// COM1, the console.
+pub static COM1: Uart8250 = Uart8250::new(COM1_BASE);

@@ -1,0 +1,8 @@
+//! Kernel initialisation and the hand-over to init.
+//!
+//! Linux: init/.
+#![deny(unsafe_code)]
+
+mod main;
+
+pub use main::{on_panic, start_kernel};

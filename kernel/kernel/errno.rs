@@ -1,0 +1,72 @@
+//! Error numbers, with Linux's values, and the kernel's result type.
+//!
+//! Linux: include/uapi/asm-generic/errno-base.h, errno.h. The values come
+//! from `linux-raw-sys`, generated from those headers.
+#![deny(unsafe_code)]
+
+use linux_raw_sys::errno as e;
+
+macro_rules! errnos {
+    ($($name:ident: $text:literal,)*) => {
+        /// A Linux error number. A syscall returns `-(errno as isize)`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        #[allow(clippy::upper_case_acronyms)]
+        pub enum Errno {
+            $($name = e::$name,)*
+        }
+
+        impl Errno {
+            /// The message `strerror` gives for it in glibc.
+            pub const fn description(self) -> &'static str {
+                match self {
+                    $(Errno::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+errnos! {
+    EPERM: "Operation not permitted",
+    ENOENT: "No such file or directory",
+    ESRCH: "No such process",
+    EINTR: "Interrupted system call",
+    EIO: "Input/output error",
+    ENXIO: "No such device or address",
+    E2BIG: "Argument list too long",
+    ENOEXEC: "Exec format error",
+    EBADF: "Bad file descriptor",
+    ECHILD: "No child processes",
+    EAGAIN: "Resource temporarily unavailable",
+    ENOMEM: "Cannot allocate memory",
+    EACCES: "Permission denied",
+    EFAULT: "Bad address",
+    EBUSY: "Device or resource busy",
+    EEXIST: "File exists",
+    EXDEV: "Invalid cross-device link",
+    ENODEV: "No such device",
+    ENOTDIR: "Not a directory",
+    EISDIR: "Is a directory",
+    EINVAL: "Invalid argument",
+    ENFILE: "Too many open files in system",
+    EMFILE: "Too many open files",
+    ENOTTY: "Inappropriate ioctl for device",
+    EFBIG: "File too large",
+    ENOSPC: "No space left on device",
+    ESPIPE: "Illegal seek",
+    EROFS: "Read-only file system",
+    EMLINK: "Too many links",
+    EPIPE: "Broken pipe",
+    ERANGE: "Numerical result out of range",
+    ENAMETOOLONG: "File name too long",
+    ENOSYS: "Function not implemented",
+    ENOTEMPTY: "Directory not empty",
+    ELOOP: "Too many levels of symbolic links",
+    EOVERFLOW: "Value too large for defined data type",
+    EUCLEAN: "Structure needs cleaning",
+    ETIMEDOUT: "Connection timed out",
+}
+
+/// The kernel's result type.
+pub type KResult<T> = Result<T, Errno>;

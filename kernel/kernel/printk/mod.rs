@@ -1,0 +1,169 @@
+//! `printk`: the kernel log and its console.
+//!
+//! Linux: kernel/printk/printk.c, include/linux/printk.h, kern_levels.h.
+//!
+//! Every message is stored in the log ring with its level and a timestamp
+//! from the boot clock, and printed on the console when its level is below
+//! `console_loglevel` (7 by default, 4 with `quiet`, N with `loglevel=N`),
+//! as `[    0.001234] message`.
+//!
+//! # Locking
+//! `LOG` is held while a record is appended and printed, so console lines
+//! come out in log order. Lock order: `LOG`, then the console port.
+//! A panicking CPU prints with [`emergency_write`] and takes no lock.
+#![deny(unsafe_code)]
+
+pub mod ringbuf;
+
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::drivers::tty::serial::uart_8250::COM1;
+use crate::kernel::locking::SpinLock;
+use crate::kernel::time;
+use ringbuf::RingBuf;
+
+/// Log levels (Linux: include/linux/kern_levels.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum LogLevel {
+    Emerg = 0,
+    Alert = 1,
+    Crit = 2,
+    Err = 3,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
+    Debug = 7,
+}
+
+/// Linux: `CONFIG_LOG_BUF_SHIFT` = 17.
+const LOG_BUF_LEN: usize = 1 << 17;
+/// Longest message; longer ones are cut (Linux: `PRINTK_MESSAGE_MAX`).
+const PRINTK_MESSAGE_MAX: usize = 1024;
+/// Linux: `CONSOLE_LOGLEVEL_DEFAULT` and `CONSOLE_LOGLEVEL_QUIET`.
+pub const CONSOLE_LOGLEVEL_DEFAULT: u8 = 7;
+pub const CONSOLE_LOGLEVEL_QUIET: u8 = 4;
+
+static LOG: SpinLock<RingBuf<LOG_BUF_LEN>> = SpinLock::new(RingBuf::new());
+static CONSOLE_LOGLEVEL: AtomicU8 = AtomicU8::new(CONSOLE_LOGLEVEL_DEFAULT);
+
+/// Sets the level below which messages reach the console.
+pub fn set_console_loglevel(level: u8) {
+    CONSOLE_LOGLEVEL.store(level.min(8), Ordering::Relaxed);
+}
+
+pub fn console_loglevel() -> u8 {
+    CONSOLE_LOGLEVEL.load(Ordering::Relaxed)
+}
+
+/// A fixed buffer that `write!` fills and silently cuts when full.
+pub struct LineBuf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> LineBuf<N> {
+    pub const fn new() -> Self {
+        Self {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+impl<const N: usize> Default for LineBuf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Write for LineBuf<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let n = s.len().min(N - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// Writes `[    5.123456] ` for a timestamp in nanoseconds.
+pub fn write_timestamp(out: &mut impl Write, ts_ns: u64) -> fmt::Result {
+    write!(
+        out,
+        "[{:5}.{:06}] ",
+        ts_ns / 1_000_000_000,
+        ts_ns % 1_000_000_000 / 1000
+    )
+}
+
+/// Prints `text` on the console, each line prefixed by the timestamp.
+fn console_emit(ts_ns: u64, text: &[u8], write: impl Fn(&[u8])) {
+    let mut prefix = LineBuf::<24>::new();
+    let _ = write_timestamp(&mut prefix, ts_ns);
+    for line in text.split(|&b| b == b'\n') {
+        write(prefix.as_bytes());
+        write(line);
+        write(b"\n");
+    }
+}
+
+/// Logs a message (Linux: `vprintk`). Use the `pr_*!` macros.
+pub fn vprintk(level: LogLevel, args: fmt::Arguments<'_>) {
+    let mut msg = LineBuf::<PRINTK_MESSAGE_MAX>::new();
+    let _ = msg.write_fmt(args);
+    let text = msg.as_bytes().strip_suffix(b"\n").unwrap_or(msg.as_bytes());
+    let ts_ns = time::local_clock_ns();
+    let mut log = LOG.lock();
+    log.push(level as u8, ts_ns, text);
+    if (level as u8) < console_loglevel() {
+        console_emit(ts_ns, text, |b| COM1.write(b));
+    }
+}
+
+/// Prints on the console without taking any lock and without logging: for
+/// oopses and panics, when the lock holder may be the dying CPU.
+pub fn emergency_write(args: fmt::Arguments<'_>) {
+    let mut msg = LineBuf::<PRINTK_MESSAGE_MAX>::new();
+    let _ = msg.write_fmt(args);
+    let text = msg.as_bytes().strip_suffix(b"\n").unwrap_or(msg.as_bytes());
+    console_emit(time::local_clock_ns(), text, |b| COM1.force_write(b));
+}
+
+/// Calls `f` with each record in the log, oldest first (for `dmesg`).
+pub fn for_each_record(mut f: impl FnMut(ringbuf::Record<'_>)) {
+    let mut scratch = [0u8; PRINTK_MESSAGE_MAX];
+    LOG.lock().for_each(&mut scratch, &mut f);
+}
+
+#[macro_export]
+macro_rules! printk {
+    ($level:expr, $($arg:tt)*) => {
+        $crate::kernel::printk::vprintk($level, format_args!($($arg)*))
+    };
+}
+
+#[macro_export]
+macro_rules! pr_emerg { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::LogLevel::Emerg, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_alert { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::LogLevel::Alert, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_crit { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::LogLevel::Crit, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_err { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::LogLevel::Err, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_warn { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::LogLevel::Warning, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_notice { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::LogLevel::Notice, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_info { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::LogLevel::Info, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_debug { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::LogLevel::Debug, $($arg)*) }; }

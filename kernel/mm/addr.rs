@@ -1,0 +1,114 @@
+//! Physical and virtual addresses, page frame numbers, and the fixed parts
+//! of the kernel's virtual memory layout.
+//!
+//! Linux: arch/x86/include/asm/page_64_types.h, page_types.h,
+//! Documentation/x86/x86_64/mm.rst.
+//!
+//! ```text
+//! 0000000000000000 - 00007fffffffffff  user space (128 TiB)
+//! ffff888000000000 - ffffc87fffffffff  direct map of all physical memory (PAGE_OFFSET)
+//! ffffc90000000000 - ffffe8ffffffffff  vmalloc/ioremap space, kernel stacks
+//! ffffffff80000000 - ffffffff9fffffff  kernel image (__START_KERNEL_map)
+//! ```
+#![deny(unsafe_code)]
+
+use core::fmt;
+
+pub const PAGE_SHIFT: u32 = 12;
+pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
+/// Linux: `__PAGE_OFFSET_BASE_L4`.
+pub const PAGE_OFFSET: u64 = 0xffff_8880_0000_0000;
+/// Linux: `VMALLOC_START` and `VMALLOC_END` with 4-level paging.
+pub const VMALLOC_START: u64 = 0xffff_c900_0000_0000;
+pub const VMALLOC_END: u64 = 0xffff_e8ff_ffff_ffff;
+/// Linux: `__START_KERNEL_map`.
+pub const KERNEL_MAP: u64 = 0xffff_ffff_8000_0000;
+/// The direct map spans 64 TiB; physical memory above that is not used.
+pub const DIRECT_MAP_SIZE: u64 = 64 << 40;
+
+/// A physical address.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct PhysAddr(u64);
+
+impl PhysAddr {
+    pub const fn new(addr: u64) -> Self {
+        Self(addr)
+    }
+
+    pub const fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    pub const fn pfn(self) -> Pfn {
+        Pfn(self.0 >> PAGE_SHIFT)
+    }
+
+    pub const fn is_page_aligned(self) -> bool {
+        self.0 % PAGE_SIZE as u64 == 0
+    }
+}
+
+impl fmt::Debug for PhysAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhysAddr({:#x})", self.0)
+    }
+}
+
+/// A kernel or user virtual address.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct VirtAddr(u64);
+
+impl VirtAddr {
+    pub const fn new(addr: u64) -> Self {
+        Self(addr)
+    }
+
+    pub const fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    pub fn as_ptr<T>(self) -> *const T {
+        self.0 as *const T
+    }
+
+    pub fn as_mut_ptr<T>(self) -> *mut T {
+        self.0 as *mut T
+    }
+
+    pub const fn is_page_aligned(self) -> bool {
+        self.0 % PAGE_SIZE as u64 == 0
+    }
+}
+
+impl fmt::Debug for VirtAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VirtAddr({:#x})", self.0)
+    }
+}
+
+/// A page frame number: a physical address divided by `PAGE_SIZE`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct Pfn(pub u64);
+
+impl Pfn {
+    pub const fn phys(self) -> PhysAddr {
+        PhysAddr(self.0 << PAGE_SHIFT)
+    }
+}
+
+/// Where physical address `pa` appears in the direct map (Linux: `__va`).
+pub const fn phys_to_virt(pa: PhysAddr) -> VirtAddr {
+    VirtAddr(pa.0 + PAGE_OFFSET)
+}
+
+/// The physical address behind a direct-map or kernel-image address
+/// (Linux: `__pa`); `None` for any other address.
+pub const fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
+    if va.0 >= KERNEL_MAP {
+        Some(PhysAddr(va.0 - KERNEL_MAP))
+    } else if va.0 >= PAGE_OFFSET && va.0 < PAGE_OFFSET + DIRECT_MAP_SIZE {
+        Some(PhysAddr(va.0 - PAGE_OFFSET))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,61 @@
+//! `cargo xtask`: build, run, test and benchmark Ferrite.
+//!
+//! ```text
+//! cargo xtask build [--debug]                 build the kernel, print its path last
+//! cargo xtask run [--kvm] [--gdb] [--debug] [--smp N] [WORD...]
+//!                                             boot it in QEMU, serial on this terminal;
+//!                                             WORDs are added to the kernel command line
+//! cargo xtask test                            every test tier; ends with "N passed, N failed"
+//! cargo xtask bench                           Ferrite and Linux side by side, with ratios
+//! ```
+
+mod build;
+mod deps;
+mod qemu;
+mod test;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("usage: cargo xtask build|run|test|bench [options]");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "build" => build::cmd_build(rest),
+        "run" => qemu::cmd_run(rest),
+        "test" => test::cmd_test(rest),
+        other => Err(format!(
+            "unknown command `{other}`; try build, run, test or bench"
+        )),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn workspace_root() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command to completion, failing with its name if it fails.
+pub fn run_checked(cmd: &mut std::process::Command) -> Result<(), String> {
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{:?} failed ({status})", cmd.get_program()))
+    }
+}
