@@ -33,11 +33,7 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
 
     if params.cmdline().split_whitespace().any(|w| w == "ktest") {
         let (_, failed) = ktest::run_all("");
-        qemu_exit(if failed == 0 {
-            QemuExitCode::Success
-        } else {
-            QemuExitCode::Failure
-        });
+        qemu_exit(if failed == 0 { QemuExitCode::Success } else { QemuExitCode::Failure });
     }
     loop {
         safe_halt();

@@ -24,17 +24,9 @@ pub fn panic(info: &PanicInfo<'_>) -> ! {
             halt();
         }
     }
-    emergency_write(format_args!(
-        "Kernel panic - not syncing: {}",
-        info.message()
-    ));
+    emergency_write(format_args!("Kernel panic - not syncing: {}", info.message()));
     if let Some(loc) = info.location() {
-        emergency_write(format_args!(
-            "  at {}:{}:{}",
-            loc.file(),
-            loc.line(),
-            loc.column()
-        ));
+        emergency_write(format_args!("  at {}:{}:{}", loc.file(), loc.line(), loc.column()));
     }
     emergency_write(format_args!("---[ end Kernel panic - not syncing ]---"));
     crate::init::on_panic();

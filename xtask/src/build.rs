@@ -15,11 +15,7 @@ pub enum Profile {
 
 impl Profile {
     pub fn from_args(args: &[String]) -> Self {
-        if args.iter().any(|a| a == "--debug") {
-            Profile::Debug
-        } else {
-            Profile::Release
-        }
+        if args.iter().any(|a| a == "--debug") { Profile::Debug } else { Profile::Release }
     }
 
     fn dir(self) -> &'static str {
@@ -34,18 +30,12 @@ impl Profile {
 pub fn build_kernel(profile: Profile) -> Result<PathBuf, String> {
     let root = workspace_root();
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo
-        .current_dir(&root)
-        .args(["build", "--package", "ferrite", "--target", TARGET]);
+    cargo.current_dir(&root).args(["build", "--package", "ferrite", "--target", TARGET]);
     if profile == Profile::Release {
         cargo.arg("--release");
     }
     run_checked(&mut cargo)?;
-    let image = root
-        .join("target")
-        .join(TARGET)
-        .join(profile.dir())
-        .join("ferrite");
+    let image = root.join("target").join(TARGET).join(profile.dir()).join("ferrite");
     Ok(image)
 }
 

@@ -12,10 +12,7 @@ pub struct Tool {
     pub package: &'static str,
 }
 
-pub const QEMU: Tool = Tool {
-    program: "qemu-system-x86_64",
-    package: "qemu-system-x86",
-};
+pub const QEMU: Tool = Tool { program: "qemu-system-x86_64", package: "qemu-system-x86" };
 
 fn have(program: &str) -> bool {
     if program.contains('/') {
@@ -27,30 +24,19 @@ fn have(program: &str) -> bool {
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.trim_ascii() == b"0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false)
 }
 
 /// Makes sure every tool is present, installing the missing ones with apt
 /// when we are root.
 pub fn ensure(tools: &[Tool]) -> Result<(), String> {
-    let missing: Vec<&str> = tools
-        .iter()
-        .filter(|t| !have(t.program))
-        .map(|t| t.package)
-        .collect();
+    let missing: Vec<&str> = tools.iter().filter(|t| !have(t.program)).map(|t| t.package).collect();
     if missing.is_empty() {
         return Ok(());
     }
     apt_install(&missing)?;
     match tools.iter().find(|t| !have(t.program)) {
-        Some(t) => Err(format!(
-            "{} is still missing after installing {}",
-            t.program, t.package
-        )),
+        Some(t) => Err(format!("{} is still missing after installing {}", t.program, t.package)),
         None => Ok(()),
     }
 }

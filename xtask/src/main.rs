@@ -26,9 +26,7 @@ fn main() -> ExitCode {
         "build" => build::cmd_build(rest),
         "run" => qemu::cmd_run(rest),
         "test" => test::cmd_test(rest),
-        other => Err(format!(
-            "unknown command `{other}`; try build, run, test or bench"
-        )),
+        other => Err(format!("unknown command `{other}`; try build, run, test or bench")),
     };
     match result {
         Ok(code) => code,
@@ -42,17 +40,12 @@ fn main() -> ExitCode {
 /// The workspace root (xtask lives one level below it).
 pub fn workspace_root() -> std::path::PathBuf {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .expect("xtask is inside the workspace")
-        .to_path_buf()
+    manifest.parent().expect("xtask is inside the workspace").to_path_buf()
 }
 
 /// Runs a command to completion, failing with its name if it fails.
 pub fn run_checked(cmd: &mut std::process::Command) -> Result<(), String> {
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    let status = cmd.status().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
     if status.success() {
         Ok(())
     } else {

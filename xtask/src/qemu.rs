@@ -40,23 +40,14 @@ impl Machine {
     /// display and no monitor, and a guest reboot ends QEMU.
     pub fn command(&self) -> Command {
         let mut qemu = Command::new(deps::QEMU.program);
-        qemu.args(["-machine", "q35", "-m"])
-            .arg(self.memory_mib.to_string());
+        qemu.args(["-machine", "q35", "-m"]).arg(self.memory_mib.to_string());
         qemu.args(["-smp"]).arg(self.smp.to_string());
         if self.kvm {
             qemu.args(["-accel", "kvm", "-cpu", "host"]);
         } else {
             qemu.args(["-accel", "tcg", "-cpu", "max"]);
         }
-        qemu.args([
-            "-display",
-            "none",
-            "-serial",
-            "stdio",
-            "-monitor",
-            "none",
-            "-no-reboot",
-        ]);
+        qemu.args(["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot"]);
         qemu.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
         qemu.arg("-kernel").arg(&self.kernel);
         if let Some(initrd) = &self.initrd {
@@ -95,10 +86,7 @@ pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
         eprintln!("  gdb {} -ex 'target remote :1234'", image.display());
     }
     eprintln!("xtask: booting {} (Ctrl-C ends QEMU)", image.display());
-    let status = machine
-        .command()
-        .status()
-        .map_err(|e| format!("cannot start QEMU: {e}"))?;
+    let status = machine.command().status().map_err(|e| format!("cannot start QEMU: {e}"))?;
     Ok(match status.code() {
         Some(0) | Some(EXIT_SUCCESS) => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,

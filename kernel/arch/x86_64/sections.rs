@@ -40,38 +40,23 @@ pub struct Section {
 
 /// The kernel image: text, rodata (with ktests, notes, kallsyms), data+bss.
 pub fn text() -> Section {
-    Section {
-        start: (&raw const __text_start) as u64,
-        end: (&raw const __text_end) as u64,
-    }
+    Section { start: (&raw const __text_start) as u64, end: (&raw const __text_end) as u64 }
 }
 
 pub fn rodata() -> Section {
-    Section {
-        start: (&raw const __rodata_start) as u64,
-        end: (&raw const __rodata_end) as u64,
-    }
+    Section { start: (&raw const __rodata_start) as u64, end: (&raw const __rodata_end) as u64 }
 }
 
 /// Data and bss together: both are read-write and never executed.
 pub fn data() -> Section {
-    Section {
-        start: (&raw const __data_start) as u64,
-        end: (&raw const __bss_end) as u64,
-    }
+    Section { start: (&raw const __data_start) as u64, end: (&raw const __bss_end) as u64 }
 }
 
 pub fn bss() -> Section {
-    Section {
-        start: (&raw const __bss_start) as u64,
-        end: (&raw const __bss_end) as u64,
-    }
+    Section { start: (&raw const __bss_start) as u64, end: (&raw const __bss_end) as u64 }
 }
 
 /// The whole image, from the first text byte to the end of bss.
 pub fn kernel_image() -> Section {
-    Section {
-        start: (&raw const __kernel_start) as u64,
-        end: (&raw const __kernel_end) as u64,
-    }
+    Section { start: (&raw const __kernel_start) as u64, end: (&raw const __kernel_end) as u64 }
 }

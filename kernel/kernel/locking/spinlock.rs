@@ -19,9 +19,7 @@ pub struct SpinLock<T: ?Sized> {
 
 impl<T> SpinLock<T> {
     pub const fn new(value: T) -> Self {
-        Self {
-            inner: spin::Mutex::new(value),
-        }
+        Self { inner: spin::Mutex::new(value) }
     }
 }
 
@@ -29,10 +27,7 @@ impl<T: ?Sized> SpinLock<T> {
     /// Disables interrupts, then spins until the lock is ours.
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         let flags = local_irq_save();
-        SpinLockGuard {
-            guard: Some(self.inner.lock()),
-            flags,
-        }
+        SpinLockGuard { guard: Some(self.inner.lock()), flags }
     }
 
     /// Takes the lock only if it is free (for paths that must not wait,
@@ -40,10 +35,7 @@ impl<T: ?Sized> SpinLock<T> {
     pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
         let flags = local_irq_save();
         match self.inner.try_lock() {
-            Some(guard) => Some(SpinLockGuard {
-                guard: Some(guard),
-                flags,
-            }),
+            Some(guard) => Some(SpinLockGuard { guard: Some(guard), flags }),
             None => {
                 local_irq_restore(flags);
                 None

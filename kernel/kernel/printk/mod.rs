@@ -65,10 +65,7 @@ pub struct LineBuf<const N: usize> {
 
 impl<const N: usize> LineBuf<N> {
     pub const fn new() -> Self {
-        Self {
-            buf: [0; N],
-            len: 0,
-        }
+        Self { buf: [0; N], len: 0 }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -97,12 +94,7 @@ impl<const N: usize> Write for LineBuf<N> {
 
 /// Writes `[    5.123456] ` for a timestamp in nanoseconds.
 pub fn write_timestamp(out: &mut impl Write, ts_ns: u64) -> fmt::Result {
-    write!(
-        out,
-        "[{:5}.{:06}] ",
-        ts_ns / 1_000_000_000,
-        ts_ns % 1_000_000_000 / 1000
-    )
+    write!(out, "[{:5}.{:06}] ", ts_ns / 1_000_000_000, ts_ns % 1_000_000_000 / 1000)
 }
 
 /// Prints `text` on the console, each line prefixed by the timestamp.

@@ -31,13 +31,7 @@ pub struct RingBuf<const N: usize> {
 
 impl<const N: usize> RingBuf<N> {
     pub const fn new() -> Self {
-        Self {
-            buf: [0; N],
-            head: 0,
-            tail: 0,
-            first_seq: 0,
-            next_seq: 0,
-        }
+        Self { buf: [0; N], head: 0, tail: 0, first_seq: 0, next_seq: 0 }
     }
 
     /// Appends a record, dropping the oldest until it fits. Text longer
@@ -53,12 +47,7 @@ impl<const N: usize> RingBuf<N> {
         }
         let len = (text.len() as u16).to_le_bytes();
         let mut pos = self.tail;
-        for &b in len
-            .iter()
-            .chain(&[level])
-            .chain(&ts_ns.to_le_bytes())
-            .chain(text)
-        {
+        for &b in len.iter().chain(&[level]).chain(&ts_ns.to_le_bytes()).chain(text) {
             self.buf[(pos % N as u64) as usize] = b;
             pos += 1;
         }
@@ -90,12 +79,7 @@ impl<const N: usize> RingBuf<N> {
             for (i, b) in scratch[..n].iter_mut().enumerate() {
                 *b = self.byte(text_start + i as u64);
             }
-            f(Record {
-                seq,
-                level,
-                ts_ns: u64::from_le_bytes(ts),
-                text: &scratch[..n],
-            });
+            f(Record { seq, level, ts_ns: u64::from_le_bytes(ts), text: &scratch[..n] });
             pos = text_start + len as u64;
             seq += 1;
         }

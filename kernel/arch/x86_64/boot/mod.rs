@@ -24,10 +24,7 @@ pub struct PhysRange {
 
 impl PhysRange {
     pub const fn new(start: u64, size: u64) -> Self {
-        Self {
-            start,
-            end: start.saturating_add(size),
-        }
+        Self { start, end: start.saturating_add(size) }
     }
 
     pub const fn size(&self) -> u64 {
@@ -88,14 +85,9 @@ pub struct E820Table {
 
 impl E820Table {
     const fn empty() -> Self {
-        const NONE: E820Entry = E820Entry {
-            range: PhysRange { start: 0, end: 0 },
-            kind: E820Type::Reserved,
-        };
-        Self {
-            entries: [NONE; E820_MAX_ENTRIES],
-            len: 0,
-        }
+        const NONE: E820Entry =
+            E820Entry { range: PhysRange { start: 0, end: 0 }, kind: E820Type::Reserved };
+        Self { entries: [NONE; E820_MAX_ENTRIES], len: 0 }
     }
 
     fn push(&mut self, entry: E820Entry) {
@@ -111,10 +103,7 @@ impl E820Table {
 
     /// Usable RAM ranges.
     pub fn ram(&self) -> impl Iterator<Item = PhysRange> + '_ {
-        self.entries()
-            .iter()
-            .filter(|e| e.kind == E820Type::Ram)
-            .map(|e| e.range)
+        self.entries().iter().filter(|e| e.kind == E820Type::Ram).map(|e| e.range)
     }
 }
 

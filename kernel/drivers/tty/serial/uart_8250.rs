@@ -89,10 +89,7 @@ pub struct Uart8250 {
 
 impl Uart8250 {
     pub const fn new(base: u16) -> Self {
-        Self {
-            port: SpinLock::new(Regs { base }),
-            base,
-        }
+        Self { port: SpinLock::new(Regs { base }), base }
     }
 
     /// Programs 8N1 at `baud`, FIFOs on, receive interrupt enabled, and
