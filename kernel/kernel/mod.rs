@@ -4,6 +4,7 @@
 #![deny(unsafe_code)]
 
 pub mod errno;
+pub mod irq;
 pub mod ktest;
 pub mod locking;
 pub mod panic;

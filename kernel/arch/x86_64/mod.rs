@@ -8,6 +8,7 @@
 
 pub mod apic;
 pub mod boot;
+pub mod irq_vectors;
 pub mod irqflags;
 pub mod qemu;
 pub mod sections;
