@@ -4,4 +4,5 @@
 //! MMIO, each use with its `SAFETY:` argument (DESIGN.md §3).
 
 pub mod acpi;
+pub mod misc;
 pub mod tty;

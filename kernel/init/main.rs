@@ -6,7 +6,9 @@ use crate::arch::boot::BootParams;
 use crate::arch::irqflags::{local_irq_enable, safe_halt};
 use crate::arch::qemu::{QemuExitCode, qemu_exit};
 use crate::drivers::tty::serial::uart_8250::COM1;
-use crate::kernel::{ktest, time};
+use cmdline::CmdLine;
+
+use crate::kernel::{ktest, printk, time};
 use crate::{arch, drivers, mm, pr_info, pr_notice};
 
 /// The banner's first line (Linux: `linux_banner`).
@@ -20,6 +22,9 @@ const BANNER: &str = concat!(
 /// interrupts off (Linux: `start_kernel`).
 pub fn start_kernel(params: &'static BootParams) -> ! {
     time::init_boot_clock();
+    let cmdline = CmdLine::new(params.cmdline());
+    // Linux parses `quiet` and `loglevel=` before its console prints anything.
+    printk::set_console_loglevel(cmdline.console_loglevel());
     COM1.init(115_200);
     pr_notice!("{BANNER}");
     pr_info!("Command line: {}", params.cmdline());
@@ -28,12 +33,25 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     arch::traps::trap_init();
     mm::mem_init(params);
     drivers::acpi::acpi_init(params.rsdp);
+    arch::cpu::early_cpu_init();
+    arch::i8259::init_8259a();
+    arch::tsc::tsc_init();
+    arch::apic::apic_intr_mode_init();
+    arch::apic::x86_late_time_init();
+    drivers::tty::serial::uart_8250::serial8250_init();
     local_irq_enable();
     pr_info!("Kernel initialisation done");
+    drivers::misc::lkdtm::run(params.cmdline());
 
-    if params.cmdline().split_whitespace().any(|w| w == "ktest") {
-        let (_, failed) = ktest::run_all("");
+    if let Some(selection) = cmdline.ktest() {
+        let (_, failed) = ktest::run_all(selection.filter.unwrap_or(""));
         qemu_exit(if failed == 0 { QemuExitCode::Success } else { QemuExitCode::Failure });
+    }
+    if params.cmdline().split_whitespace().any(|w| w == "tmpreboot") {
+        arch::reboot::kernel_restart();
+    }
+    if params.cmdline().split_whitespace().any(|w| w == "poweroff_after_init") {
+        arch::reboot::kernel_power_off();
     }
     loop {
         safe_halt();

@@ -5,6 +5,7 @@
 
 pub mod errno;
 pub mod irq;
+pub mod kallsyms;
 pub mod ktest;
 pub mod locking;
 pub mod panic;

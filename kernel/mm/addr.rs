@@ -44,7 +44,7 @@ impl PhysAddr {
     }
 
     pub const fn is_page_aligned(self) -> bool {
-        self.0 % PAGE_SIZE as u64 == 0
+        self.0.is_multiple_of(PAGE_SIZE as u64)
     }
 }
 
@@ -76,7 +76,7 @@ impl VirtAddr {
     }
 
     pub const fn is_page_aligned(self) -> bool {
-        self.0 % PAGE_SIZE as u64 == 0
+        self.0.is_multiple_of(PAGE_SIZE as u64)
     }
 }
 

@@ -1,12 +1,119 @@
 //! Memory management: physical pages, the kernel's page tables, kernel
 //! allocators, and (later) address spaces of user processes.
 //!
-//! Linux: mm/.
+//! Linux: mm/, arch/x86/kernel/setup.c (the boot reservations).
+//!
+//! `mem_init` brings memory up in Linux's order: memblock from the e820 map
+//! (`e820__memblock_setup`) with the boot reservations; the kernel page
+//! tables (`init_mem_mapping`), allocated from memblock below the boot
+//! tables' 1 GiB; the `mem_map`; the buddy allocator, fed with what memblock
+//! left free (`memblock_free_all`); then slab and vmalloc.
 
 pub mod addr;
+pub mod kstack;
+pub mod memblock;
+pub mod page;
+pub mod page_alloc;
+pub mod page_table;
+pub mod slab_common;
+pub mod slub;
+pub mod vmalloc;
+
+pub use crate::arch::mm::ioremap::{ioremap, ioremap_cache, iounmap};
+pub use kstack::KernelStack;
+pub use page_alloc::{alloc_pages, free_pages, get_zeroed_page, nr_free_pages};
+pub use slab_common::{kfree, kmalloc};
+pub use vmalloc::{vfree, vmalloc, vzalloc};
 
 use crate::arch::boot::BootParams;
+use crate::arch::mm::init_64;
+use crate::arch::sections;
+use crate::kernel::errno::KResult;
+use crate::mm::addr::{PAGE_SHIFT, PAGE_SIZE, VirtAddr, virt_to_phys};
+use crate::mm::memblock::MEMBLOCK;
+use crate::{pr_info, pr_warn};
+
+/// The boot page tables map the first GiB only (head.rs).
+const EARLY_MAPPED: u64 = 1 << 30;
+/// Linux reserves the first MiB for the BIOS (`reserve_real_mode`,
+/// `trim_low_memory_range`, `CONFIG_X86_RESERVE_LOW`).
+const LOW_RESERVE: u64 = 1 << 20;
+
+/// Memory figures for the boot banner and `sysinfo` (Linux: `struct sysinfo`).
+#[derive(Clone, Copy, Debug)]
+pub struct MemInfo {
+    pub total_ram_pages: u64,
+    pub free_ram_pages: u64,
+}
+
+/// Linux: `si_meminfo`.
+pub fn si_meminfo() -> MemInfo {
+    MemInfo {
+        total_ram_pages: page_alloc::totalram_pages(),
+        free_ram_pages: page_alloc::nr_free_pages(),
+    }
+}
 
 /// Takes physical memory over from the boot loader: the page allocator, the
 /// kernel's page tables, the slab allocator (Linux: `mm_core_init`).
-pub fn mem_init(_params: &BootParams) {}
+///
+/// # Panics
+/// If there is too little memory to build the page tables and `mem_map`:
+/// nothing can run then.
+pub fn mem_init(params: &BootParams) {
+    memblock_setup(params).expect("memblock has room for the e820 map");
+    init_64::init_mem_mapping(params).expect("enough memory for the kernel page tables");
+    MEMBLOCK.lock().set_current_limit(u64::MAX);
+    let max_pfn = MEMBLOCK.lock().end_of_dram() >> PAGE_SHIFT;
+    page::memmap_init(max_pfn).expect("enough memory for mem_map");
+    let freed = page_alloc::memblock_free_all().expect("page allocator set up");
+    print_memory_summary(freed);
+}
+
+/// Fills memblock from the e820 map and reserves what is in use (Linux:
+/// `e820__memblock_setup` and the `memblock_reserve` calls of `setup_arch`).
+fn memblock_setup(params: &BootParams) -> KResult<()> {
+    let mut mb = MEMBLOCK.lock();
+    let page_mask = PAGE_SIZE as u64 - 1;
+    for r in params.e820.ram() {
+        // Only whole pages are usable.
+        mb.add((r.start + page_mask) & !page_mask, r.end & !page_mask)?;
+    }
+    mb.reserve(0, LOW_RESERVE)?;
+    let image = sections::kernel_image();
+    let phys = |va| virt_to_phys(VirtAddr::new(va)).map_or(0, |pa| pa.as_u64());
+    mb.reserve(phys(image.start), phys(image.end))?;
+    if let Some(initrd) = params.initrd {
+        mb.reserve(initrd.start & !page_mask, (initrd.end + page_mask) & !page_mask)?;
+    }
+    mb.set_current_limit(EARLY_MAPPED);
+    pr_info!("Early memory node ranges");
+    for r in mb.memory.regions() {
+        pr_info!("  node   0: [mem {:#018x}-{:#018x}]", r.base, r.end - 1);
+    }
+    if mb.memory.total_size() == 0 {
+        pr_warn!("memblock: no usable RAM in the e820 map");
+    }
+    Ok(())
+}
+
+/// Prints Linux's "Memory: …K/…K available (…)" line (Linux: `mem_init_print_info`).
+fn print_memory_summary(freed: u64) {
+    let kib = |bytes: u64| bytes >> 10;
+    let size = |s: sections::Section| s.end - s.start;
+    let physpages = MEMBLOCK.lock().memory.total_size() >> PAGE_SHIFT;
+    let (text, rodata, bss) = (sections::text(), sections::rodata(), sections::bss());
+    let data = size(sections::data()) - size(bss);
+    let image = size(text) + size(rodata) + size(sections::data());
+    let reserved = (physpages - freed) * PAGE_SIZE as u64;
+    pr_info!(
+        "Memory: {}K/{}K available ({}K kernel code, {}K rwdata, {}K rodata, {}K bss, {}K reserved)",
+        kib(freed * PAGE_SIZE as u64),
+        kib(physpages * PAGE_SIZE as u64),
+        kib(size(text)),
+        kib(data),
+        kib(size(rodata)),
+        kib(size(bss)),
+        kib(reserved.saturating_sub(image)),
+    );
+}

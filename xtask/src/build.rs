@@ -36,6 +36,7 @@ pub fn build_kernel(profile: Profile) -> Result<PathBuf, String> {
     }
     run_checked(&mut cargo)?;
     let image = root.join("target").join(TARGET).join(profile.dir()).join("ferrite");
+    crate::kallsyms::fill_kallsyms(&image)?;
     Ok(image)
 }
 

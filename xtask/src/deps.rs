@@ -50,11 +50,7 @@ pub fn apt_install(packages: &[&str]) -> Result<(), String> {
             packages.join(" ")
         ));
     }
-    static UPDATE: Once = Once::new();
-    UPDATE.call_once(|| {
-        eprintln!("xtask: apt-get update");
-        let _ = Command::new("apt-get").args(["update", "-qq"]).status();
-    });
+    apt_update();
     eprintln!("xtask: installing {}", packages.join(" "));
     crate::run_checked(
         Command::new("apt-get")
@@ -62,4 +58,16 @@ pub fn apt_install(packages: &[&str]) -> Result<(), String> {
             .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+/// Runs `apt-get update` once per process (it needs root; without it this
+/// does nothing), so that apt knows the current package versions.
+pub fn apt_update() {
+    static UPDATE: Once = Once::new();
+    UPDATE.call_once(|| {
+        if is_root() && have("apt-get") {
+            eprintln!("xtask: apt-get update");
+            let _ = Command::new("apt-get").args(["update", "-qq"]).status();
+        }
+    });
 }

@@ -9,8 +9,12 @@
 //! cargo xtask bench                           Ferrite and Linux side by side, with ratios
 //! ```
 
+mod bench;
+mod boot_checks;
 mod build;
 mod deps;
+mod kallsyms;
+mod linux;
 mod qemu;
 mod test;
 
@@ -26,6 +30,7 @@ fn main() -> ExitCode {
         "build" => build::cmd_build(rest),
         "run" => qemu::cmd_run(rest),
         "test" => test::cmd_test(rest),
+        "bench" => bench::cmd_bench(rest),
         other => Err(format!("unknown command `{other}`; try build, run, test or bench")),
     };
     match result {

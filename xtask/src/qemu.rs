@@ -1,8 +1,11 @@
 //! Boots a kernel in QEMU: the one place that knows QEMU's flags, so that
 //! Ferrite and Linux always run in the same machine.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
 
 use crate::build::{Profile, build_kernel};
 use crate::deps;
@@ -21,6 +24,8 @@ pub struct Machine {
     pub memory_mib: u32,
     pub kvm: bool,
     pub gdb: bool,
+    /// Give QEMU a pipe for console input (see `Boot::type_input`).
+    pub stdin_piped: bool,
 }
 
 impl Machine {
@@ -33,6 +38,7 @@ impl Machine {
             memory_mib: 1024,
             kvm: false,
             gdb: false,
+            stdin_piped: false,
         }
     }
 
@@ -91,4 +97,86 @@ pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
         Some(0) | Some(EXIT_SUCCESS) => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     })
+}
+
+/// A running QEMU whose serial console we read line by line, each line
+/// stamped with the time since QEMU was started.
+pub struct Boot {
+    child: Child,
+    lines: Receiver<(Duration, String)>,
+    /// Every line read so far.
+    pub console: Vec<String>,
+}
+
+impl Boot {
+    /// Starts `machine` with the console on a pipe and no input.
+    pub fn start(machine: &Machine) -> Result<Boot, String> {
+        let mut cmd = machine.command();
+        cmd.stdin(if machine.stdin_piped { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let start = Instant::now();
+        let mut child = cmd.spawn().map_err(|e| format!("cannot start QEMU: {e}"))?;
+        let stdout = child.stdout.take().ok_or("QEMU has no stdout")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut raw = Vec::new();
+            while reader.read_until(b'\n', &mut raw).unwrap_or(0) > 0 {
+                let line = String::from_utf8_lossy(&raw).trim_end().to_string();
+                if tx.send((start.elapsed(), line)).is_err() {
+                    break;
+                }
+                raw.clear();
+            }
+        });
+        Ok(Boot { child, lines: rx, console: Vec::new() })
+    }
+
+    /// Reads lines until one satisfies `found`; returns when it appeared,
+    /// or `None` if the console closed or `timeout` passed first.
+    pub fn wait_for(&mut self, found: impl Fn(&str) -> bool, timeout: Duration) -> Option<Duration> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let (at, line) = self.lines.recv_timeout(left).ok()?;
+            let hit = found(&line);
+            self.console.push(line);
+            if hit {
+                return Some(at);
+            }
+        }
+    }
+
+    /// Waits for QEMU to exit, reading the rest of the console; kills it
+    /// at `timeout`. Returns its exit code, or `None` if it had to be killed.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        self.wait_for(|_| false, timeout);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
+        None
+    }
+
+    /// The console's input, when the machine was started with a pipe.
+    pub fn stdin(&mut self) -> Option<&mut std::process::ChildStdin> {
+        self.child.stdin.as_mut()
+    }
+
+    /// Ends QEMU (which this process started).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Boot {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill();
+        }
+    }
 }

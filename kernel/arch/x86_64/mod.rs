@@ -7,11 +7,27 @@
 //! every block carries its `SAFETY:` argument.
 
 pub mod apic;
+pub mod cpu;
 pub mod boot;
+pub mod dumpstack;
+pub mod entry;
+pub mod extable;
+pub mod fault;
+pub mod gdt;
+pub mod i8253;
+pub mod i8259;
+pub mod idt;
+pub mod ioapic;
+pub mod irq;
 pub mod irq_vectors;
 pub mod irqflags;
+pub mod mm;
+pub mod percpu;
+pub mod ptrace;
 pub mod qemu;
+pub mod reboot;
 pub mod sections;
+pub mod stacktrace;
 pub mod traps;
 pub mod tsc;
 

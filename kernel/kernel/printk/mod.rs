@@ -75,6 +75,21 @@ impl<const N: usize> LineBuf<N> {
     pub fn clear(&mut self) {
         self.len = 0;
     }
+
+    /// Appends one byte; false when full.
+    pub fn push(&mut self, byte: u8) -> bool {
+        let Some(slot) = self.buf.get_mut(self.len) else { return false };
+        *slot = byte;
+        self.len += 1;
+        true
+    }
+
+    /// Removes the last byte; false when empty.
+    pub fn pop(&mut self) -> bool {
+        let had = self.len > 0;
+        self.len = self.len.saturating_sub(1);
+        had
+    }
 }
 
 impl<const N: usize> Default for LineBuf<N> {

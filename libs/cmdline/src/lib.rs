@@ -83,9 +83,7 @@ impl<'a> CmdLine<'a> {
 
     /// The values of all `key=value` parameters named `key`, in order.
     pub fn get_all<'k>(&self, key: &'k str) -> impl Iterator<Item = &'a str> + use<'a, 'k> {
-        self.params()
-            .filter(move |p| parameq(p.key, key))
-            .filter_map(|p| p.value)
+        self.params().filter(move |p| parameq(p.key, key)).filter_map(|p| p.value)
     }
 
     /// Whether a parameter named `name` is present, bare or with a value.
@@ -101,8 +99,7 @@ impl<'a> CmdLine<'a> {
     /// This is how Linux's `__setup` flags (`ro`, `rw`) behave: `ro=1` is not
     /// `ro`.
     pub fn has_bare(&self, name: &str) -> bool {
-        self.params()
-            .any(|p| p.value.is_none() && parameq(p.key, name))
+        self.params().any(|p| p.value.is_none() && parameq(p.key, name))
     }
 }
 
@@ -134,10 +131,7 @@ mod tests {
         assert_eq!(c.get("root"), Some("/dev/vda1"));
         assert_eq!(c.get("console"), None);
         assert_eq!(c.get("nothing"), None);
-        assert_eq!(
-            c.get_all("root").collect::<Vec<_>>(),
-            ["/dev/vda", "/dev/vda1"]
-        );
+        assert_eq!(c.get_all("root").collect::<Vec<_>>(), ["/dev/vda", "/dev/vda1"]);
     }
 
     #[test]

@@ -56,9 +56,7 @@ fn skip_spaces(s: &str) -> &str {
 pub fn parameq(a: &str, b: &str) -> bool {
     let dash_to_underscore = |c: u8| if c == b'-' { b'_' } else { c };
     a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .all(|(x, y)| dash_to_underscore(x) == dash_to_underscore(y))
+        && a.bytes().zip(b.bytes()).all(|(x, y)| dash_to_underscore(x) == dash_to_underscore(y))
 }
 
 /// Parses the first word of `args` (Linux: `next_arg`).
@@ -220,10 +218,7 @@ mod tests {
         assert_eq!(one("a\"b c\"d"), ("a\"b c\"d", None));
         assert_eq!(one("k=a\"b c\""), ("k", Some("a\"b c\"")));
         // `"k="a b""`: the second quote closes the first, so the space splits.
-        assert_eq!(
-            words("\"k=\"a b\"\""),
-            [("k", Some("a")), ("b\"\"", None)]
-        );
+        assert_eq!(words("\"k=\"a b\"\""), [("k", Some("a")), ("b\"\"", None)]);
     }
 
     #[test]

@@ -1,0 +1,117 @@
+//! The page-fault exception: fixups, and the oops for a kernel fault.
+//!
+//! Linux: arch/x86/mm/fault.c (`exc_page_fault`, `show_fault_oops`,
+//! `dump_pagetable`, `page_fault_oops`).
+//!
+//! The CPU reports the faulting address in CR2 and why in the error code
+//! (the course notes' "Page fault handling in X86: Hardware"): P = the page
+//! was present, so this is a protection fault; W = a write; U = from user
+//! mode; R = a reserved bit was set in a paging entry; I = an instruction
+//! fetch. Ferrite has no user space yet, so every fault is the kernel's: a
+//! fault with an exception-table entry resumes at its fixup, any other is
+//! an oops. The next issue adds `handle_mm_fault` for user addresses here.
+//!
+//! # Locking
+//! None; the oops path is lock-free (see dumpstack.rs).
+
+use x86_64::registers::control::{Cr2, Cr3};
+
+use super::dumpstack::{die, oops_begin};
+use super::extable::{fixup_exception, probe_read_u64};
+use super::ptrace::PtRegs;
+use crate::kernel::printk::emergency_write;
+use crate::mm::addr::{PAGE_SIZE, PhysAddr, phys_to_virt};
+
+/// Page-fault error code bits (Linux: `enum x86_pf_error_code`).
+pub const X86_PF_PROT: u64 = 1 << 0;
+pub const X86_PF_WRITE: u64 = 1 << 1;
+pub const X86_PF_USER: u64 = 1 << 2;
+pub const X86_PF_RSVD: u64 = 1 << 3;
+pub const X86_PF_INSTR: u64 = 1 << 4;
+pub const X86_PF_PK: u64 = 1 << 5;
+
+/// Entry point from `asm_exc_page_fault` (Linux: `exc_page_fault`).
+#[unsafe(no_mangle)]
+extern "C" fn exc_page_fault(regs: &mut PtRegs, error_code: u64) {
+    // Read CR2 first: a fault while handling this one would overwrite it.
+    let address = Cr2::read_raw();
+    if !regs.user_mode() && fixup_exception(regs) {
+        return;
+    }
+    page_fault_oops(regs, error_code, address);
+}
+
+/// Linux: `page_fault_oops`.
+fn page_fault_oops(regs: &PtRegs, error_code: u64, address: u64) -> ! {
+    oops_begin();
+    show_fault_oops(regs, error_code, address);
+    die("Oops", regs, error_code)
+}
+
+/// Linux: `show_fault_oops`.
+pub fn show_fault_oops(regs: &PtRegs, error_code: u64, address: u64) {
+    if error_code & X86_PF_INSTR != 0 && error_code & X86_PF_PROT != 0 && !regs.user_mode() {
+        emergency_write(format_args!(
+            "kernel tried to execute NX-protected page - exploit attempt? (uid: 0)"
+        ));
+    }
+    if address < PAGE_SIZE as u64 && !regs.user_mode() {
+        emergency_write(format_args!(
+            "BUG: kernel NULL pointer dereference, address: {address:016x}"
+        ));
+    } else {
+        emergency_write(format_args!(
+            "BUG: unable to handle page fault for address: {address:016x}"
+        ));
+    }
+    let who = if error_code & X86_PF_USER != 0 { "user" } else { "supervisor" };
+    let access = if error_code & X86_PF_INSTR != 0 {
+        "instruction fetch"
+    } else if error_code & X86_PF_WRITE != 0 {
+        "write access"
+    } else {
+        "read access"
+    };
+    let mode = if regs.user_mode() { "user" } else { "kernel" };
+    emergency_write(format_args!("#PF: {who} {access} in {mode} mode"));
+    let why = if error_code & X86_PF_PROT == 0 {
+        "not-present page"
+    } else if error_code & X86_PF_RSVD != 0 {
+        "reserved bit violation"
+    } else if error_code & X86_PF_PK != 0 {
+        "protection keys violation"
+    } else {
+        "permissions violation"
+    };
+    emergency_write(format_args!("#PF: error_code({error_code:#06x}) - {why}"));
+    dump_pagetable(address);
+}
+
+/// Prints the paging entries on the way to `address`, "PGD … P4D … PUD …
+/// PMD … PTE …", stopping at one not present or mapping a large page
+/// (Linux: `dump_pagetable`; the P4D level is folded into the PGD).
+fn dump_pagetable(address: u64) {
+    const PRESENT: u64 = 1;
+    const HUGE: u64 = 1 << 7;
+    const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+    let mut line = crate::kernel::printk::LineBuf::<160>::new();
+    let mut table = Cr3::read_raw().0.start_address().as_u64();
+    for (level, name) in ["PGD", "PUD", "PMD", "PTE"].into_iter().enumerate() {
+        let shift = 39 - 9 * level as u64;
+        let index = (address >> shift) & 0x1ff;
+        let entry_va = phys_to_virt(PhysAddr::new(table + index * 8));
+        let Ok(entry) = probe_read_u64(entry_va) else {
+            let _ = core::fmt::Write::write_fmt(&mut line, format_args!("{name} (bad)"));
+            break;
+        };
+        let _ = core::fmt::Write::write_fmt(&mut line, format_args!("{name} {entry:x} "));
+        if level == 0 {
+            let _ = core::fmt::Write::write_fmt(&mut line, format_args!("P4D {entry:x} "));
+        }
+        if entry & PRESENT == 0 || (level > 0 && entry & HUGE != 0) {
+            break;
+        }
+        table = entry & ADDR_MASK;
+    }
+    emergency_write(format_args!("{}", core::str::from_utf8(line.as_bytes()).unwrap_or("")));
+}

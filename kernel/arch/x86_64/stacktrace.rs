@@ -1,0 +1,103 @@
+//! Walking the kernel stack through the frame-pointer chain.
+//!
+//! Linux: arch/x86/kernel/unwind_frame.c, arch/x86/kernel/dumpstack.c
+//! (`get_stack_info`, `show_trace_log_lvl`).
+//!
+//! The kernel is built with frame pointers (.cargo/config.toml), so every
+//! frame starts with `[rbp] = caller's rbp, [rbp + 8] = return address`;
+//! head.rs starts the chain with rbp = 0. The walker stops at rbp = 0, at a
+//! misaligned rbp, at one outside this CPU's known stacks (the current
+//! kernel stack and the IST stacks), or when the chain goes backwards within
+//! a stack. It reads frames with `probe_read_u64`, so even a corrupt chain
+//! cannot fault.
+//!
+//! # Locking
+//! None: reads only this CPU's stacks.
+
+use super::extable::probe_read_u64;
+use super::gdt::exception_stack_of;
+use super::percpu::{smp_processor_id, this_cpu};
+use crate::mm::addr::VirtAddr;
+
+/// The most frames printed: an overflowed stack holds thousands.
+pub const MAX_FRAMES: usize = 48;
+
+/// The stack `addr` is on, as `(bottom, top)` (Linux: `get_stack_info`).
+pub fn get_stack_info(addr: u64) -> Option<(u64, u64)> {
+    let (bottom, top) = this_cpu().current_stack();
+    if bottom <= addr && addr < top {
+        return Some((bottom, top));
+    }
+    exception_stack_of(smp_processor_id(), addr)
+}
+
+/// Iterates over the return addresses of the frame chain starting at
+/// `rbp` (Linux: `unwind_start` / `unwind_next_frame`).
+pub struct FrameWalker {
+    rbp: u64,
+    frames: usize,
+}
+
+impl FrameWalker {
+    pub fn new(rbp: u64) -> Self {
+        Self { rbp, frames: 0 }
+    }
+
+    /// Starts at the caller of this function.
+    #[inline(always)]
+    pub fn from_here() -> Self {
+        Self::new(current_frame_pointer())
+    }
+}
+
+impl Iterator for FrameWalker {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        let rbp = self.rbp;
+        if rbp == 0 || !rbp.is_multiple_of(8) || self.frames >= MAX_FRAMES {
+            return None;
+        }
+        let (_, top) = get_stack_info(rbp)?;
+        if rbp + 16 > top {
+            return None;
+        }
+        let next = probe_read_u64(VirtAddr::new(rbp)).ok()?;
+        let ret = probe_read_u64(VirtAddr::new(rbp + 8)).ok()?;
+        // Within one stack frames only go up; a jump to another known stack
+        // (from an IST stack back to the task stack) is allowed.
+        let same_stack = get_stack_info(next) == get_stack_info(rbp);
+        self.rbp = if next != 0 && same_stack && next <= rbp { 0 } else { next };
+        self.frames += 1;
+        // The first frame (head.rs) returns into the identity-mapped
+        // copy of the boot code: the chain's end, as far as a reader cares.
+        let text = super::sections::text();
+        (text.start < ret && ret <= text.end).then_some(ret)
+    }
+}
+
+/// This function's caller's frame pointer.
+#[inline(always)]
+pub fn current_frame_pointer() -> u64 {
+    let rbp: u64;
+    // SAFETY: reading rbp has no side effects.
+    unsafe {
+        core::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack, preserves_flags))
+    };
+    rbp
+}
+
+crate::ktest!(stacktrace_walks_to_start_kernel, {
+    let mut depth = 0;
+    let mut saw_start_kernel = false;
+    for ret in FrameWalker::from_here() {
+        depth += 1;
+        let name = crate::kernel::kallsyms::lookup(ret).map_or("", |(name, _, _)| name);
+        saw_start_kernel |= name == "ferrite::init::main::start_kernel";
+    }
+    crate::kassert!(depth >= 2, "the chain reaches x86_64_start_kernel");
+    if crate::kernel::kallsyms::nr_symbols() > 0 {
+        crate::kassert!(saw_start_kernel, "start_kernel is on the way up");
+    }
+    Ok(())
+});

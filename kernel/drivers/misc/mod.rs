@@ -1,0 +1,3 @@
+//! Miscellaneous drivers. Linux: drivers/misc/.
+
+pub mod lkdtm;

@@ -1,0 +1,70 @@
+//! The periodic tick: what runs HZ times a second on every CPU.
+//!
+//! Linux: kernel/time/tick-common.c (`tick_handle_periodic`,
+//! `tick_periodic`), kernel/time/timer.c (`update_process_times`),
+//! kernel/sched/core.c (`scheduler_tick`).
+//!
+//! The local APIC timer's interrupt handler calls [`tick_handle_periodic`].
+//! One CPU, `tick_do_timer_cpu` (the boot CPU), advances jiffies; every CPU
+//! charges the tick to what it runs (`update_process_times`).
+//!
+//! Jiffies follow the clock, not the count of interrupts (Linux:
+//! `tick_do_update_jiffies64`): a tick that comes late, because interrupts
+//! were off or, under an emulator, the vCPU was not running, advances
+//! jiffies by every period that has passed, so no tick is lost.
+//!
+//! # Locking
+//! Runs in interrupt context with interrupts off; touches only atomics.
+//! `LAST_JIFFIES_UPDATE` is written only by `tick_do_timer_cpu`.
+#![deny(unsafe_code)]
+
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use super::jiffies::{HZ, do_timer};
+use super::{NSEC_PER_SEC, ktime_get_ns};
+
+/// Nanoseconds per tick (Linux: `TICK_NSEC`).
+pub const TICK_NSEC: u64 = NSEC_PER_SEC / HZ;
+
+/// The clock time jiffies last stood for (Linux: `last_jiffies_update`).
+static LAST_JIFFIES_UPDATE: AtomicU64 = AtomicU64::new(0);
+
+/// The CPU that owns jiffies (Linux: `tick_do_timer_cpu`); the boot CPU.
+static TICK_DO_TIMER_CPU: AtomicU32 = AtomicU32::new(0);
+
+/// Makes `cpu` the owner of jiffies, counting from now (Linux:
+/// `tick_setup_device` on the first CPU).
+pub fn set_tick_do_timer_cpu(cpu: u32) {
+    LAST_JIFFIES_UPDATE.store(ktime_get_ns(), Ordering::Relaxed);
+    TICK_DO_TIMER_CPU.store(cpu, Ordering::Relaxed);
+}
+
+/// Advances jiffies by the whole tick periods since the last update
+/// (Linux: `tick_do_update_jiffies64`).
+fn tick_do_update_jiffies64(now: u64) {
+    let last = LAST_JIFFIES_UPDATE.load(Ordering::Relaxed);
+    let ticks = now.saturating_sub(last) / TICK_NSEC;
+    if ticks > 0 {
+        LAST_JIFFIES_UPDATE.store(last + ticks * TICK_NSEC, Ordering::Relaxed);
+        do_timer(ticks);
+    }
+}
+
+/// The periodic tick on `cpu` (Linux: `tick_handle_periodic` ->
+/// `tick_periodic`).
+pub fn tick_handle_periodic(cpu: u32) {
+    if TICK_DO_TIMER_CPU.load(Ordering::Relaxed) == cpu {
+        tick_do_update_jiffies64(ktime_get_ns());
+    }
+    update_process_times();
+}
+
+/// Charges one tick to the running task (Linux: `update_process_times`).
+fn update_process_times() {
+    scheduler_tick();
+}
+
+/// The scheduler's hook in the tick (Linux: `scheduler_tick`): empty until
+/// the scheduler exists; it will call the running class's `task_tick` and
+/// set need-resched.
+fn scheduler_tick() {}

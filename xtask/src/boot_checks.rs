@@ -1,0 +1,111 @@
+//! Boot checks: boot the kernel as a user would, with a given command line,
+//! and check what its console shows and how QEMU ends.
+//!
+//! Each check names the behaviour it guards. The crash checks boot with
+//! `lkdtm=NAME` (Linux: drivers/misc/lkdtm/), which makes the kernel crash on
+//! purpose, and check that the oops says what Linux's would and that QEMU
+//! ends with the failure code instead of hanging or rebooting.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::qemu::{Boot, Machine};
+use crate::test::tail;
+
+/// How a check's boot must end.
+pub enum End {
+    /// Still running once `Kernel initialisation done` is shown; then killed.
+    Running,
+    /// QEMU exits with this status by itself.
+    Exit(i32),
+}
+
+pub struct Check {
+    pub name: &'static str,
+    pub cmdline: &'static str,
+    /// Typed on the serial console once initialisation is done.
+    pub input: &'static str,
+    pub end: End,
+    pub must_show: &'static [&'static str],
+    pub must_not_show: &'static [&'static str],
+}
+
+const INIT_DONE: &str = "Kernel initialisation done";
+
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "boot::banner_memory_map_cmdline",
+        cmdline: "console=ttyS0 foo=bar baz",
+        input: "",
+        end: End::Running,
+        must_show: &[
+            "Ferrite version",
+            "Command line: console=ttyS0 foo=bar baz",
+            "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable",
+            INIT_DONE,
+        ],
+        must_not_show: &["panic", "BUG"],
+    },
+    Check {
+        name: "boot::quiet_hides_info_messages",
+        cmdline: "console=ttyS0 quiet ktest",
+        input: "",
+        end: End::Exit(crate::qemu::EXIT_SUCCESS),
+        must_show: &[],
+        must_not_show: &["Command line:", "BIOS-e820"],
+    },
+];
+
+/// Boots `image` for `check`; returns whether it held and, if not, why.
+pub fn run(check: &Check, image: &Path) -> Result<(bool, String), String> {
+    let mut machine = Machine::new(image, check.cmdline);
+    machine.stdin_piped = !check.input.is_empty();
+    let mut boot = Boot::start(&machine)?;
+    let timeout = Duration::from_secs(60);
+    let status = match check.end {
+        End::Running => {
+            if boot.wait_for(|l| l.contains(INIT_DONE), timeout).is_none() {
+                return Ok((false, format!("no `{INIT_DONE}`; last lines:\n{}", tail(&boot.console))));
+            }
+            if !check.input.is_empty() {
+                boot.type_input(check.input)?;
+            }
+            boot.wait_for(|_| false, Duration::from_millis(500));
+            boot.kill();
+            None
+        }
+        End::Exit(_) => {
+            if !check.input.is_empty() {
+                boot.wait_for(|l| l.contains(INIT_DONE), timeout);
+                boot.type_input(check.input)?;
+            }
+            boot.wait_exit(timeout)
+        }
+    };
+    Ok(verdict(check, &boot.console, status))
+}
+
+fn verdict(check: &Check, console: &[String], status: Option<i32>) -> (bool, String) {
+    if let End::Exit(code) = check.end
+        && status != Some(code)
+    {
+        return (false, format!("QEMU ended with {status:?}, not {code}; last lines:\n{}", tail(console)));
+    }
+    let text = console.join("\n");
+    if let Some(missing) = check.must_show.iter().find(|s| !text.contains(*s)) {
+        return (false, format!("console lacks `{missing}`; last lines:\n{}", tail(console)));
+    }
+    if let Some(shown) = check.must_not_show.iter().find(|s| text.contains(*s)) {
+        return (false, format!("console shows `{shown}`"));
+    }
+    (true, String::new())
+}
+
+impl Boot {
+    /// Types `text` on the serial console.
+    pub fn type_input(&mut self, text: &str) -> Result<(), String> {
+        let stdin = self.stdin().ok_or("QEMU's console input is not a pipe")?;
+        stdin.write_all(text.as_bytes()).and_then(|()| stdin.flush()).map_err(|e| e.to_string())
+    }
+}
