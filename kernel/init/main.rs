@@ -3,7 +3,7 @@
 //! Linux: init/main.c.
 
 use crate::arch::boot::BootParams;
-use crate::arch::irqflags::{local_irq_enable, safe_halt};
+use crate::arch::irqflags::local_irq_enable;
 use crate::arch::qemu::{QemuExitCode, qemu_exit};
 use crate::drivers::tty::serial::uart_8250::COM1;
 use cmdline::CmdLine;
@@ -47,15 +47,7 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
         let (_, failed) = ktest::run_all(selection.filter.unwrap_or(""));
         qemu_exit(if failed == 0 { QemuExitCode::Success } else { QemuExitCode::Failure });
     }
-    if params.cmdline().split_whitespace().any(|w| w == "tmpreboot") {
-        arch::reboot::kernel_restart();
-    }
-    if params.cmdline().split_whitespace().any(|w| w == "poweroff_after_init") {
-        arch::reboot::kernel_power_off();
-    }
-    loop {
-        safe_halt();
-    }
+    super::monitor::run()
 }
 
 /// Prints the firmware memory map as Linux's `e820__print_table` does.

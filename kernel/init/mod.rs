@@ -4,5 +4,6 @@
 #![deny(unsafe_code)]
 
 mod main;
+mod monitor;
 
 pub use main::{on_panic, start_kernel};

@@ -31,16 +31,8 @@ pub fn run() -> ! {
                 line.clear();
                 COM1.write(PROMPT);
             }
-            0x7f | 0x08 => {
-                if line.pop() {
-                    COM1.write(b"\x08 \x08");
-                }
-            }
-            b' '..=b'~' => {
-                if line.push(byte) {
-                    COM1.write(&[byte]);
-                }
-            }
+            0x7f | 0x08 if line.pop() => COM1.write(b"\x08 \x08"),
+            b' '..=b'~' if line.push(byte) => COM1.write(&[byte]),
             _ => {}
         }
     }
@@ -76,7 +68,12 @@ fn execute(command: &str) {
         "uptime" => {
             let ns = time::ktime_get_ns();
             let (s, ms) = (ns / 1_000_000_000, ns / 1_000_000 % 1000);
-            say(format_args!("up {s}.{ms:03} s, jiffies {}\n", time::jiffies::jiffies()));
+            let jiffies = time::jiffies::jiffies();
+            let ticks = jiffies.wrapping_sub(time::jiffies::INITIAL_JIFFIES);
+            say(format_args!(
+                "up {s}.{ms:03} s, jiffies {jiffies} ({ticks} ticks at {} Hz)\n",
+                time::HZ
+            ));
         }
         "free" => {
             let info = mm::si_meminfo();

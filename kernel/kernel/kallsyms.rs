@@ -166,7 +166,7 @@ crate::ktest!(kallsyms_lookup_self, {
         crate::pr_warn!("kallsyms: empty table (image not built by `cargo xtask build`)");
         return Ok(());
     }
-    let addr = lookup as usize as u64;
+    let addr = lookup as *const () as u64;
     let found = lookup(addr + 1);
     crate::kassert!(found.is_some(), "lookup finds its own address");
     let (name, off, size) = found.unwrap_or(("", 0, 0));

@@ -42,10 +42,6 @@ impl PhysAddr {
     pub const fn pfn(self) -> Pfn {
         Pfn(self.0 >> PAGE_SHIFT)
     }
-
-    pub const fn is_page_aligned(self) -> bool {
-        self.0.is_multiple_of(PAGE_SIZE as u64)
-    }
 }
 
 impl fmt::Debug for PhysAddr {

@@ -138,6 +138,7 @@ impl Memblock {
     }
 
     /// Takes memory out of the usable set for good (Linux: `memblock_remove`).
+    #[allow(dead_code, reason = "memblock API: for memmap= and mem= (Linux: memblock_remove)")]
     pub fn remove(&mut self, base: u64, end: u64) -> KResult<()> {
         self.memory.remove(base, end)
     }

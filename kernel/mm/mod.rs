@@ -7,7 +7,22 @@
 //! (`e820__memblock_setup`) with the boot reservations; the kernel page
 //! tables (`init_mem_mapping`), allocated from memblock below the boot
 //! tables' 1 GiB; the `mem_map`; the buddy allocator, fed with what memblock
-//! left free (`memblock_free_all`); then slab and vmalloc.
+//! left free (`memblock_free_all`). Slab (`kmalloc`, the Rust heap) and
+//! vmalloc (`vmalloc`, `ioremap`, `KernelStack`) need no init step: they
+//! work from the moment the page allocator does.
+//!
+//! Files, lowest layer first: `addr` (address types, layout), `memblock`,
+//! `page` (`Page`, `mem_map`), `page_alloc` (buddy zone), `page_table`
+//! (`PageTable`; entry format and CR3/TLB in `arch::mm`), `slub` and
+//! `slab_common` (`KmemCache`, `kmalloc`), `vmalloc`, `kstack`.
+//! Only `page`, `page_alloc`, `page_table`, `slub` and `slab_common` use
+//! `unsafe`, each for a handful of commented raw-memory accesses.
+//!
+//! # Lock order (outermost first)
+//! `VMAP_AREAS`, `KERNEL_PGTABLE`, a `KmemCache`'s lock, `ZONE`, then
+//! `MEMBLOCK` (boot only; taken under `ZONE` at the hand-over). Every one is an IRQ-safe spinlock, so all
+//! of mm may be called from interrupt handlers, but not while holding a
+//! lock of its own.
 
 pub mod addr;
 pub mod kstack;
@@ -19,10 +34,17 @@ pub mod slab_common;
 pub mod slub;
 pub mod vmalloc;
 
+// The mm API other subsystems call as `mm::name`, as in Linux's headers;
+// some have no caller yet.
+#[allow(unused_imports)]
 pub use crate::arch::mm::ioremap::{ioremap, ioremap_cache, iounmap};
+#[allow(unused_imports)]
 pub use kstack::KernelStack;
+#[allow(unused_imports)]
 pub use page_alloc::{alloc_pages, free_pages, get_zeroed_page, nr_free_pages};
+#[allow(unused_imports)]
 pub use slab_common::{kfree, kmalloc};
+#[allow(unused_imports)]
 pub use vmalloc::{vfree, vmalloc, vzalloc};
 
 use crate::arch::boot::BootParams;
@@ -68,6 +90,11 @@ pub fn mem_init(params: &BootParams) {
     page::memmap_init(max_pfn).expect("enough memory for mem_map");
     let freed = page_alloc::memblock_free_all().expect("page allocator set up");
     print_memory_summary(freed);
+    pr_info!(
+        "SLUB: HWalign=64, Order=0-{}, MinObjects={}, Nodes=1",
+        slub::MAX_SLAB_ORDER,
+        slub::MIN_OBJECTS
+    );
 }
 
 /// Fills memblock from the e820 map and reserves what is in use (Linux:

@@ -26,7 +26,7 @@ use bitflags::bitflags;
 use spin::Once;
 
 use crate::kernel::errno::{Errno, KResult};
-use crate::mm::addr::{PhysAddr, Pfn, VirtAddr, phys_to_virt, virt_to_phys};
+use crate::mm::addr::{Pfn, PhysAddr, VirtAddr, phys_to_virt, virt_to_phys};
 use crate::mm::memblock::MEMBLOCK;
 
 bitflags! {
@@ -138,6 +138,7 @@ pub fn pfn_to_page(pfn: Pfn) -> Option<&'static Page> {
 }
 
 /// Linux: `page_to_pfn`.
+#[allow(dead_code, reason = "the inverse of pfn_to_page, for the fault path")]
 pub fn page_to_pfn(page: &Page) -> Pfn {
     let base = mem_map().as_ptr() as usize;
     Pfn(((page as *const Page as usize - base) / size_of::<Page>()) as u64)

@@ -92,10 +92,10 @@ static ZONE: SpinLock<Zone> = SpinLock::new(Zone { buddy: None, managed_pages: 0
 /// Returns the number of pages freed.
 pub fn memblock_free_all() -> KResult<u64> {
     let buddy = BuddyAllocator::new(0, ZoneFrames(mem_map())).map_err(|_| Errno::ENOMEM)?;
-    let mut zone = ZONE.lock();
-    let zone = &mut *zone;
+    let mut zone_guard = ZONE.lock();
+    let zone = &mut *zone_guard;
     let buddy = zone.buddy.insert(buddy);
-    let mut freed = 0;
+    let (mut freed, mut bad) = (0, None);
     MEMBLOCK.lock().for_each_free_range(|r| {
         let start = r.base.div_ceil(PAGE_SIZE as u64);
         let end = (r.end >> PAGE_SHIFT).min(buddy.end_pfn());
@@ -107,10 +107,15 @@ pub fn memblock_free_all() -> KResult<u64> {
         });
         match buddy.add_free_range(start, end) {
             Ok(()) => freed += end - start,
-            Err(e) => pr_err!("memblock_free_all: pfn {start:#x}-{end:#x}: {e}"),
+            Err(e) => bad = Some((start, end, e)),
         }
     });
     zone.managed_pages = freed;
+    drop(zone_guard);
+    // Printed after the locks are dropped: printk's lock comes before ZONE.
+    if let Some((start, end, e)) = bad {
+        pr_err!("memblock_free_all: pfn {start:#x}-{end:#x}: {e}");
+    }
     Ok(freed)
 }
 
@@ -262,5 +267,17 @@ crate::ktest!(get_zeroed_page_is_zero, {
     let word = unsafe { va.as_ptr::<[u64; 512]>().read() };
     free_pages(pa.pfn(), 0);
     crate::kassert!(ok && word.iter().all(|&w| w == 0), "a zeroed, mapped page");
+    Ok(())
+});
+
+crate::ktest!(page_refcount_counts_sharers, {
+    let pfn = alloc_pages(0).map_err(|_| "alloc_pages(0) failed")?;
+    let page = pfn_to_page(pfn).ok_or("allocated page has a descriptor")?;
+    crate::kassert!(page.ref_count() == 1, "a fresh page has one reference");
+    page.get();
+    crate::kassert!(page.ref_count() == 2, "get_page adds a sharer");
+    let last = page.put_testzero();
+    crate::kassert!(!last && page.ref_count() == 1, "dropping one of two is not the last");
+    free_pages(pfn, 0);
     Ok(())
 });

@@ -167,7 +167,9 @@ impl PageTable {
         alloc: &mut dyn PgtableAlloc,
     ) -> KResult<()> {
         let size = level_size(level);
-        if !(1..=3).contains(&level) || !va.as_u64().is_multiple_of(size) || !pfn.phys().as_u64().is_multiple_of(size)
+        if !(1..=3).contains(&level)
+            || !va.as_u64().is_multiple_of(size)
+            || !pfn.phys().as_u64().is_multiple_of(size)
         {
             return Err(Errno::EINVAL);
         }
@@ -241,8 +243,15 @@ impl PageTable {
     }
 }
 
-/// Bytes in a 4 KiB page, as a u64 for address arithmetic.
-pub const PAGE_SIZE_U64: u64 = PAGE_SIZE as u64;
+/// A new, empty address space's top-level table sharing the kernel half
+/// with every other (Linux: `pgd_alloc`). Its user-half tables will be
+/// freed by the `Mm` that owns it (Linux: `free_pgtables`, `pgd_free`).
+pub fn pgd_alloc() -> KResult<PageTable> {
+    let mut pgd = PageTable::new_with(&mut crate::mm::page_alloc::BuddyPgtableAlloc)?;
+    let kernel = KERNEL_PGTABLE.lock();
+    pgd.clone_kernel_half(kernel.as_ref().ok_or(Errno::ENOMEM)?);
+    Ok(pgd)
+}
 
 /// Looks `va` up in the kernel's page table (Linux: `slow_virt_to_phys`,
 /// `lookup_address`).
@@ -298,5 +307,10 @@ crate::ktest!(page_table_kernel_layout, {
     crate::kassert!(flags.contains(PteFlags::RW), "data writable");
     let guard = crate::arch::mm::init_64::boot_stack_guard_page();
     crate::kassert!(kernel_translate(guard).is_none(), "boot stack guard page not present");
+    let user = pgd_alloc().map_err(|_| "pgd_alloc")?;
+    let shared = user.translate(text) == kernel_translate(text);
+    let empty = user.translate(VirtAddr::new(0x40_0000)).is_none();
+    crate::mm::page_alloc::free_pages(user.root(), 0);
+    crate::kassert!(shared && empty, "a new pgd shares the kernel half only");
     Ok(())
 });

@@ -29,7 +29,8 @@ use crate::mm::slub::KmemCache;
 use crate::pr_err;
 
 /// Linux: `kmalloc_info[]` sizes; `KMALLOC_MAX_CACHE_SIZE` is the last.
-pub const KMALLOC_SIZES: [usize; 13] = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
+pub const KMALLOC_SIZES: [usize; 13] =
+    [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
 pub const KMALLOC_MAX_CACHE_SIZE: usize = 8192;
 
 /// Linux: `kmalloc_caches[KMALLOC_NORMAL]`; a cache's id is its index.
@@ -51,6 +52,9 @@ pub static KMALLOC_CACHES: [KmemCache; KMALLOC_SIZES.len()] = [
 
 /// The cache for `size` bytes aligned to `align` (Linux: `kmalloc_slab`).
 pub fn kmalloc_slab(size: usize, align: usize) -> Option<&'static KmemCache> {
+    if size > KMALLOC_MAX_CACHE_SIZE {
+        return None;
+    }
     let size = size.max(1);
     let i = KMALLOC_SIZES.iter().position(|&s| s >= size && s % align == 0)?;
     KMALLOC_CACHES.get(i)
@@ -183,7 +187,10 @@ crate::ktest!(free_memory_returns_after_burst, {
         let mut v: Vec<NonNull<u8>> = Vec::new();
         v.try_reserve_exact(600).map_err(|_| "reserve")?;
         for i in 0..600 {
-            v.push(kmalloc(KMALLOC_SIZES[i % KMALLOC_SIZES.len()] + i % 3, 8).map_err(|_| "kmalloc")?);
+            v.push(
+                kmalloc(KMALLOC_SIZES[i % KMALLOC_SIZES.len()] + i % 3, 8)
+                    .map_err(|_| "kmalloc")?,
+            );
         }
         let stacks = [KernelStack::new(), KernelStack::new()];
         let area = crate::mm::vmalloc(5 * PAGE_SIZE).map_err(|_| "vmalloc")?;

@@ -17,15 +17,13 @@
 
 mod initramfs;
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStdout, ExitCode, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::build::{Profile, build_kernel};
-use crate::qemu::Machine;
+use crate::qemu::{Boot, Machine};
+use crate::test::tail;
 use crate::{deps, linux};
 
 const CMDLINE: &str = "console=ttyS0";
@@ -33,8 +31,6 @@ const FERRITE_MARKER: &str = "Kernel initialisation done";
 const LINUX_MARKER: &str = "Run /init as init process";
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_RUNS: usize = 5;
-/// Console lines kept to explain a failed run.
-const TAIL_LINES: usize = 15;
 
 /// `cargo xtask bench`.
 pub fn cmd_bench(args: &[String]) -> Result<ExitCode, String> {
@@ -111,105 +107,28 @@ enum Ending {
 }
 
 /// One boot's times from the spawn of QEMU.
-struct Boot {
+struct Times {
     init: Duration,
     exit: Option<Duration>,
 }
 
-/// A QEMU we started: killed and reaped when dropped, so that no run, even a
-/// failed one, leaves it running.
-struct Qemu(Child);
-
-impl Drop for Qemu {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-        }
-        let _ = self.0.wait();
-    }
-}
-
-/// A console line and when it was read.
-type Line = (Duration, String);
-
 /// Boots `machine` once, timing the console line containing `marker`.
-fn boot(machine: &Machine, marker: &str, ending: Ending) -> Result<Boot, String> {
-    let mut command = machine.command();
-    command.stdin(Stdio::null()).stdout(Stdio::piped());
-    let start = Instant::now();
-    let mut qemu = Qemu(command.spawn().map_err(|e| format!("cannot start QEMU: {e}"))?);
-    let stdout = qemu.0.stdout.take().ok_or("QEMU has no stdout")?;
-    let lines = read_lines(stdout, start);
-    let deadline = start + RUN_TIMEOUT;
-    let init = wait_for_marker(&lines, marker, deadline)?;
+fn boot(machine: &Machine, marker: &str, ending: Ending) -> Result<Times, String> {
+    let mut qemu = Boot::start(machine)?;
+    let Some(init) = qemu.wait_for(|line| line.contains(marker), RUN_TIMEOUT) else {
+        return Err(format!(
+            "no \"{marker}\" within {RUN_TIMEOUT:?}; last console lines:\n{}",
+            tail(&qemu.console)
+        ));
+    };
     let exit = match ending {
         Ending::Kill => None,
-        Ending::PowerOff => Some(wait_for_exit(&mut qemu, &lines, start, deadline)?),
+        Ending::PowerOff => match qemu.wait_exit(RUN_TIMEOUT) {
+            Some((0, at)) => Some(at),
+            other => return Err(format!("QEMU did not power off cleanly: {other:?}")),
+        },
     };
-    Ok(Boot { init, exit })
-}
-
-/// Reads QEMU's serial output line by line on a thread, stamping each line
-/// as it arrives. The channel closes when QEMU closes its stdout.
-fn read_lines(stdout: ChildStdout, start: Instant) -> Receiver<Line> {
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = Vec::new();
-        while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-            let text = String::from_utf8_lossy(&line).trim_end().to_string();
-            if send.send((start.elapsed(), text)).is_err() {
-                break;
-            }
-            line.clear();
-        }
-    });
-    receive
-}
-
-fn wait_for_marker(
-    lines: &Receiver<Line>,
-    marker: &str,
-    deadline: Instant,
-) -> Result<Duration, String> {
-    let mut tail = VecDeque::with_capacity(TAIL_LINES);
-    loop {
-        let why = match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok((at, line)) if line.contains(marker) => return Ok(at),
-            Ok((_, line)) => {
-                if tail.len() == TAIL_LINES {
-                    tail.pop_front();
-                }
-                tail.push_back(line);
-                continue;
-            }
-            Err(RecvTimeoutError::Timeout) => format!("timed out after {RUN_TIMEOUT:?}"),
-            Err(RecvTimeoutError::Disconnected) => "QEMU ended".to_string(),
-        };
-        let tail = Vec::from(tail).join("\n    ");
-        return Err(format!("{why} before printing \"{marker}\"; last console lines:\n    {tail}"));
-    }
-}
-
-/// Waits for the guest to power QEMU off; the time is from spawn to exit.
-fn wait_for_exit(
-    qemu: &mut Qemu,
-    lines: &Receiver<Line>,
-    start: Instant,
-    deadline: Instant,
-) -> Result<Duration, String> {
-    loop {
-        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(_) => continue,
-            Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {
-                return Err(format!("QEMU still running {RUN_TIMEOUT:?} after start"));
-            }
-        }
-    }
-    let status = qemu.0.wait().map_err(|e| format!("waiting for QEMU: {e}"))?;
-    let exit = start.elapsed();
-    if status.success() { Ok(exit) } else { Err(format!("QEMU exited with {status}")) }
+    Ok(Times { init, exit })
 }
 
 /// Median and minimum of a figure's samples.

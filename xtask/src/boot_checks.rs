@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::qemu::{Boot, Machine};
+use crate::qemu::{Boot, EXIT_FAILURE, Machine};
 use crate::test::tail;
 
 /// How a check's boot must end.
@@ -48,12 +48,111 @@ pub const CHECKS: &[Check] = &[
         must_not_show: &["panic", "BUG"],
     },
     Check {
+        name: "boot::monitor_timer_ticks_and_acpi_poweroff",
+        cmdline: "console=ttyS0",
+        input: "uptime\rinterrupts\rpoweroff\r",
+        end: End::Exit(0),
+        must_show: &["ferrite# uptime", "jiffies ", "LOC", "reboot: Power down"],
+        must_not_show: &["panic", "BUG"],
+    },
+    Check {
         name: "boot::quiet_hides_info_messages",
         cmdline: "console=ttyS0 quiet ktest",
         input: "",
         end: End::Exit(crate::qemu::EXIT_SUCCESS),
         must_show: &[],
         must_not_show: &["Command line:", "BIOS-e820"],
+    },
+    Check {
+        name: "lkdtm::null_pointer_oops",
+        cmdline: "console=ttyS0 lkdtm=EXCEPTION",
+        input: "",
+        end: End::Exit(EXIT_FAILURE),
+        must_show: &[
+            "lkdtm: Performing direct entry EXCEPTION",
+            "BUG: kernel NULL pointer dereference, address: 0000000000000000",
+            "#PF: supervisor write access in kernel mode",
+            "#PF: error_code(0x0002) - not-present page",
+            "Oops: 0002 [#1] SMP",
+            "Call Trace:",
+            "lkdtm_",
+            "Kernel panic - not syncing: Fatal exception",
+        ],
+        must_not_show: &[],
+    },
+    Check {
+        name: "lkdtm::write_to_rodata_faults",
+        cmdline: "console=ttyS0 lkdtm=WRITE_RO",
+        input: "",
+        end: End::Exit(EXIT_FAILURE),
+        must_show: &[
+            "lkdtm: Performing direct entry WRITE_RO",
+            "BUG: unable to handle page fault for address: ffffffff81",
+            "#PF: error_code(0x0003) - permissions violation",
+            "Oops: 0003 [#1] SMP",
+        ],
+        must_not_show: &[],
+    },
+    Check {
+        name: "lkdtm::exec_data_hits_nx",
+        cmdline: "console=ttyS0 lkdtm=EXEC_DATA",
+        input: "",
+        end: End::Exit(EXIT_FAILURE),
+        must_show: &[
+            "lkdtm: Performing direct entry EXEC_DATA",
+            "kernel tried to execute NX-protected page",
+            "#PF: supervisor instruction fetch in kernel mode",
+            "#PF: error_code(0x0011) - permissions violation",
+        ],
+        must_not_show: &[],
+    },
+    Check {
+        name: "lkdtm::stack_overflow_hits_guard_page",
+        cmdline: "console=ttyS0 lkdtm=EXHAUST_STACK",
+        input: "",
+        end: End::Exit(EXIT_FAILURE),
+        must_show: &[
+            "lkdtm: Performing direct entry EXHAUST_STACK",
+            "BUG: stack guard page was hit at",
+            "kernel stack overflow (double-fault): 0000 [#1] SMP",
+        ],
+        must_not_show: &[],
+    },
+    Check {
+        name: "lkdtm::divide_error_oops",
+        cmdline: "console=ttyS0 lkdtm=DIVIDE_ERROR",
+        input: "",
+        end: End::Exit(EXIT_FAILURE),
+        must_show: &[
+            "lkdtm: Performing direct entry DIVIDE_ERROR",
+            "divide error: 0000 [#1] SMP",
+            "RIP: 0010:",
+        ],
+        must_not_show: &[],
+    },
+    Check {
+        name: "lkdtm::invalid_opcode_oops",
+        cmdline: "console=ttyS0 lkdtm=INVALID_OPCODE",
+        input: "",
+        end: End::Exit(EXIT_FAILURE),
+        must_show: &[
+            "lkdtm: Performing direct entry INVALID_OPCODE",
+            "invalid opcode: 0000 [#1] SMP",
+        ],
+        must_not_show: &[],
+    },
+    Check {
+        name: "lkdtm::rust_panic_backtrace",
+        cmdline: "console=ttyS0 lkdtm=BUG",
+        input: "",
+        end: End::Exit(EXIT_FAILURE),
+        must_show: &[
+            "lkdtm: Performing direct entry BUG",
+            "Kernel panic - not syncing: lkdtm BUG",
+            "Call Trace:",
+            "x86_64_start_kernel+",
+        ],
+        must_not_show: &[],
     },
 ];
 
@@ -66,7 +165,10 @@ pub fn run(check: &Check, image: &Path) -> Result<(bool, String), String> {
     let status = match check.end {
         End::Running => {
             if boot.wait_for(|l| l.contains(INIT_DONE), timeout).is_none() {
-                return Ok((false, format!("no `{INIT_DONE}`; last lines:\n{}", tail(&boot.console))));
+                return Ok((
+                    false,
+                    format!("no `{INIT_DONE}`; last lines:\n{}", tail(&boot.console)),
+                ));
             }
             if !check.input.is_empty() {
                 boot.type_input(check.input)?;
@@ -80,7 +182,7 @@ pub fn run(check: &Check, image: &Path) -> Result<(bool, String), String> {
                 boot.wait_for(|l| l.contains(INIT_DONE), timeout);
                 boot.type_input(check.input)?;
             }
-            boot.wait_exit(timeout)
+            boot.wait_exit(timeout).map(|(code, _)| code)
         }
     };
     Ok(verdict(check, &boot.console, status))
@@ -90,7 +192,10 @@ fn verdict(check: &Check, console: &[String], status: Option<i32>) -> (bool, Str
     if let End::Exit(code) = check.end
         && status != Some(code)
     {
-        return (false, format!("QEMU ended with {status:?}, not {code}; last lines:\n{}", tail(console)));
+        return (
+            false,
+            format!("QEMU ended with {status:?}, not {code}; last lines:\n{}", tail(console)),
+        );
     }
     let text = console.join("\n");
     if let Some(missing) = check.must_show.iter().find(|s| !text.contains(*s)) {

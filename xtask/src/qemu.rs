@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use crate::build::{Profile, build_kernel};
@@ -103,16 +103,20 @@ pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
 /// stamped with the time since QEMU was started.
 pub struct Boot {
     child: Child,
+    start: Instant,
     lines: Receiver<(Duration, String)>,
+    /// QEMU closed its console: it is exiting.
+    closed: bool,
     /// Every line read so far.
     pub console: Vec<String>,
 }
 
 impl Boot {
-    /// Starts `machine` with the console on a pipe and no input.
+    /// Starts `machine` with the console on a pipe.
     pub fn start(machine: &Machine) -> Result<Boot, String> {
         let mut cmd = machine.command();
-        cmd.stdin(if machine.stdin_piped { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.stdin(if machine.stdin_piped { Stdio::piped() } else { Stdio::null() });
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
         let start = Instant::now();
         let mut child = cmd.spawn().map_err(|e| format!("cannot start QEMU: {e}"))?;
         let stdout = child.stdout.take().ok_or("QEMU has no stdout")?;
@@ -128,16 +132,28 @@ impl Boot {
                 raw.clear();
             }
         });
-        Ok(Boot { child, lines: rx, console: Vec::new() })
+        Ok(Boot { child, start, lines: rx, closed: false, console: Vec::new() })
     }
 
-    /// Reads lines until one satisfies `found`; returns when it appeared,
-    /// or `None` if the console closed or `timeout` passed first.
-    pub fn wait_for(&mut self, found: impl Fn(&str) -> bool, timeout: Duration) -> Option<Duration> {
+    /// Reads lines until one satisfies `found`; returns when it appeared
+    /// (from QEMU's start), or `None` if the console closed or `timeout`
+    /// passed first.
+    pub fn wait_for(
+        &mut self,
+        found: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Option<Duration> {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.checked_duration_since(Instant::now())?;
-            let (at, line) = self.lines.recv_timeout(left).ok()?;
+            let (at, line) = match self.lines.recv_timeout(left) {
+                Ok(stamped) => stamped,
+                Err(RecvTimeoutError::Timeout) => return None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.closed = true;
+                    return None;
+                }
+            };
             let hit = found(&line);
             self.console.push(line);
             if hit {
@@ -146,19 +162,17 @@ impl Boot {
         }
     }
 
-    /// Waits for QEMU to exit, reading the rest of the console; kills it
-    /// at `timeout`. Returns its exit code, or `None` if it had to be killed.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
-        let deadline = Instant::now() + timeout;
+    /// Waits for QEMU to exit, reading the rest of the console; kills it at
+    /// `timeout`. Returns its exit code and when it exited (from its start),
+    /// or `None` if it had to be killed.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<(i32, Duration)> {
         self.wait_for(|_| false, timeout);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if !self.closed {
+            self.kill();
+            return None;
         }
-        self.kill();
-        None
+        let status = self.child.wait().ok()?;
+        Some((status.code()?, self.start.elapsed()))
     }
 
     /// The console's input, when the machine was started with a pipe.

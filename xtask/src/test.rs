@@ -60,7 +60,10 @@ fn lints(tally: &mut Tally) -> Result<(), String> {
     let runs: [(&str, Vec<&str>); 3] = [
         ("lint::rustfmt", vec!["fmt", "--all", "--check"]),
         ("lint::clippy_host", vec!["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]),
-        ("lint::clippy_kernel", [&["clippy", "--quiet"], &kernel[..], &["--", "-D", "warnings"]].concat()),
+        (
+            "lint::clippy_kernel",
+            [&["clippy", "--quiet"], &kernel[..], &["--", "-D", "warnings"]].concat(),
+        ),
     ];
     for (name, args) in runs {
         let out = cargo().args(&args).output().map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -115,7 +118,7 @@ fn count_before(line: &str, word: &str) -> usize {
 fn ktests(image: &std::path::Path, tally: &mut Tally) -> Result<(), String> {
     println!("== kernel self-tests (ktest)");
     let mut boot = Boot::start(&Machine::new(image, "console=ttyS0 ktest"))?;
-    let status = boot.wait_exit(Duration::from_secs(120));
+    let status = boot.wait_exit(Duration::from_secs(120)).map(|(code, _)| code);
     let mut seen = 0;
     for line in &boot.console {
         let Some(rest) = line.split("ktest: ").nth(1) else { continue };
@@ -130,7 +133,9 @@ fn ktests(image: &std::path::Path, tally: &mut Tally) -> Result<(), String> {
     let whole = match status {
         Some(EXIT_SUCCESS) => (true, String::new()),
         Some(EXIT_FAILURE) => (false, "QEMU exit status 35".into()),
-        other => (false, format!("QEMU ended with {other:?}; last lines:\n{}", tail(&boot.console))),
+        other => {
+            (false, format!("QEMU ended with {other:?}; last lines:\n{}", tail(&boot.console)))
+        }
     };
     tally.record("ktest run completes", whole.0 && seen > 0, &whole.1);
     Ok(())

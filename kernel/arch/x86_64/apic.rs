@@ -20,7 +20,7 @@ use crate::arch::cpu::{X86Feature, boot_cpu_has};
 use crate::arch::irq_vectors::{LOCAL_TIMER_VECTOR, SPURIOUS_APIC_VECTOR};
 use crate::arch::percpu::smp_processor_id;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::time::{self, HZ, NSEC_PER_MSEC};
+use crate::kernel::time::{self, HZ, NSEC_PER_MSEC, NSEC_PER_SEC};
 use crate::mm::addr::PhysAddr;
 use crate::{pr_info, pr_warn};
 
@@ -82,10 +82,17 @@ fn wrmsr(msr: u32, value: u64) {
     unsafe { Msr::new(msr).write(value) }
 }
 
+/// Linux: `lower_32_bits`; x2APIC registers other than the ICR are 32 bits
+/// wide in a 64-bit MSR.
+fn lower_32_bits(v: u64) -> u32 {
+    let [b0, b1, b2, b3, ..] = v.to_le_bytes();
+    u32::from_le_bytes([b0, b1, b2, b3])
+}
+
 /// Reads local APIC register `reg` (Linux: `apic_read`).
 fn apic_read(reg: u32) -> u32 {
     match APIC_MODE.load(Ordering::Relaxed) {
-        MODE_X2APIC => rdmsr(APIC_BASE_MSR + (reg >> 4)) as u32,
+        MODE_X2APIC => lower_32_bits(rdmsr(APIC_BASE_MSR + (reg >> 4))),
         MODE_XAPIC => {
             let ptr = (APIC_MMIO.load(Ordering::Relaxed) + u64::from(reg)) as *const u32;
             // SAFETY: `APIC_MMIO` is an uncached mapping of the 4 KiB APIC
@@ -184,30 +191,43 @@ pub fn apic_bsp_setup(madt_lapic_base: Option<u64>) -> KResult<()> {
     let id = read_apic_id();
     BOOT_CPU_APIC_ID.store(id, Ordering::Relaxed);
     let version = apic_read(APIC_LVR);
-    pr_info!("APIC: boot CPU apic_id {id}, version {:#x}, max LVT {}", version & 0xff, (version >> 16) & 0xff);
+    pr_info!(
+        "APIC: boot CPU apic_id {id}, version {:#x}, max LVT {}",
+        version & 0xff,
+        (version >> 16) & 0xff
+    );
     Ok(())
 }
 
 /// How long `calibrate_apic_clock` lets the timer count.
-const CALIBRATE_MS: u64 = 10;
+const CALIBRATE_MS: u64 = 5;
 
 /// Measures the APIC timer against the TSC (Linux: `calibrate_APIC_clock`,
-/// which uses the same method once the TSC is known).
+/// which uses the same method once the TSC is known). The elapsed time is
+/// read from the TSC around the two register accesses rather than taken as
+/// the delay asked for, which an emulator overshoots.
 fn calibrate_apic_clock() -> Option<u32> {
     apic_write(APIC_TDCR, APIC_TDR_DIV_16);
     apic_write(APIC_LVTT, APIC_LVT_MASKED);
+    // Each register access may trap to the emulator: time both from the
+    // middle of their bracketing clock reads.
+    let before_start = time::ktime_get_ns();
     apic_write(APIC_TMICT, u32::MAX);
+    let start_ns = before_start.midpoint(time::ktime_get_ns());
     time::ndelay(CALIBRATE_MS * NSEC_PER_MSEC);
+    let before_end = time::ktime_get_ns();
     let counted = u64::from(u32::MAX - apic_read(APIC_TMCCT));
+    let elapsed_ns = before_end.midpoint(time::ktime_get_ns()) - start_ns;
     apic_write(APIC_TMICT, 0);
-    let period = counted * 1000 / CALIBRATE_MS / HZ;
+    let period =
+        u128::from(counted) * u128::from(NSEC_PER_SEC) / u128::from(elapsed_ns.max(1) * HZ);
     u32::try_from(period).ok().filter(|&p| p > 0)
 }
 
 /// The tick's interrupt handler (Linux: `sysvec_apic_timer_interrupt` ->
 /// `local_apic_timer_interrupt`).
 fn local_apic_timer_interrupt() {
-    time::tick::tick_handle_periodic(smp_processor_id() as u32);
+    time::tick::tick_handle_periodic(smp_processor_id());
 }
 
 /// Starts this CPU's APIC timer periodic at HZ on `LOCAL_TIMER_VECTOR`
@@ -231,9 +251,13 @@ pub fn setup_boot_apic_clock() -> KResult<()> {
     };
     LAPIC_TIMER_PERIOD.store(period, Ordering::Relaxed);
     let bus_khz = u64::from(period) * 16 * HZ / 1000;
-    pr_info!("APIC timer: bus clock {}.{:03} MHz, {period} counts per tick", bus_khz / 1000, bus_khz % 1000);
+    pr_info!(
+        "APIC timer: bus clock {}.{:03} MHz, {period} counts per tick",
+        bus_khz / 1000,
+        bus_khz % 1000
+    );
     crate::kernel::irq::request_irq(LOCAL_TIMER_VECTOR, "LOC", local_apic_timer_interrupt)?;
-    time::tick::set_tick_do_timer_cpu(smp_processor_id() as u32);
+    time::tick::set_tick_do_timer_cpu(smp_processor_id());
     lapic_timer_set_periodic();
     pr_info!("clockevents: APIC timer at {HZ} Hz (periodic)");
     Ok(())
@@ -255,7 +279,10 @@ pub fn apic_intr_mode_init() {
 
 /// Starts the tick (Linux: `x86_late_time_init` -> `setup_boot_APIC_clock`).
 pub fn x86_late_time_init() {
-    if let Err(e) = setup_boot_apic_clock() {
-        crate::pr_err!("APIC timer: no tick: {}", e.description());
+    match setup_boot_apic_clock() {
+        // The BIOS left PIT channel 0 ticking into a masked pin; stop it
+        // so the emulator stops simulating it.
+        Ok(()) => crate::arch::i8253::clockevent_i8253_disable(),
+        Err(e) => crate::pr_err!("APIC timer: no tick: {}", e.description()),
     }
 }

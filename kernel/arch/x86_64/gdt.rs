@@ -104,7 +104,7 @@ static TSS: [CpuTss; NR_CPUS] = [const {
         reserved4: 0,
         // No I/O bitmap: the offset points past the limit (Linux:
         // `IO_BITMAP_OFFSET_INVALID`).
-        io_bitmap_base: size_of::<X86HwTss>() as u16,
+        io_bitmap_base: TSS_SIZE,
     }))
 }; NR_CPUS];
 
@@ -169,13 +169,19 @@ pub fn cpu_init(cpu: usize, ist_tops: [u64; N_EXCEPTION_STACKS]) {
     unsafe { asm!("ltr {0:x}", in(reg) GDT_ENTRY_TSS_SELECTOR, options(nostack, preserves_flags)) };
 }
 
+/// The TSS is 104 bytes, so the cast cannot truncate.
+#[expect(clippy::cast_possible_truncation, reason = "a 104-byte struct")]
+const TSS_SIZE: u16 = size_of::<X86HwTss>() as u16;
+#[expect(clippy::cast_possible_truncation, reason = "a few dozen 8-byte entries")]
+const GDT_LIMIT: u16 = (GDT_ENTRIES * 8 - 1) as u16;
+
 fn load_gdt(base: u64) {
     #[repr(C, packed(2))]
     struct DescPtr {
         limit: u16,
         base: u64,
     }
-    let ptr = DescPtr { limit: (GDT_ENTRIES * 8 - 1) as u16, base };
+    let ptr = DescPtr { limit: GDT_LIMIT, base };
     // SAFETY: `base` is this CPU's static GDT, whose code and data entries
     // match the selectors the CPU holds now (head.rs uses the same values).
     unsafe {

@@ -47,10 +47,11 @@ pub fn pit_calibrate_tsc(ms: u64) -> Option<u64> {
     outb(PORT_61, (inb(PORT_61) & !SPEAKER) | GATE2);
     // Channel 2, lobyte/hibyte, mode 0 (interrupt on terminal count), binary.
     outb(PIT_MODE, 0xb0);
-    outb(PIT_CH2, latch as u8);
+    let [lo, hi, ..] = latch.to_le_bytes();
+    outb(PIT_CH2, lo);
     // The count loads, and the window opens, with the high byte.
     let t1 = rdtsc();
-    outb(PIT_CH2, (latch >> 8) as u8);
+    outb(PIT_CH2, hi);
 
     let mut t2 = t1;
     let mut loops: u64 = 0;

@@ -123,8 +123,9 @@ pub fn load_idt() {
         limit: u16,
         base: u64,
     }
-    let ptr =
-        DescPtr { limit: (IDT_ENTRIES * 16 - 1) as u16, base: IDT_TABLE.as_ptr().addr() as u64 };
+    #[expect(clippy::cast_possible_truncation, reason = "256 16-byte gates: 4095")]
+    const IDT_LIMIT: u16 = (IDT_ENTRIES * 16 - 1) as u16;
+    let ptr = DescPtr { limit: IDT_LIMIT, base: IDT_TABLE.as_ptr().addr() as u64 };
     // SAFETY: the table is static and filled by `idt_setup` with gates to
     // entry stubs that save and restore all state.
     unsafe {

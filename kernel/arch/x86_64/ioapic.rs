@@ -35,7 +35,7 @@ const IOAPIC_POL_LOW: u64 = 1 << 13;
 const IOAPIC_LEVEL: u64 = 1 << 15;
 const IOAPIC_MASKED: u64 = 1 << 16;
 /// The ISA line the slave 8259 cascades through; never routed.
-const PIC_CASCADE_IR: usize = 2;
+const PIC_CASCADE_IR: u8 = 2;
 
 /// One mapped IOAPIC.
 #[derive(Clone, Copy)]
@@ -76,8 +76,9 @@ impl IoApic {
     /// Writes the high half first, so the entry is never live with a stale
     /// destination (Linux: `__ioapic_write_entry`).
     fn write_entry(&self, pin: u32, entry: u64) {
-        self.write(IO_APIC_REDTBL + 2 * pin + 1, (entry >> 32) as u32);
-        self.write(IO_APIC_REDTBL + 2 * pin, entry as u32);
+        let [l0, l1, l2, l3, h0, h1, h2, h3] = entry.to_le_bytes();
+        self.write(IO_APIC_REDTBL + 2 * pin + 1, u32::from_le_bytes([h0, h1, h2, h3]));
+        self.write(IO_APIC_REDTBL + 2 * pin, u32::from_le_bytes([l0, l1, l2, l3]));
     }
 }
 
@@ -121,8 +122,8 @@ fn mp_register_ioapic(index: usize, info: &IoApicInfo) -> KResult<IoApic> {
 }
 
 /// The redirection entry for a route: fixed delivery, physical destination.
-fn route_entry(irq: usize, route: &IsaIrqRoute) -> u64 {
-    let mut entry = u64::from(isa_irq_vector(irq as u8)) | IOAPIC_MASKED;
+fn route_entry(irq: u8, route: &IsaIrqRoute) -> u64 {
+    let mut entry = u64::from(isa_irq_vector(irq)) | IOAPIC_MASKED;
     if route.active_low {
         entry |= IOAPIC_POL_LOW;
     }
@@ -148,16 +149,21 @@ pub fn setup_io_apic() -> KResult<()> {
             Err(e) => pr_warn!("IOAPIC[{i}]: cannot map {:#x}: {}", info.address, e.description()),
         }
     }
-    for irq in (0..NR_IRQS_LEGACY).filter(|&irq| irq != PIC_CASCADE_IR) {
-        let identity = IsaIrqRoute { gsi: irq as u32, active_low: false, level_triggered: false, overridden: false };
+    for irq in (0u8..).take(NR_IRQS_LEGACY).filter(|&irq| irq != PIC_CASCADE_IR) {
+        let identity = IsaIrqRoute {
+            gsi: u32::from(irq),
+            active_low: false,
+            level_triggered: false,
+            overridden: false,
+        };
         let route = match madt {
-            Some(m) => m.isa_irq_route(irq),
+            Some(m) => m.isa_irq_route(usize::from(irq)),
             None => Some(identity),
         };
         let Some(route) = route else { continue };
         if let Some((chip, pin)) = ioapics.pin_of(route.gsi) {
             chip.write_entry(pin, route_entry(irq, &route));
-            ioapics.isa[irq] = Some(route);
+            ioapics.isa[usize::from(irq)] = Some(route);
         }
     }
     if ioapics.chips.iter().all(Option::is_none) { Err(Errno::ENODEV) } else { Ok(()) }
@@ -180,6 +186,7 @@ pub fn enable_irq(irq: u8) -> KResult<()> {
 }
 
 /// Masks ISA line `irq` (Linux: `disable_irq` -> `mask_ioapic_irq`).
+#[allow(dead_code, reason = "the counterpart of enable_irq, for free_irq")]
 pub fn disable_irq(irq: u8) -> KResult<()> {
     set_isa_irq_masked(irq, true)
 }

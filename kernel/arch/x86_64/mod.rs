@@ -7,8 +7,8 @@
 //! every block carries its `SAFETY:` argument.
 
 pub mod apic;
-pub mod cpu;
 pub mod boot;
+pub mod cpu;
 pub mod dumpstack;
 pub mod entry;
 pub mod extable;

@@ -4,6 +4,9 @@
 
 use crate::kernel::ktest::KTest;
 
+// Only the addresses of these symbols are used; nothing crosses into C,
+// so the Rust layout of `KTest` (with its `&str`s) is fine.
+#[allow(improper_ctypes)]
 unsafe extern "C" {
     static __ktest_start: KTest;
     static __ktest_end: KTest;

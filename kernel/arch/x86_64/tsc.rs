@@ -4,7 +4,7 @@
 //! (`tsc_init`, `native_calibrate_tsc`, `pit_calibrate_tsc`).
 //!
 //! The frequency comes from CPUID leaf 0x15 when the CPU states it, else
-//! from the PIT: the median of a few 10 ms measurements. An SMI, or under
+//! from the PIT: the median of three 5 ms measurements. An SMI, or under
 //! an emulator the host descheduling the vCPU, can land between a TSC read
 //! and the PIT event it brackets and push one measurement either way; the
 //! median ignores such outliers.
@@ -30,8 +30,8 @@ pub fn rdtsc() -> u64 {
 /// A frequency outside this range (kHz) is a failed measurement.
 const TSC_KHZ_MIN: u64 = 100_000;
 const TSC_KHZ_MAX: u64 = 10_000_000;
-const PIT_CALIBRATE_MS: u64 = 10;
-const PIT_CALIBRATE_TRIES: usize = 5;
+const PIT_CALIBRATE_MS: u64 = 5;
+const PIT_CALIBRATE_TRIES: usize = 3;
 
 /// The TSC frequency CPUID leaf 0x15 gives, in kHz (Linux:
 /// `native_calibrate_tsc`); `None` when the leaf leaves it unstated.
@@ -45,8 +45,8 @@ fn pit_calibrate_tsc_median() -> Option<u64> {
     let mut khz = [0u64; PIT_CALIBRATE_TRIES];
     let mut n = 0;
     for _ in 0..PIT_CALIBRATE_TRIES {
-        if let Some(k) = pit_calibrate_tsc(PIT_CALIBRATE_MS)
-            .filter(|k| (TSC_KHZ_MIN..=TSC_KHZ_MAX).contains(k))
+        if let Some(k) =
+            pit_calibrate_tsc(PIT_CALIBRATE_MS).filter(|k| (TSC_KHZ_MIN..=TSC_KHZ_MAX).contains(k))
         {
             khz[n] = k;
             n += 1;

@@ -20,7 +20,6 @@ pub const ACPI_ADR_SPACE_PCI_CONFIG: u8 = 2;
 
 /// FADT flags (Linux: `ACPI_FADT_*`).
 pub const ACPI_FADT_RESET_REGISTER: u32 = 1 << 10;
-pub const ACPI_FADT_HW_REDUCED: u32 = 1 << 20;
 
 /// A register's location (Linux: `struct acpi_generic_address`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -60,6 +59,10 @@ impl AcpiGenericAddress {
 }
 
 /// The parts of the FADT Ferrite uses (Linux: `acpi_gbl_FADT`).
+#[allow(
+    dead_code,
+    reason = "decoded in full from the firmware table; not every field has a user yet"
+)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AcpiFadt {
     pub revision: u8,
@@ -107,9 +110,14 @@ const X_PM_TMR_BLK: usize = 208;
 /// The 64-bit X_ block at `x_off` if the table has it and it is set, else
 /// the 32-bit port at `off` (Linux: `acpi_tb_convert_fadt`).
 fn block(b: &[u8], x_off: usize, off: usize, len_off: usize) -> AcpiGenericAddress {
-    AcpiGenericAddress::parse(b, x_off).filter(AcpiGenericAddress::is_present).unwrap_or_else(|| {
-        AcpiGenericAddress::io_block(get_u32(b, off).unwrap_or(0), get_u8(b, len_off).unwrap_or(0))
-    })
+    AcpiGenericAddress::parse(b, x_off).filter(AcpiGenericAddress::is_present).unwrap_or_else(
+        || {
+            AcpiGenericAddress::io_block(
+                get_u32(b, off).unwrap_or(0),
+                get_u8(b, len_off).unwrap_or(0),
+            )
+        },
+    )
 }
 
 /// Decodes a checked FADT; fields the table is too short to hold are 0.

@@ -14,7 +14,7 @@ use super::fadt::{
     ACPI_ADR_SPACE_PCI_CONFIG, ACPI_ADR_SPACE_SYSTEM_IO, ACPI_ADR_SPACE_SYSTEM_MEMORY,
     AcpiGenericAddress,
 };
-use super::osl::{acpi_os_read_port, acpi_os_write_port, acpi_os_write_pci_configuration_u8};
+use super::osl::{acpi_os_read_port, acpi_os_write_pci_configuration_u8, acpi_os_write_port};
 use crate::kernel::errno::{Errno, KResult};
 
 /// The access width in bits: the GAS access size if given, else its bit
@@ -64,9 +64,9 @@ pub fn acpi_hw_write(reg: &AcpiGenericAddress, value: u32, default_bits: u8) -> 
         ACPI_ADR_SPACE_PCI_CONFIG => {
             // GAS PCI address: device in bits 32-47, function 16-31,
             // register offset 0-15, bus 0.
-            let a = reg.address;
-            let (dev, func, off) = ((a >> 32) as u8, (a >> 16) as u8, a as u8);
-            acpi_os_write_pci_configuration_u8(0, dev, func, off, value as u8);
+            let a = reg.address.to_le_bytes();
+            let (dev, func, off) = (a[4], a[2], a[0]);
+            acpi_os_write_pci_configuration_u8(0, dev, func, off, value.to_le_bytes()[0]);
             Ok(())
         }
         ACPI_ADR_SPACE_SYSTEM_MEMORY => Err(Errno::ENXIO),

@@ -14,10 +14,9 @@
 #![deny(unsafe_code)]
 
 use super::tables::{get_u8, get_u16, get_u32, get_u64};
+pub use crate::arch::percpu::NR_CPUS;
 use crate::{pr_info, pr_warn};
 
-/// Most CPUs Ferrite tracks (Linux: `CONFIG_NR_CPUS`, 8192 on Debian).
-pub const NR_CPUS: usize = 64;
 /// Linux: `MAX_IO_APICS`.
 pub const MAX_IO_APICS: usize = 8;
 /// Linux: `NR_IRQS_LEGACY`.
@@ -53,6 +52,10 @@ pub struct IsaIrqRoute {
 }
 
 /// What the MADT says about the interrupt hardware.
+#[allow(
+    dead_code,
+    reason = "decoded in full from the firmware table; not every field has a user yet"
+)]
 #[derive(Clone, Copy, Debug)]
 pub struct MadtInfo {
     pub lapic_address: u64,
@@ -71,7 +74,7 @@ pub struct MadtInfo {
 impl MadtInfo {
     fn new(lapic_address: u64, flags: u32) -> Self {
         let identity = |irq: usize| IsaIrqRoute {
-            gsi: irq as u32,
+            gsi: u32::try_from(irq).unwrap_or(u32::MAX),
             active_low: false,
             level_triggered: false,
             overridden: false,
@@ -94,7 +97,11 @@ impl MadtInfo {
     pub fn isa_irq_route(&self, irq: usize) -> Option<IsaIrqRoute> {
         let route = *self.isa_irqs.get(irq)?;
         let stolen = !route.overridden
-            && self.isa_irqs.iter().enumerate().any(|(i, r)| i != irq && r.overridden && r.gsi == route.gsi);
+            && self
+                .isa_irqs
+                .iter()
+                .enumerate()
+                .any(|(i, r)| i != irq && r.overridden && r.gsi == route.gsi);
         (!stolen).then_some(route)
     }
 
@@ -105,7 +112,9 @@ impl MadtInfo {
             self.cpu_apic_ids[self.nr_cpus] = apic_id;
             self.nr_cpus += 1;
         } else {
-            pr_warn!("APIC: NR_CPUS/possible_cpus limit of {NR_CPUS} reached, CPU {apic_id} ignored");
+            pr_warn!(
+                "APIC: NR_CPUS/possible_cpus limit of {NR_CPUS} reached, CPU {apic_id} ignored"
+            );
         }
     }
 }
@@ -128,12 +137,14 @@ fn acpi_parse_int_src_ovr(info: &mut MadtInfo, e: &[u8]) -> Option<()> {
     }
     let route = info.isa_irqs.get_mut(usize::from(irq))?;
     // "Conforms to the bus" is active high and edge for ISA.
-    *route = IsaIrqRoute { gsi, active_low: pol == 3, level_triggered: trig == 3, overridden: true };
+    *route =
+        IsaIrqRoute { gsi, active_low: pol == 3, level_triggered: trig == 3, overridden: true };
     Some(())
 }
 
 fn acpi_parse_ioapic(info: &mut MadtInfo, e: &[u8]) -> Option<()> {
-    let ioapic = IoApicInfo { id: get_u8(e, 2)?, address: get_u32(e, 4)?, gsi_base: get_u32(e, 8)? };
+    let ioapic =
+        IoApicInfo { id: get_u8(e, 2)?, address: get_u32(e, 4)?, gsi_base: get_u32(e, 8)? };
     match info.ioapics.get_mut(info.nr_ioapics) {
         Some(slot) => {
             *slot = ioapic;
@@ -176,13 +187,13 @@ pub fn acpi_parse_madt(b: &[u8]) -> Option<MadtInfo> {
         match entry.and_then(|e| acpi_parse_madt_entry(&mut info, kind, e)) {
             Some(()) => off += len,
             None => {
-                pr_warn!("ACPI: MADT entry at offset {off} (type {kind}, length {len}) is malformed");
+                pr_warn!(
+                    "ACPI: MADT entry at offset {off} (type {kind}, length {len}) is malformed"
+                );
                 break;
             }
         }
     }
-    pr_info!("ACPI: Using ACPI (MADT) for SMP configuration information");
-    pr_info!("smpboot: Allowing {} CPUs, {} hotplug CPUs", info.nr_cpus, info.disabled_cpus);
     Some(info)
 }
 
@@ -204,4 +215,3 @@ crate::ktest!(madt_overrides_and_malformed_entries, {
     crate::kassert!(info.isa_irq_route(4).map(|r| r.gsi) == Some(4), "IRQ4 is identity mapped");
     Ok(())
 });
-

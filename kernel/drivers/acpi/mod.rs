@@ -40,10 +40,10 @@ static ACPI: spin::Once<AcpiInfo> = spin::Once::new();
 /// The BIOS area searched for the RSDP when the boot loader gave none
 /// (Linux: `acpi_find_root_pointer`).
 const BIOS_ROM_START: u64 = 0xe0000;
-const BIOS_ROM_END: u64 = 0x100000;
+const BIOS_ROM_LEN: usize = 0x20000;
 
 fn acpi_find_root_pointer() -> Option<PhysAddr> {
-    let rom = osl::acpi_os_map_memory(BIOS_ROM_START, (BIOS_ROM_END - BIOS_ROM_START) as usize)?;
+    let rom = osl::acpi_os_map_memory(BIOS_ROM_START, BIOS_ROM_LEN)?;
     let off = rom.chunks(16).position(|c| c.starts_with(b"RSD PTR "))?;
     Some(PhysAddr::new(BIOS_ROM_START + off as u64 * 16))
 }
@@ -66,6 +66,10 @@ pub fn acpi_init(rsdp: Option<PhysAddr>) {
         .and_then(|f| tables::acpi_map_table(f.dsdt))
         .filter(|t| t.signature() == b"DSDT")
         .and_then(|t| sleep::acpi_get_sleep_type_data(t.bytes));
+    if let Some(m) = &madt {
+        pr_info!("ACPI: Using ACPI (MADT) for SMP configuration information");
+        pr_info!("smpboot: Allowing {} CPUs, {} hotplug CPUs", m.nr_cpus, m.disabled_cpus);
+    }
     if let Some(f) = &fadt {
         print_fadt(f, s5.is_some());
     }

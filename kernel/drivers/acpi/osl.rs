@@ -9,12 +9,17 @@
 //! shared slice is an honest description. Everything above this file parses
 //! those slices with bounds checks and no `unsafe`.
 //!
+//! Mappings are never removed: tables are read at boot, a handful of times,
+//! and those outside the direct map cost one small vmalloc area each.
+//!
 //! # Locking
-//! None: mappings are never removed, port accesses are single instructions.
+//! None of its own (`KERNEL_PGTABLE` is taken briefly to ask whether a
+//! range is direct-mapped); port accesses are single instructions.
 
 use x86_64::instructions::port::Port;
 
 use crate::mm::addr::{PAGE_SIZE, PhysAddr, phys_to_virt};
+use crate::mm::ioremap_cache;
 use crate::mm::page_table::KERNEL_PGTABLE;
 
 /// The longest table we agree to map: a length field above this is a
@@ -47,15 +52,18 @@ pub fn acpi_os_map_memory(phys: u64, len: usize) -> Option<&'static [u8]> {
         return None;
     }
     let end = phys.checked_add(len as u64)?;
-    // Tables outside the direct map are refused rather than faulted on.
-    if !direct_mapped(phys, end) {
-        return None;
-    }
-    let va = phys_to_virt(PhysAddr::new(phys));
+    let va = if direct_mapped(phys, end) {
+        phys_to_virt(PhysAddr::new(phys))
+    } else {
+        // Reserved or ACPI ranges outside the direct map (above 1 GiB of
+        // RAM, say) get a write-back mapping of their own, kept for good.
+        ioremap_cache(PhysAddr::new(phys), len).ok()?
+    };
     // SAFETY:
-    // 1. Every page of `[phys, end)` is mapped at `PAGE_OFFSET` (checked
-    //    above), and the direct map is never torn down, so the pointer is
-    //    valid for `len` bytes of reads and never dangles.
+    // 1. `[va, va + len)` maps `[phys, end)`: through the direct map
+    //    (checked above) or a fresh `ioremap_cache` of exactly that range;
+    //    neither is ever torn down, so the pointer is valid for `len` bytes
+    //    of reads and never dangles.
     // 2. Firmware tables are not written by anyone once the OS runs, so no
     //    `&mut` to these bytes exists or will exist.
     // 3. `u8` has no alignment or validity requirements.
@@ -94,12 +102,13 @@ pub fn acpi_os_write_port(port: u16, value: u32, width: u8) {
             let mut p = Port::<u8>::new(port);
             // SAFETY: the port is an ACPI register named by the FADT; writing
             // it programs chipset hardware and touches no memory we own.
-            unsafe { p.write(value as u8) }
+            unsafe { p.write(value.to_le_bytes()[0]) }
         }
         16 => {
             let mut p = Port::<u16>::new(port);
+            let [b0, b1, ..] = value.to_le_bytes();
             // SAFETY: as above.
-            unsafe { p.write(value as u16) }
+            unsafe { p.write(u16::from_le_bytes([b0, b1])) }
         }
         32 => {
             let mut p = Port::<u32>::new(port);

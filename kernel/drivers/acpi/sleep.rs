@@ -98,7 +98,8 @@ pub fn acpi_enter_sleep_state_s5(fadt: &AcpiFadt, slp_typ: (u8, u8)) -> KResult<
     let mut values = [0u32; 2];
     for (value, (reg, typ)) in values.iter_mut().zip(regs) {
         if reg.is_present() {
-            let cnt = acpi_hw_read(reg, 16)? & !(ACPI_BITMASK_SLEEP_TYPE | ACPI_BITMASK_SLEEP_ENABLE);
+            let cnt =
+                acpi_hw_read(reg, 16)? & !(ACPI_BITMASK_SLEEP_TYPE | ACPI_BITMASK_SLEEP_ENABLE);
             *value = cnt | u32::from(typ) << ACPI_BITPOSITION_SLEEP_TYPE;
             acpi_hw_write(reg, *value, 16)?;
         }

@@ -41,6 +41,10 @@ pub fn get_u64(b: &[u8], off: usize) -> Option<u64> {
 }
 
 /// A mapped, checked ACPI table: header and body.
+#[allow(
+    dead_code,
+    reason = "decoded in full from the firmware table; not every field has a user yet"
+)]
 #[derive(Clone, Copy)]
 pub struct AcpiTable {
     pub phys: u64,
@@ -49,11 +53,11 @@ pub struct AcpiTable {
 
 impl AcpiTable {
     pub fn signature(&self) -> &[u8] {
-        &self.bytes[..4]
+        self.bytes.get(..4).unwrap_or_default()
     }
 
     pub fn revision(&self) -> u8 {
-        self.bytes[8]
+        get_u8(self.bytes, 8).unwrap_or(0)
     }
 }
 
@@ -63,7 +67,13 @@ struct Ascii<'a>(&'a [u8]);
 impl core::fmt::Display for Ascii<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         for &c in self.0 {
-            let c = if c == 0 { ' ' } else if c.is_ascii_graphic() || c == b' ' { c as char } else { '?' };
+            let c = if c == 0 {
+                ' '
+            } else if c.is_ascii_graphic() || c == b' ' {
+                c as char
+            } else {
+                '?'
+            };
             core::fmt::Write::write_char(f, c)?;
         }
         Ok(())
@@ -150,12 +160,18 @@ fn acpi_parse_rsdp(rsdp: u64) -> KResult<(u8, u64, usize)> {
         let xsdt = get_u64(v2, 24).unwrap_or(0);
         let len = get_u32(v2, 20).unwrap_or(0) as usize;
         let ext_ok = len >= RSDP_V2_LEN && checksum_ok(&v2[..RSDP_V2_LEN]);
-        pr_info!("ACPI: RSDP {rsdp:#018X} {RSDP_V2_LEN:06X} (v{revision:02} {:<6})", Ascii(&v1[9..15]));
+        pr_info!(
+            "ACPI: RSDP {rsdp:#018X} {RSDP_V2_LEN:06X} (v{revision:02} {:<6})",
+            Ascii(&v1[9..15])
+        );
         if ext_ok && xsdt != 0 {
             return Ok((revision, xsdt, 8));
         }
     } else {
-        pr_info!("ACPI: RSDP {rsdp:#018X} {RSDP_V1_LEN:06X} (v{revision:02} {:<6})", Ascii(&v1[9..15]));
+        pr_info!(
+            "ACPI: RSDP {rsdp:#018X} {RSDP_V1_LEN:06X} (v{revision:02} {:<6})",
+            Ascii(&v1[9..15])
+        );
     }
     Ok((revision, u64::from(get_u32(v1, 16).unwrap_or(0)), 4))
 }

@@ -58,9 +58,9 @@ pub fn handle_irq(vector: u8) -> bool {
 
 /// Calls `f(vector, name, count)` for each vector with a handler.
 pub fn for_each_action(mut f: impl FnMut(u8, &'static str, u64)) {
-    for (vector, desc) in DESCS.iter().enumerate() {
+    for (vector, desc) in (0..=u8::MAX).zip(&DESCS) {
         if let Some((_, name)) = desc.action.get() {
-            f(vector as u8, name, desc.count.load(Ordering::Relaxed));
+            f(vector, name, desc.count.load(Ordering::Relaxed));
         }
     }
 }

@@ -32,6 +32,7 @@ impl<T: ?Sized> SpinLock<T> {
 
     /// Takes the lock only if it is free (for paths that must not wait,
     /// such as printing a panic).
+    #[allow(dead_code, reason = "for paths that must not wait, as printing an oops")]
     pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
         let flags = local_irq_save();
         match self.inner.try_lock() {

@@ -26,6 +26,7 @@ use ringbuf::RingBuf;
 /// Log levels (Linux: include/linux/kern_levels.h).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
+#[allow(dead_code, reason = "Linux's full set of levels; not every one has a caller yet")]
 pub enum LogLevel {
     Emerg = 0,
     Alert = 1,
@@ -43,7 +44,6 @@ const LOG_BUF_LEN: usize = 1 << 17;
 const PRINTK_MESSAGE_MAX: usize = 1024;
 /// Linux: `CONSOLE_LOGLEVEL_DEFAULT` and `CONSOLE_LOGLEVEL_QUIET`.
 pub const CONSOLE_LOGLEVEL_DEFAULT: u8 = 7;
-pub const CONSOLE_LOGLEVEL_QUIET: u8 = 4;
 
 static LOG: SpinLock<RingBuf<LOG_BUF_LEN>> = SpinLock::new(RingBuf::new());
 static CONSOLE_LOGLEVEL: AtomicU8 = AtomicU8::new(CONSOLE_LOGLEVEL_DEFAULT);

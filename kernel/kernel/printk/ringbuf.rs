@@ -19,19 +19,19 @@ pub struct Record<'a> {
 
 /// A byte ring of `N` bytes holding variable-length records.
 ///
-/// Positions (`head`, `tail`) count bytes ever written; a position's place
+/// Positions (`head`, `tail`) count bytes ever written (a `usize` does not
+/// wrap in the life of a machine); a position's place
 /// in `buf` is `pos % N`, so records wrap around the end transparently.
 pub struct RingBuf<const N: usize> {
     buf: [u8; N],
-    head: u64,
-    tail: u64,
+    head: usize,
+    tail: usize,
     first_seq: u64,
-    next_seq: u64,
 }
 
 impl<const N: usize> RingBuf<N> {
     pub const fn new() -> Self {
-        Self { buf: [0; N], head: 0, tail: 0, first_seq: 0, next_seq: 0 }
+        Self { buf: [0; N], head: 0, tail: 0, first_seq: 0 }
     }
 
     /// Appends a record, dropping the oldest until it fits. Text longer
@@ -39,27 +39,26 @@ impl<const N: usize> RingBuf<N> {
     pub fn push(&mut self, level: u8, ts_ns: u64, text: &[u8]) {
         let max = (N - HEADER_LEN).min(usize::from(u16::MAX));
         let text = &text[..text.len().min(max)];
-        let size = (HEADER_LEN + text.len()) as u64;
-        while self.tail + size - self.head > N as u64 {
+        let size = HEADER_LEN + text.len();
+        while self.tail + size - self.head > N {
             let oldest = self.len_at(self.head);
-            self.head += (HEADER_LEN + oldest) as u64;
+            self.head += HEADER_LEN + oldest;
             self.first_seq += 1;
         }
-        let len = (text.len() as u16).to_le_bytes();
+        let len = u16::try_from(text.len()).unwrap_or(u16::MAX).to_le_bytes();
         let mut pos = self.tail;
         for &b in len.iter().chain(&[level]).chain(&ts_ns.to_le_bytes()).chain(text) {
-            self.buf[(pos % N as u64) as usize] = b;
+            self.buf[pos % N] = b;
             pos += 1;
         }
         self.tail = pos;
-        self.next_seq += 1;
     }
 
-    fn byte(&self, pos: u64) -> u8 {
-        self.buf[(pos % N as u64) as usize]
+    fn byte(&self, pos: usize) -> u8 {
+        self.buf[pos % N]
     }
 
-    fn len_at(&self, pos: u64) -> usize {
+    fn len_at(&self, pos: usize) -> usize {
         usize::from(u16::from_le_bytes([self.byte(pos), self.byte(pos + 1)]))
     }
 
@@ -72,27 +71,17 @@ impl<const N: usize> RingBuf<N> {
             let level = self.byte(pos + 2);
             let mut ts = [0u8; 8];
             for (i, b) in ts.iter_mut().enumerate() {
-                *b = self.byte(pos + 3 + i as u64);
+                *b = self.byte(pos + 3 + i);
             }
-            let text_start = pos + HEADER_LEN as u64;
+            let text_start = pos + HEADER_LEN;
             let n = len.min(scratch.len());
             for (i, b) in scratch[..n].iter_mut().enumerate() {
-                *b = self.byte(text_start + i as u64);
+                *b = self.byte(text_start + i);
             }
             f(Record { seq, level, ts_ns: u64::from_le_bytes(ts), text: &scratch[..n] });
-            pos = text_start + len as u64;
+            pos = text_start + len;
             seq += 1;
         }
-    }
-
-    /// Sequence number of the oldest record still held.
-    pub fn first_seq(&self) -> u64 {
-        self.first_seq
-    }
-
-    /// Sequence number the next record will get.
-    pub fn next_seq(&self) -> u64 {
-        self.next_seq
     }
 }
 
@@ -101,3 +90,24 @@ impl<const N: usize> Default for RingBuf<N> {
         Self::new()
     }
 }
+
+crate::ktest!(printk_ring_drops_oldest_and_wraps, {
+    let mut ring = RingBuf::<64>::new();
+    for i in 0..20u8 {
+        ring.push(6, u64::from(i), &[b'a' + i; 10]);
+    }
+    let (mut count, mut last) = (0, None);
+    let mut scratch = [0u8; 64];
+    let mut intact = true;
+    ring.for_each(&mut scratch, |rec| {
+        count += 1;
+        intact &= rec.text.len() == 10 && rec.text.iter().all(|&b| b == rec.text[0]);
+        intact &= u64::from(rec.text[0] - b'a') == rec.ts_ns && rec.seq == rec.ts_ns;
+        last = Some(rec.ts_ns);
+    });
+    // 21-byte records in a 64-byte ring: the newest three survive.
+    crate::kassert!(count == 3, "only the newest records are kept");
+    crate::kassert!(last == Some(19), "the newest record is last");
+    crate::kassert!(intact, "records that wrap the ring's end read back intact");
+    Ok(())
+});

@@ -44,3 +44,15 @@ pub const fn jiffies_to_msecs(j: u64) -> u64 {
 pub const fn msecs_to_jiffies(ms: u64) -> u64 {
     ms.div_ceil(1000 / HZ)
 }
+
+crate::ktest!(jiffies_conversions, {
+    crate::kassert!(msecs_to_jiffies(1) == 1, "a partial tick rounds up");
+    crate::kassert!(msecs_to_jiffies(1000) == HZ, "one second is HZ ticks");
+    crate::kassert!(jiffies_to_msecs(HZ) == 1000, "HZ ticks are one second");
+    crate::kassert!(
+        INITIAL_JIFFIES + 300 * HZ == 1 << 32,
+        "the 32-bit count wraps after 5 minutes"
+    );
+    crate::kassert!(jiffies() >= INITIAL_JIFFIES, "jiffies start at INITIAL_JIFFIES");
+    Ok(())
+});

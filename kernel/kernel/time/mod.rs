@@ -22,11 +22,10 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::tsc::rdtsc;
 
-pub use jiffies::{HZ, INITIAL_JIFFIES, jiffies, jiffies_to_msecs, msecs_to_jiffies};
+pub use jiffies::{HZ, jiffies};
 
 pub const NSEC_PER_SEC: u64 = 1_000_000_000;
 pub const NSEC_PER_MSEC: u64 = 1_000_000;
-pub const NSEC_PER_USEC: u64 = 1_000;
 
 /// TSC frequency in kHz; 0 until calibrated (Linux: `tsc_khz`).
 static TSC_KHZ: AtomicU64 = AtomicU64::new(0);
@@ -58,8 +57,8 @@ pub fn tsc_khz() -> u64 {
 pub fn cycles_to_ns(cycles: u64) -> u64 {
     let mult = CYC2NS_MULT.load(Ordering::Relaxed);
     // A u64 of cycles times a 32.32 multiplier fits in u128; after the
-    // shift, 2^64 ns is 584 years of uptime, so the cut cannot bite.
-    ((u128::from(cycles) * u128::from(mult)) >> 32) as u64
+    // shift, 2^64 ns is 584 years of uptime, so saturating cannot bite.
+    u64::try_from((u128::from(cycles) * u128::from(mult)) >> 32).unwrap_or(u64::MAX)
 }
 
 /// Nanoseconds since boot, monotonic on this CPU (Linux: `local_clock`).

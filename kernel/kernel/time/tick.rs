@@ -18,7 +18,7 @@
 //! `LAST_JIFFIES_UPDATE` is written only by `tick_do_timer_cpu`.
 #![deny(unsafe_code)]
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::jiffies::{HZ, do_timer};
 use super::{NSEC_PER_SEC, ktime_get_ns};
@@ -30,11 +30,11 @@ pub const TICK_NSEC: u64 = NSEC_PER_SEC / HZ;
 static LAST_JIFFIES_UPDATE: AtomicU64 = AtomicU64::new(0);
 
 /// The CPU that owns jiffies (Linux: `tick_do_timer_cpu`); the boot CPU.
-static TICK_DO_TIMER_CPU: AtomicU32 = AtomicU32::new(0);
+static TICK_DO_TIMER_CPU: AtomicUsize = AtomicUsize::new(0);
 
 /// Makes `cpu` the owner of jiffies, counting from now (Linux:
 /// `tick_setup_device` on the first CPU).
-pub fn set_tick_do_timer_cpu(cpu: u32) {
+pub fn set_tick_do_timer_cpu(cpu: usize) {
     LAST_JIFFIES_UPDATE.store(ktime_get_ns(), Ordering::Relaxed);
     TICK_DO_TIMER_CPU.store(cpu, Ordering::Relaxed);
 }
@@ -52,7 +52,7 @@ fn tick_do_update_jiffies64(now: u64) {
 
 /// The periodic tick on `cpu` (Linux: `tick_handle_periodic` ->
 /// `tick_periodic`).
-pub fn tick_handle_periodic(cpu: u32) {
+pub fn tick_handle_periodic(cpu: usize) {
     if TICK_DO_TIMER_CPU.load(Ordering::Relaxed) == cpu {
         tick_do_update_jiffies64(ktime_get_ns());
     }

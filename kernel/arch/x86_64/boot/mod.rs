@@ -26,10 +26,6 @@ impl PhysRange {
     pub const fn new(start: u64, size: u64) -> Self {
         Self { start, end: start.saturating_add(size) }
     }
-
-    pub const fn size(&self) -> u64 {
-        self.end - self.start
-    }
 }
 
 /// The kind of a memory map entry (Linux: `enum e820_type`).

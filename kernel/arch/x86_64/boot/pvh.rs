@@ -54,7 +54,7 @@ const EARLY_MAPPED: u64 = 1 << 30;
 /// Reads a `T` at physical address `pa` through the early direct map.
 fn read_early<T: Copy>(pa: u64) -> Option<T> {
     let end = pa.checked_add(size_of::<T>() as u64)?;
-    if end > EARLY_MAPPED || pa % align_of::<T>() as u64 != 0 {
+    if end > EARLY_MAPPED || !pa.is_multiple_of(align_of::<T>() as u64) {
         return None;
     }
     let ptr = phys_to_virt(PhysAddr::new(pa)).as_ptr::<T>();
@@ -81,10 +81,10 @@ pub fn parse(start_info: u64) -> BootParams {
     if info.rsdp_paddr != 0 {
         params.rsdp = Some(PhysAddr::new(info.rsdp_paddr));
     }
-    if info.nr_modules > 0 {
-        if let Some(module) = read_early::<HvmModlistEntry>(info.modlist_paddr) {
-            params.initrd = Some(PhysRange::new(module.paddr, module.size));
-        }
+    if info.nr_modules > 0
+        && let Some(module) = read_early::<HvmModlistEntry>(info.modlist_paddr)
+    {
+        params.initrd = Some(PhysRange::new(module.paddr, module.size));
     }
     if info.version >= 1 {
         for i in 0..u64::from(info.memmap_entries) {

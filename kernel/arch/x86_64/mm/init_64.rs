@@ -108,7 +108,13 @@ fn kernel_physical_mapping_init(pgd: &mut PageTable, start: u64, end: u64) -> KR
             1
         };
         let va = VirtAddr::new(PAGE_OFFSET + pa);
-        pgd.map_with(va, PhysAddr::new(pa).pfn(), kernel_flags(), level, &mut MemblockPgtableAlloc)?;
+        pgd.map_with(
+            va,
+            PhysAddr::new(pa).pfn(),
+            kernel_flags(),
+            level,
+            &mut MemblockPgtableAlloc,
+        )?;
         pa += level_size(level);
     }
     Ok(())
@@ -148,7 +154,13 @@ fn map_kernel_image(pgd: &mut PageTable) -> KResult<()> {
         };
         let pa = virt_to_phys(VirtAddr::new(va)).expect("the image is in the kernel map");
         if va != guard {
-            pgd.map_with(VirtAddr::new(va), pa.pfn(), supported(flags), 1, &mut MemblockPgtableAlloc)?;
+            pgd.map_with(
+                VirtAddr::new(va),
+                pa.pfn(),
+                supported(flags),
+                1,
+                &mut MemblockPgtableAlloc,
+            )?;
         }
         va += PAGE_SIZE as u64;
     }

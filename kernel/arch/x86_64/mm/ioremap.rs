@@ -35,12 +35,14 @@ fn __ioremap_caller(phys: PhysAddr, size: usize, flags: PteFlags) -> KResult<Vir
     let last = phys.as_u64().checked_add(size as u64).filter(|_| size > 0).ok_or(Errno::EINVAL)?;
     let first_pfn = phys.as_u64() >> 12;
     let end_pfn = last.div_ceil(PAGE_SIZE as u64);
-    let is_ram = |p: u64| pfn_to_page(Pfn(p)).is_some_and(|pg| !pg.flags().contains(PageFlags::RESERVED));
+    let is_ram =
+        |p: u64| pfn_to_page(Pfn(p)).is_some_and(|pg| !pg.flags().contains(PageFlags::RESERVED));
     if (first_pfn..end_pfn).any(is_ram) {
         return Err(Errno::EINVAL);
     }
     let offset = phys.as_u64() & !PAGE_MASK;
-    let bytes = usize::try_from((end_pfn - first_pfn) * PAGE_SIZE as u64).map_err(|_| Errno::EINVAL)?;
+    let bytes =
+        usize::try_from((end_pfn - first_pfn) * PAGE_SIZE as u64).map_err(|_| Errno::EINVAL)?;
     let area = get_vm_area(bytes, VmKind::Ioremap)?;
     if let Err(e) = map_area(&area, flags, |i| Ok(Pfn(first_pfn + i as u64))) {
         unmap_area(&area);

@@ -3,7 +3,7 @@
 //!
 //! Linux: arch/x86/mm/.
 
-pub mod pgtable_types;
-pub mod tlb;
 pub mod init_64;
 pub mod ioremap;
+pub mod pgtable_types;
+pub mod tlb;

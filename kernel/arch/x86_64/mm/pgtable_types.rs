@@ -24,7 +24,6 @@ pub const PTE_PFN_MASK: u64 = 0x000f_ffff_ffff_f000;
 /// `PUD_SIZE`, `PGDIR_SIZE`).
 pub const PMD_SIZE: u64 = 1 << 21;
 pub const PUD_SIZE: u64 = 1 << 30;
-pub const PGDIR_SIZE: u64 = 1 << 39;
 
 bitflags! {
     /// Bits of a page-table entry (Linux: `_PAGE_*`).
@@ -67,8 +66,7 @@ impl PteFlags {
     pub const KERNEL_NOCACHE: Self = Self::KERNEL.union(Self::PCD).union(Self::PWT);
     /// What a non-leaf entry carries: the leaf decides the real permissions,
     /// so the upper levels allow everything (as Linux's `_KERNPG_TABLE`).
-    pub const TABLE: Self =
-        Self::PRESENT.union(Self::RW).union(Self::ACCESSED).union(Self::DIRTY);
+    pub const TABLE: Self = Self::PRESENT.union(Self::RW).union(Self::ACCESSED).union(Self::DIRTY);
     /// A table that also holds user mappings (Linux: `_PAGE_TABLE`).
     pub const USER_TABLE: Self = Self::TABLE.union(Self::USER);
 }

@@ -139,11 +139,13 @@ impl Uart8250 {
     /// when no UART is there.
     pub fn init(&self, baud: u32) -> bool {
         let regs = self.port.lock();
-        let divisor = (BASE_BAUD / baud.clamp(1, BASE_BAUD)) as u16;
+        // The divisor latch is 16 bits: 2 baud is the slowest it can say.
+        let divisor = u16::try_from(BASE_BAUD / baud.clamp(2, BASE_BAUD)).unwrap_or(u16::MAX);
+        let [dll, dlm] = divisor.to_le_bytes();
         regs.write(UART_IER, 0);
         regs.write(UART_LCR, UART_LCR_DLAB);
-        regs.write(UART_DLL, divisor as u8);
-        regs.write(UART_DLM, (divisor >> 8) as u8);
+        regs.write(UART_DLL, dll);
+        regs.write(UART_DLM, dlm);
         regs.write(UART_LCR, UART_LCR_WLEN8);
         regs.write(UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR);
         regs.write(UART_MCR, UART_MCR_LOOP | UART_MCR_RTS | UART_MCR_DTR);
@@ -162,12 +164,6 @@ impl Uart8250 {
     /// Writes without taking the lock: only for a dying kernel.
     pub fn force_write(&self, bytes: &[u8]) {
         Regs { base: self.base }.put_bytes(bytes);
-    }
-
-    /// Takes one received byte, if the FIFO holds one.
-    pub fn read_byte(&self) -> Option<u8> {
-        let regs = self.port.lock();
-        (regs.read(UART_LSR) & UART_LSR_DR != 0).then(|| regs.read(UART_RX))
     }
 
     /// Drains the receive FIFO into the input ring (Linux:
@@ -191,6 +187,7 @@ impl Uart8250 {
     }
 
     /// Bytes dropped because the input ring was full.
+    #[allow(dead_code, reason = "for /proc/tty/driver/serial")]
     pub fn rx_overruns(&self) -> u64 {
         self.rx.lock().overruns
     }
