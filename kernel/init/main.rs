@@ -2,12 +2,15 @@
 //!
 //! Linux: init/main.c.
 
+use core::fmt::Write;
+
+use cmdline::{CmdLine, KNOWN_PARAMS};
+
 use crate::arch::boot::BootParams;
 use crate::arch::irqflags::local_irq_enable;
 use crate::arch::qemu::{QemuExitCode, qemu_exit};
 use crate::drivers::tty::serial::uart_8250::COM1;
-use cmdline::CmdLine;
-
+use crate::kernel::printk::LineBuf;
 use crate::kernel::{ktest, printk, time};
 use crate::{arch, drivers, mm, pr_info, pr_notice};
 
@@ -29,6 +32,11 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     pr_notice!("{BANNER}");
     pr_info!("Command line: {}", params.cmdline());
     print_memory_map(params);
+    if let Some(initrd) = params.initrd {
+        pr_info!("RAMDISK: [mem {:#010x}-{:#010x}]", initrd.start, initrd.end.saturating_sub(1));
+    }
+
+    print_unknown_bootoptions(&cmdline);
 
     arch::traps::trap_init();
     mm::mem_init(params);
@@ -48,6 +56,27 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
         qemu_exit(if failed == 0 { QemuExitCode::Success } else { QemuExitCode::Failure });
     }
     super::monitor::run()
+}
+
+/// Says which unknown words before `--` init will get, argv first, then
+/// envp (Linux: `print_unknown_bootoptions`).
+fn print_unknown_bootoptions(cmdline: &CmdLine<'_>) {
+    let line = cmdline.as_str();
+    let before_dashes = CmdLine::new(match cmdline.after_dashes() {
+        Some(rest) => &line[..line.len() - rest.len()],
+        None => line,
+    });
+    let mut unknown = LineBuf::<{ arch::boot::COMMAND_LINE_SIZE }>::new();
+    let argv = before_dashes.init_argv(KNOWN_PARAMS);
+    for (i, word) in argv.chain(before_dashes.init_envp(KNOWN_PARAMS)).enumerate() {
+        let _ = write!(unknown, "{}{word}", if i == 0 { "" } else { " " });
+    }
+    if !unknown.as_bytes().is_empty() {
+        let text = core::str::from_utf8(unknown.as_bytes()).unwrap_or("");
+        pr_notice!(
+            "Unknown kernel command line parameters \"{text}\", will be passed to user space."
+        );
+    }
 }
 
 /// Prints the firmware memory map as Linux's `e820__print_table` does.

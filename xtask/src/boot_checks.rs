@@ -26,6 +26,8 @@ pub struct Check {
     pub cmdline: &'static str,
     /// Typed on the serial console once initialisation is done.
     pub input: &'static str,
+    /// Boot with a small `-initrd` file.
+    pub initrd: bool,
     pub end: End,
     pub must_show: &'static [&'static str],
     pub must_not_show: &'static [&'static str],
@@ -36,12 +38,20 @@ const INIT_DONE: &str = "Kernel initialisation done";
 pub const CHECKS: &[Check] = &[
     Check {
         name: "boot::banner_memory_map_cmdline",
-        cmdline: "console=ttyS0 foo=bar baz",
+        cmdline: "console=ttyS0 foo=bar baz lkdtm.x=1 -- a b",
         input: "",
+        initrd: true,
         end: End::Running,
         must_show: &[
             "Ferrite version",
-            "Command line: console=ttyS0 foo=bar baz",
+            "Command line: console=ttyS0 foo=bar baz lkdtm.x=1 -- a b",
+            // Linux's wording; module parameters (with a dot) and the words
+            // after `--` are not listed.
+            "Unknown kernel command line parameters \"baz foo=bar\", will be passed to user space.",
+            "RAMDISK: [mem 0x",
+            "Memory: ",
+            "smpboot: CPU0: ",
+            "clockevents: APIC timer at 250 Hz",
             "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable",
             INIT_DONE,
         ],
@@ -51,6 +61,7 @@ pub const CHECKS: &[Check] = &[
         name: "boot::monitor_timer_ticks_and_acpi_poweroff",
         cmdline: "console=ttyS0",
         input: "uptime\rinterrupts\rpoweroff\r",
+        initrd: false,
         end: End::Exit(0),
         must_show: &["ferrite# uptime", "jiffies ", "LOC", "reboot: Power down"],
         must_not_show: &["panic", "BUG"],
@@ -59,6 +70,7 @@ pub const CHECKS: &[Check] = &[
         name: "boot::quiet_hides_info_messages",
         cmdline: "console=ttyS0 quiet ktest",
         input: "",
+        initrd: false,
         end: End::Exit(crate::qemu::EXIT_SUCCESS),
         must_show: &[],
         must_not_show: &["Command line:", "BIOS-e820"],
@@ -67,6 +79,7 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::null_pointer_oops",
         cmdline: "console=ttyS0 lkdtm=EXCEPTION",
         input: "",
+        initrd: false,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry EXCEPTION",
@@ -84,6 +97,7 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::write_to_rodata_faults",
         cmdline: "console=ttyS0 lkdtm=WRITE_RO",
         input: "",
+        initrd: false,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry WRITE_RO",
@@ -97,6 +111,7 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::exec_data_hits_nx",
         cmdline: "console=ttyS0 lkdtm=EXEC_DATA",
         input: "",
+        initrd: false,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry EXEC_DATA",
@@ -110,6 +125,7 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::stack_overflow_hits_guard_page",
         cmdline: "console=ttyS0 lkdtm=EXHAUST_STACK",
         input: "",
+        initrd: false,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry EXHAUST_STACK",
@@ -122,6 +138,7 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::divide_error_oops",
         cmdline: "console=ttyS0 lkdtm=DIVIDE_ERROR",
         input: "",
+        initrd: false,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry DIVIDE_ERROR",
@@ -134,6 +151,7 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::invalid_opcode_oops",
         cmdline: "console=ttyS0 lkdtm=INVALID_OPCODE",
         input: "",
+        initrd: false,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry INVALID_OPCODE",
@@ -145,6 +163,7 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::rust_panic_backtrace",
         cmdline: "console=ttyS0 lkdtm=BUG",
         input: "",
+        initrd: false,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry BUG",
@@ -160,6 +179,11 @@ pub const CHECKS: &[Check] = &[
 pub fn run(check: &Check, image: &Path) -> Result<(bool, String), String> {
     let mut machine = Machine::new(image, check.cmdline);
     machine.stdin_piped = !check.input.is_empty();
+    if check.initrd {
+        let path = image.with_file_name("boot-check-initrd.bin");
+        std::fs::write(&path, [0x5au8; 3000]).map_err(|e| format!("{}: {e}", path.display()))?;
+        machine.initrd = Some(path);
+    }
     let mut boot = Boot::start(&machine)?;
     let timeout = Duration::from_secs(60);
     let status = match check.end {

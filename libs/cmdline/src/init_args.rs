@@ -71,9 +71,11 @@ pub const KNOWN_PARAMS: &[&str] = &[
     "pti=",
     "nopti",
     "nopti=",
-    // Ferrite's own: runs the in-kernel self-tests.
+    // Ferrite's own: runs the in-kernel self-tests; crashes on purpose
+    // (Linux's LKDTM takes `lkdtm.cpoint_name=`, a module parameter).
     "ktest",
     "ktest=",
+    "lkdtm=",
 ];
 
 /// Whether `param` is consumed by an entry of `known` (see [`KNOWN_PARAMS`]
