@@ -46,6 +46,11 @@ pub fn cmd_bench(args: &[String]) -> Result<ExitCode, String> {
         &linux_label,
         &[
             Row::new("boot to end of kernel init", &samples.ferrite_init, &samples.linux_init),
+            Row::new(
+                "  the kernel's own clock then",
+                &samples.ferrite_init_printk,
+                &samples.linux_init_printk,
+            ),
             Row::new("QEMU start to exit (Linux)", &[], &samples.linux_exit),
         ],
     );
@@ -73,6 +78,10 @@ fn parse_runs(args: &[String]) -> Result<usize, String> {
 struct Samples {
     ferrite_init: Vec<Duration>,
     linux_init: Vec<Duration>,
+    /// The printk timestamp on the marker line: the kernel's own count of
+    /// its initialisation, without QEMU's and the firmware's start-up.
+    ferrite_init_printk: Vec<Duration>,
+    linux_init_printk: Vec<Duration>,
     linux_exit: Vec<Duration>,
 }
 
@@ -92,6 +101,8 @@ fn measure(ferrite: &Machine, linux: &Machine, runs: usize) -> Result<Samples, S
         );
         samples.ferrite_init.push(f.init);
         samples.linux_init.push(l.init);
+        samples.ferrite_init_printk.extend(f.init_printk);
+        samples.linux_init_printk.extend(l.init_printk);
         samples.linux_exit.push(exit);
     }
     Ok(samples)
@@ -109,6 +120,7 @@ enum Ending {
 /// One boot's times from the spawn of QEMU.
 struct Times {
     init: Duration,
+    init_printk: Option<Duration>,
     exit: Option<Duration>,
 }
 
@@ -121,6 +133,7 @@ fn boot(machine: &Machine, marker: &str, ending: Ending) -> Result<Times, String
             tail(&qemu.console)
         ));
     };
+    let init_printk = qemu.console.last().and_then(|line| printk_timestamp(line));
     let exit = match ending {
         Ending::Kill => None,
         Ending::PowerOff => match qemu.wait_exit(RUN_TIMEOUT) {
@@ -128,7 +141,15 @@ fn boot(machine: &Machine, marker: &str, ending: Ending) -> Result<Times, String
             other => return Err(format!("QEMU did not power off cleanly: {other:?}")),
         },
     };
-    Ok(Times { init, exit })
+    Ok(Times { init, init_printk, exit })
+}
+
+/// The `[    1.234567]` timestamp that starts a printk line.
+fn printk_timestamp(line: &str) -> Option<Duration> {
+    let inside = line.trim_start().strip_prefix('[')?.split(']').next()?;
+    let (secs, micros) = inside.trim().split_once('.')?;
+    let micros: u64 = micros.parse().ok()?;
+    Some(Duration::from_secs(secs.parse().ok()?) + Duration::from_micros(micros))
 }
 
 /// Median and minimum of a figure's samples.
@@ -209,6 +230,14 @@ fn linux_version(vmlinux: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_printk_timestamps() {
+        let at = printk_timestamp("[    2.870123] Run /init as init process");
+        assert_eq!(at, Some(Duration::from_micros(2_870_123)));
+        assert_eq!(printk_timestamp("no timestamp here"), None);
+        assert_eq!(printk_timestamp("[ bad.x] text"), None);
+    }
 
     #[test]
     fn median_and_min() {
