@@ -10,6 +10,7 @@ extern crate alloc;
 
 mod arch;
 mod drivers;
+mod fs;
 mod init;
 mod kernel;
 mod mm;

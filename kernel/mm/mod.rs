@@ -27,6 +27,7 @@
 pub mod addr;
 pub mod kstack;
 pub mod memblock;
+pub mod mm_types;
 pub mod page;
 pub mod page_alloc;
 pub mod page_table;
