@@ -4,5 +4,7 @@
 //! MMIO, each use with its `SAFETY:` argument (DESIGN.md §3).
 
 pub mod acpi;
+pub mod char;
 pub mod misc;
+pub mod rtc;
 pub mod tty;

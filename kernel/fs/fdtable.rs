@@ -1,7 +1,238 @@
-//! A process's open files (Linux: `struct files_struct`, fs/file.c).
+//! A process's open files: descriptors to `File`s (Linux: fs/file.c,
+//! include/linux/fdtable.h `struct files_struct`, `struct fdtable`).
 //!
-//! Being built: file descriptors, close-on-exec, the lock that guards them.
+//! Descriptor `n` is slot `n` of a vector that grows as needed; a new
+//! descriptor is the lowest free one (POSIX), below the `RLIMIT_NOFILE`
+//! soft limit (`EMFILE`). Each slot keeps its close-on-exec bit. `fork`
+//! copies the table ([`FdTable::dup_fd`]), sharing the `File`s; `exec`
+//! closes the close-on-exec ones ([`FdTable::close_on_exec`]).
+//!
+//! # Locking
+//! `FdTable::inner` is a leaf lock: `File`s are cloned out or taken out
+//! under it and dropped (which may call a driver's `release`) after it is
+//! released.
+#![deny(unsafe_code)]
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use super::file_table::File;
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::locking::SpinLock;
+
+/// The default `RLIMIT_NOFILE` soft limit (Linux: `INR_OPEN_CUR`).
+pub const INR_OPEN_CUR: usize = 1024;
+/// The hard ceiling on descriptors (Linux: `sysctl_nr_open`'s default).
+pub const NR_OPEN: usize = 1 << 20;
+
+#[derive(Clone)]
+struct FdSlot {
+    file: Arc<File>,
+    cloexec: bool,
+}
+
+struct FdTableInner {
+    fds: Vec<Option<FdSlot>>,
+    /// Lowest descriptor that may be free (Linux: `next_fd`).
+    next_fd: usize,
+    /// The `RLIMIT_NOFILE` soft limit in force.
+    nofile: usize,
+}
 
 /// Open file descriptors of a process (Linux: `files_struct`).
-#[allow(dead_code, reason = "the VFS work fills it in this session")]
-pub struct FdTable {}
+pub struct FdTable {
+    inner: SpinLock<FdTableInner>,
+}
+
+impl Default for FdTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn fd_index(fd: i32) -> KResult<usize> {
+    usize::try_from(fd).map_err(|_| Errno::EBADF)
+}
+
+fn to_fd(index: usize) -> KResult<i32> {
+    i32::try_from(index).map_err(|_| Errno::EMFILE)
+}
+
+impl FdTable {
+    /// An empty table (init's, before it opens /dev/console).
+    pub fn new() -> Self {
+        Self {
+            inner: SpinLock::new(FdTableInner {
+                fds: Vec::new(),
+                next_fd: 0,
+                nofile: INR_OPEN_CUR,
+            }),
+        }
+    }
+
+    /// The file behind `fd` (Linux: `fget`); `EBADF` if none.
+    pub fn get(&self, fd: i32) -> KResult<Arc<File>> {
+        let idx = fd_index(fd)?;
+        let inner = self.inner.lock();
+        inner.fds.get(idx).and_then(|s| s.as_ref()).map(|s| s.file.clone()).ok_or(Errno::EBADF)
+    }
+
+    /// Installs `file` at the lowest free descriptor `>= start` (Linux:
+    /// `alloc_fd` + `fd_install`).
+    pub fn alloc_fd(&self, start: usize, file: Arc<File>, cloexec: bool) -> KResult<i32> {
+        let mut inner = self.inner.lock();
+        // Every descriptor below `next_fd` is in use.
+        let from = start.max(inner.next_fd);
+        let len = inner.fds.len();
+        let free = (from..len).find(|&i| inner.fds[i].is_none()).unwrap_or(len.max(from));
+        if free >= inner.nofile {
+            return Err(Errno::EMFILE);
+        }
+        if free >= inner.fds.len() {
+            let extra = free + 1 - inner.fds.len();
+            inner.fds.try_reserve(extra.max(8)).map_err(|_| Errno::ENOMEM)?;
+            inner.fds.resize(free + 1, None);
+        }
+        inner.fds[free] = Some(FdSlot { file, cloexec });
+        if start <= inner.next_fd {
+            inner.next_fd = free + 1;
+        }
+        to_fd(free)
+    }
+
+    /// Closes `fd` (Linux: `close_fd`); the file is released once no other
+    /// descriptor or task holds it.
+    pub fn close(&self, fd: i32) -> KResult<()> {
+        let idx = fd_index(fd)?;
+        let slot = {
+            let mut inner = self.inner.lock();
+            let slot = inner.fds.get_mut(idx).and_then(Option::take).ok_or(Errno::EBADF)?;
+            inner.next_fd = inner.next_fd.min(idx);
+            slot
+        };
+        drop(slot);
+        Ok(())
+    }
+
+    /// dup(2): the lowest free descriptor, close-on-exec clear.
+    pub fn dup(&self, fd: i32) -> KResult<i32> {
+        let file = self.get(fd)?;
+        self.alloc_fd(0, file, false)
+    }
+
+    /// dup2/dup3 (Linux: `do_dup2` via `replace_fd`): `newfd` now names
+    /// `oldfd`'s file, whatever it named before (closed silently).
+    pub fn dup3(&self, oldfd: i32, newfd: i32, cloexec: bool) -> KResult<i32> {
+        let file = self.get(oldfd)?;
+        let idx = fd_index(newfd)?;
+        let old_slot = {
+            let mut inner = self.inner.lock();
+            if idx >= inner.nofile {
+                return Err(Errno::EBADF);
+            }
+            if idx >= inner.fds.len() {
+                let extra = idx + 1 - inner.fds.len();
+                inner.fds.try_reserve(extra).map_err(|_| Errno::ENOMEM)?;
+                inner.fds.resize(idx + 1, None);
+            }
+            inner.fds[idx].replace(FdSlot { file, cloexec })
+        };
+        drop(old_slot);
+        Ok(newfd)
+    }
+
+    /// dup2(2): like dup3 without flags, but `oldfd == newfd` is a no-op
+    /// that only checks `oldfd`.
+    pub fn dup2(&self, oldfd: i32, newfd: i32) -> KResult<i32> {
+        if oldfd == newfd {
+            return self.get(oldfd).map(|_| newfd);
+        }
+        self.dup3(oldfd, newfd, false)
+    }
+
+    pub fn get_cloexec(&self, fd: i32) -> KResult<bool> {
+        let idx = fd_index(fd)?;
+        let inner = self.inner.lock();
+        inner.fds.get(idx).and_then(|s| s.as_ref()).map(|s| s.cloexec).ok_or(Errno::EBADF)
+    }
+
+    pub fn set_cloexec(&self, fd: i32, on: bool) -> KResult<()> {
+        let idx = fd_index(fd)?;
+        let mut inner = self.inner.lock();
+        let slot = inner.fds.get_mut(idx).and_then(|s| s.as_mut()).ok_or(Errno::EBADF)?;
+        slot.cloexec = on;
+        Ok(())
+    }
+
+    /// Closes every close-on-exec descriptor (Linux: `do_close_on_exec`).
+    pub fn close_on_exec(&self) {
+        let closed: Vec<FdSlot> = {
+            let mut inner = self.inner.lock();
+            let mut out = Vec::new();
+            for slot in inner.fds.iter_mut() {
+                if slot.as_ref().is_some_and(|s| s.cloexec)
+                    && let Some(s) = slot.take()
+                {
+                    out.push(s);
+                }
+            }
+            inner.next_fd = inner.fds.iter().position(Option::is_none).unwrap_or(inner.fds.len());
+            out
+        };
+        drop(closed);
+    }
+
+    #[allow(
+        dead_code,
+        reason = "syscall-facing API: the integration step wires it to the table and the task"
+    )]
+    /// Closes every descriptor (exit: Linux's `put_files_struct` on the
+    /// last user).
+    pub fn close_all(&self) {
+        let all = {
+            let mut inner = self.inner.lock();
+            inner.next_fd = 0;
+            core::mem::take(&mut inner.fds)
+        };
+        drop(all);
+    }
+
+    /// A copy for a child of fork without CLONE_FILES (Linux: `dup_fd`):
+    /// same `File`s, same close-on-exec bits.
+    pub fn dup_fd(&self) -> KResult<FdTable> {
+        let inner = self.inner.lock();
+        let mut fds = Vec::new();
+        fds.try_reserve_exact(inner.fds.len()).map_err(|_| Errno::ENOMEM)?;
+        fds.extend(inner.fds.iter().cloned());
+        let copy = FdTableInner { fds, next_fd: inner.next_fd, nofile: inner.nofile };
+        Ok(FdTable { inner: SpinLock::new(copy) })
+    }
+
+    /// The `RLIMIT_NOFILE` soft limit (Linux keeps it in `signal_struct`;
+    /// prlimit64 updates it here for now).
+    pub fn nofile(&self) -> usize {
+        self.inner.lock().nofile
+    }
+
+    /// Sets the soft limit; `EPERM` above [`NR_OPEN`].
+    pub fn set_nofile(&self, limit: usize) -> KResult<()> {
+        if limit > NR_OPEN {
+            return Err(Errno::EPERM);
+        }
+        self.inner.lock().nofile = limit;
+        Ok(())
+    }
+
+    #[allow(
+        dead_code,
+        reason = "syscall-facing API: the integration step wires it to the table and the task"
+    )]
+    /// Open descriptors, lowest first (for /proc/PID/fd).
+    pub fn open_fds(&self) -> Vec<i32> {
+        let inner = self.inner.lock();
+        (0..inner.fds.len())
+            .filter(|&i| inner.fds[i].is_some())
+            .filter_map(|i| i32::try_from(i).ok())
+            .collect()
+    }
+}

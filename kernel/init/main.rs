@@ -10,9 +10,11 @@ use crate::arch::boot::BootParams;
 use crate::arch::irqflags::local_irq_enable;
 use crate::arch::qemu::{QemuExitCode, qemu_exit};
 use crate::drivers::tty::serial::uart_8250::COM1;
+use crate::kernel::fork::{CloneFlags, kernel_thread};
 use crate::kernel::printk::LineBuf;
-use crate::kernel::{ktest, printk, time};
-use crate::{arch, drivers, mm, pr_info, pr_notice};
+use crate::kernel::sched::completion::Completion;
+use crate::kernel::{ktest, kthread, pid, printk, time};
+use crate::{arch, drivers, kernel, mm, pr_info, pr_notice};
 
 /// The banner's first line (Linux: `linux_banner`).
 const BANNER: &str = concat!(
@@ -47,12 +49,40 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     arch::apic::apic_intr_mode_init();
     arch::apic::x86_late_time_init();
     drivers::tty::serial::uart_8250::serial8250_init();
+    arch::syscall::syscall_init();
+    arch::fpu::fpu__init_system();
+    kernel::sched::sched_init();
+    crate::fs::vfs_caches_init();
+    super::initramfs::populate_rootfs(params.initrd);
     local_irq_enable();
     pr_info!("Kernel initialisation done");
     drivers::misc::lkdtm::run(params.cmdline());
 
-    if let Some(selection) = cmdline.ktest() {
-        let (_, failed) = ktest::run_all(selection.filter.unwrap_or(""));
+    rest_init(cmdline.ktest().map(|selection| selection.filter.unwrap_or("")))
+}
+
+/// Lets `kthreadd` (PID 2) run before `kernel_init` (PID 1) goes on.
+static KTHREADD_DONE: Completion = Completion::new();
+
+/// Starts init (PID 1) and `kthreadd` (PID 2); the boot flow becomes the
+/// idle task, PID 0 (Linux: `rest_init`).
+fn rest_init(ktest: Option<&'static str>) -> ! {
+    let init = kernel_thread(move || kernel_init(ktest), "init", CloneFlags::FS)
+        .expect("cannot start init");
+    pid::init_pid_ns().set_child_reaper(&init);
+    drop(init);
+    kernel_thread(kthread::kthreadd, "kthreadd", CloneFlags::FS | CloneFlags::FILES)
+        .expect("cannot start kthreadd");
+    KTHREADD_DONE.complete_all();
+    kernel::sched::idle::cpu_startup_entry()
+}
+
+/// PID 1 (Linux: `kernel_init`): runs the self-tests if asked, else the
+/// kernel monitor until there is a user-space init to run.
+fn kernel_init(ktest: Option<&'static str>) -> i32 {
+    KTHREADD_DONE.wait_for_completion();
+    if let Some(filter) = ktest {
+        let (_, failed) = ktest::run_all(filter);
         qemu_exit(if failed == 0 { QemuExitCode::Success } else { QemuExitCode::Failure });
     }
     super::monitor::run()

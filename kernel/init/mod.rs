@@ -3,6 +3,7 @@
 //! Linux: init/.
 #![deny(unsafe_code)]
 
+pub mod initramfs;
 mod main;
 mod monitor;
 

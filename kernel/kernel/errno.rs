@@ -4,7 +4,16 @@
 //! from `linux-raw-sys`, generated from those headers.
 #![deny(unsafe_code)]
 
-use linux_raw_sys::errno as e;
+/// Linux's errno values, plus the kernel-internal restart codes that
+/// `arch_do_signal_or_restart` turns into a restart or `EINTR` before a
+/// syscall returns (Linux: include/linux/errno.h); user space never sees them.
+mod e {
+    pub use linux_raw_sys::errno::*;
+    pub const ERESTARTSYS: u32 = 512;
+    pub const ERESTARTNOINTR: u32 = 513;
+    pub const ERESTARTNOHAND: u32 = 514;
+    pub const ERESTART_RESTARTBLOCK: u32 = 516;
+}
 
 macro_rules! errnos {
     ($($name:ident: $text:literal,)*) => {
@@ -12,6 +21,7 @@ macro_rules! errnos {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(u32)]
         #[allow(clippy::upper_case_acronyms)]
+        #[allow(non_camel_case_types, reason = "Linux's ERESTART_RESTARTBLOCK")]
         #[allow(dead_code, reason = "Linux's errno set; the syscalls of the next issue return them")]
         pub enum Errno {
             $($name = e::$name,)*
@@ -66,7 +76,12 @@ errnos! {
     ELOOP: "Too many levels of symbolic links",
     EOVERFLOW: "Value too large for defined data type",
     EUCLEAN: "Structure needs cleaning",
+    EOPNOTSUPP: "Operation not supported",
     ETIMEDOUT: "Connection timed out",
+    ERESTARTSYS: "Interrupted system call (restart if SA_RESTART)",
+    ERESTARTNOINTR: "Interrupted system call (always restart)",
+    ERESTARTNOHAND: "Interrupted system call (restart unless a handler ran)",
+    ERESTART_RESTARTBLOCK: "Interrupted system call (restart through restart_syscall)",
 }
 
 /// The kernel's result type.

@@ -4,10 +4,18 @@
 #![deny(unsafe_code)]
 
 pub mod errno;
+pub mod exit;
+pub mod fork;
 pub mod irq;
 pub mod kallsyms;
 pub mod ktest;
+pub mod kthread;
 pub mod locking;
 pub mod panic;
+pub mod pid;
 pub mod printk;
+pub mod sched;
+pub mod signal;
+pub mod sys;
+pub mod syscall;
 pub mod time;

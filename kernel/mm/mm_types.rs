@@ -1,10 +1,178 @@
 //! A process's address space (Linux: `struct mm_struct`,
-//! include/linux/mm_types.h, kernel/fork.c `mm_alloc`).
+//! include/linux/mm_types.h, kernel/fork.c `mm_alloc`, `mmput`,
+//! mm/mmap.c `exit_mmap`, arch/x86/mm/mmap.c `mmap_base`).
 //!
-//! Being built: the page table, the tree of VMAs, brk, and the lock that
-//! guards them.
+//! An [`Mm`] owns a page table whose kernel half is shared with every other
+//! (from `pgd_alloc`), the tree of VMAs and the layout fields (brk, stack,
+//! argument area) in [`MmLayout`], and the counters. Dropping the last
+//! `Arc<Mm>` frees every user page it maps (each PTE holds one page
+//! reference) and its page tables (Linux: `exit_mmap`, `free_pgtables`,
+//! `pgd_free`).
+//!
+//! Layout (Linux's default top-down layout, no randomisation yet):
+//! ```text
+//! 0x7ffffffff000  TASK_SIZE = STACK_TOP: the stack grows down from here
+//!                 (stack rlimit 8 MiB + guard gap, at least 128 MiB)
+//! 0x7ffff7fff000  mmap_base: mmap allocates downwards from here
+//! 0x555555554000  ELF_ET_DYN_BASE: static-PIE programs are loaded here
+//!                 brk heap: right after the program's highest segment
+//! 0x10000         mmap_min_addr: nothing is mapped below
+//! ```
+//!
+//! # Locking
+//! `mmap_lock` (Linux: `mm->mmap_lock`, a sleeping rwsem) is for now a
+//! spinning `spin::RwLock` around [`MmLayout`]: faults and `mmap` reads
+//! take it shared, changes to the VMA tree exclusive. Nothing may sleep
+//! or touch user memory while holding it. `page_table` (Linux:
+//! `mm->page_table_lock`) is an IRQ-safe spinlock taken under
+//! `mmap_lock`, so that concurrent faults on one mm serialise their PTE
+//! updates. Order: `mmap_lock`, `page_table`, an `AnonShmem`'s pages,
+//! then the page allocator.
 #![deny(unsafe_code)]
 
-/// A user address space (Linux: `mm_struct`).
-#[allow(dead_code, reason = "the process work fills it in this session")]
-pub struct Mm {}
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use spin::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use vma_tree::VmaTree;
+
+use crate::arch::mm::mmu_context::{switch_mm, switch_to_kernel_mm};
+use crate::arch::mm::tlb::read_cr3;
+use crate::kernel::errno::KResult;
+use crate::kernel::locking::SpinLock;
+use crate::mm::addr::{PAGE_SIZE, Pfn};
+use crate::mm::memory::zap_page_range;
+use crate::mm::page_table::{PageTable, pgd_alloc};
+use crate::mm::vma::{STACK_GUARD_GAP, VmaData};
+
+/// Top of user space (Linux: `TASK_SIZE_MAX`, 47 bits less one page).
+pub const TASK_SIZE: u64 = (1 << 47) - PAGE_SIZE as u64;
+/// Where the stack starts (Linux: `STACK_TOP` without randomisation).
+pub const STACK_TOP: u64 = TASK_SIZE;
+/// Lowest mappable address (Linux: `vm.mmap_min_addr`, 64 KiB on Debian).
+pub const MMAP_MIN_ADDR: u64 = 0x1_0000;
+/// Default stack size limit (Linux: `_STK_LIM`, `RLIMIT_STACK`).
+pub const RLIMIT_STACK: u64 = 8 << 20;
+/// Where static-PIE programs load (Linux: `ELF_ET_DYN_BASE`, two thirds of
+/// the address space).
+pub const ELF_ET_DYN_BASE: u64 = (TASK_SIZE / 3 * 2) & !(PAGE_SIZE as u64 - 1);
+/// Most VMAs one mm may have (Linux: `vm.max_map_count`).
+pub const MAX_MAP_COUNT: usize = 65530;
+
+/// Linux: `mmap_base` in arch/x86/mm/mmap.c: below the stack's rlimit and
+/// guard gap, with at least 128 MiB left for the stack.
+pub const fn mmap_base() -> u64 {
+    const MIN_GAP: u64 = 128 << 20;
+    let gap = RLIMIT_STACK + STACK_GUARD_GAP;
+    let gap = if gap < MIN_GAP { MIN_GAP } else { gap };
+    (TASK_SIZE - gap) & !(PAGE_SIZE as u64 - 1)
+}
+
+/// The fields of `mm_struct` that `mmap_lock` guards.
+#[derive(Default)]
+pub struct MmLayout {
+    /// Linux: `mm->mm_mt`.
+    pub vmas: VmaTree<VmaData>,
+    pub mmap_base: u64,
+    pub start_code: u64,
+    pub end_code: u64,
+    pub start_data: u64,
+    pub end_data: u64,
+    pub start_brk: u64,
+    pub brk: u64,
+    pub start_stack: u64,
+    pub arg_start: u64,
+    pub arg_end: u64,
+    pub env_start: u64,
+    pub env_end: u64,
+    /// Pages mapped by VMAs (Linux: `total_vm`).
+    pub total_vm: u64,
+    /// The auxiliary vector given to the program (Linux: `saved_auxv`,
+    /// read by /proc/PID/auxv).
+    pub saved_auxv: Vec<(u64, u64)>,
+}
+
+/// A user address space (Linux: `struct mm_struct`).
+pub struct Mm {
+    mmap_lock: RwLock<MmLayout>,
+    /// Linux: `mm->pgd` under `mm->page_table_lock`.
+    page_table: SpinLock<PageTable>,
+    /// The PML4 frame, readable without a lock for `switch_mm`.
+    pgd: Pfn,
+    /// Resident pages (Linux: `MM_ANONPAGES` + `MM_SHMEMPAGES`).
+    rss: AtomicU64,
+}
+
+pub type MmapReadGuard<'a> = RwLockReadGuard<'a, MmLayout>;
+pub type MmapWriteGuard<'a> = RwLockWriteGuard<'a, MmLayout>;
+
+impl Mm {
+    /// A new, empty address space (Linux: `mm_alloc`).
+    pub fn new() -> KResult<Arc<Self>> {
+        let pgd = pgd_alloc()?;
+        let layout = MmLayout { mmap_base: mmap_base(), ..MmLayout::default() };
+        Ok(Arc::new(Self {
+            pgd: pgd.root(),
+            page_table: SpinLock::new(pgd),
+            mmap_lock: RwLock::new(layout),
+            rss: AtomicU64::new(0),
+        }))
+    }
+
+    /// Linux: `mmap_read_lock`.
+    pub fn mmap_read(&self) -> MmapReadGuard<'_> {
+        self.mmap_lock.read()
+    }
+
+    /// Linux: `mmap_write_lock`.
+    pub fn mmap_write(&self) -> MmapWriteGuard<'_> {
+        self.mmap_lock.write()
+    }
+
+    /// The page table, under `page_table_lock`.
+    pub fn page_table(&self) -> crate::kernel::locking::spinlock::SpinLockGuard<'_, PageTable> {
+        self.page_table.lock()
+    }
+
+    /// The top-level table's frame (Linux: `__pa(mm->pgd)`).
+    pub fn pgd(&self) -> Pfn {
+        self.pgd
+    }
+
+    /// Linux: `get_mm_rss`.
+    pub fn rss(&self) -> u64 {
+        self.rss.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_rss(&self, delta: i64) {
+        if delta >= 0 {
+            self.rss.fetch_add(delta.unsigned_abs(), Ordering::Relaxed);
+        } else {
+            self.rss.fetch_sub(delta.unsigned_abs(), Ordering::Relaxed);
+        }
+    }
+
+    /// Loads this address space on this CPU (Linux: `activate_mm` at
+    /// exec, `switch_mm` at context switch).
+    pub fn activate(&self) {
+        switch_mm(self);
+    }
+}
+
+impl Drop for Mm {
+    /// Linux: `exit_mmap` then `pgd_free`.
+    fn drop(&mut self) {
+        // Never free the tables the CPU is walking: the scheduler keeps
+        // the mm it runs on alive, but be safe about the last user.
+        if read_cr3().pfn() == self.pgd {
+            switch_to_kernel_mm();
+        }
+        let mut pt = self.page_table.lock();
+        let freed = zap_page_range(&mut pt, 0, TASK_SIZE);
+        pt.free_user_pgtables();
+        drop(pt);
+        self.add_rss(-freed);
+        crate::mm::page_alloc::free_pages(self.pgd, 0);
+    }
+}

@@ -14,7 +14,10 @@
 //! Files, lowest layer first: `addr` (address types, layout), `memblock`,
 //! `page` (`Page`, `mem_map`), `page_alloc` (buddy zone), `page_table`
 //! (`PageTable`; entry format and CR3/TLB in `arch::mm`), `slub` and
-//! `slab_common` (`KmemCache`, `kmalloc`), `vmalloc`, `kstack`.
+//! `slab_common` (`KmemCache`, `kmalloc`), `vmalloc`, `kstack`. User
+//! address spaces: `mm_types` (`Mm`), `vma` (`Vma`), `memory` (page
+//! faults, COW), `mmap`, `mprotect`, `fork_mm` (`dup_mmap`), `highmem`
+//! (frame contents) and `page_table/walk` (PTE ranges).
 //! Only `page`, `page_alloc`, `page_table`, `slub` and `slab_common` use
 //! `unsafe`, each for a handful of commented raw-memory accesses.
 //!
@@ -25,14 +28,21 @@
 //! lock of its own.
 
 pub mod addr;
+pub mod fork_mm;
+pub mod highmem;
 pub mod kstack;
 pub mod memblock;
+pub mod memory;
 pub mod mm_types;
+pub mod mmap;
+pub mod mprotect;
 pub mod page;
 pub mod page_alloc;
 pub mod page_table;
 pub mod slab_common;
 pub mod slub;
+mod tests;
+pub mod vma;
 pub mod vmalloc;
 
 // The mm API other subsystems call as `mm::name`, as in Linux's headers;

@@ -30,6 +30,8 @@ use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 use crate::mm::addr::{PAGE_SIZE, Pfn, PhysAddr, VirtAddr, phys_to_virt};
 
+mod walk;
+
 /// First address of the kernel half: PML4 entries 256..=511.
 pub const KERNEL_HALF_START: u64 = 0xffff_8000_0000_0000;
 

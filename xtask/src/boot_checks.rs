@@ -26,7 +26,8 @@ pub struct Check {
     pub cmdline: &'static str,
     /// Typed on the serial console once initialisation is done.
     pub input: &'static str,
-    /// Boot with a small `-initrd` file.
+    /// Boot with a small initramfs (`-initrd`): a newc archive with two
+    /// entries.
     pub initrd: bool,
     pub end: End,
     pub must_show: &'static [&'static str],
@@ -49,13 +50,15 @@ pub const CHECKS: &[Check] = &[
             // after `--` are not listed.
             "Unknown kernel command line parameters \"baz foo=bar\", will be passed to user space.",
             "RAMDISK: [mem 0x",
+            "Trying to unpack rootfs image as initramfs...",
+            "initramfs: unpacked 2 entries",
             "Memory: ",
             "smpboot: CPU0: ",
             "clockevents: APIC timer at 250 Hz",
             "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable",
             INIT_DONE,
         ],
-        must_not_show: &["panic", "BUG"],
+        must_not_show: &["panic", "BUG", "Initramfs unpacking failed"],
     },
     Check {
         name: "boot::monitor_timer_ticks_and_acpi_poweroff",
@@ -181,7 +184,10 @@ pub fn run(check: &Check, image: &Path) -> Result<(bool, String), String> {
     machine.stdin_piped = !check.input.is_empty();
     if check.initrd {
         let path = image.with_file_name("boot-check-initrd.bin");
-        std::fs::write(&path, [0x5au8; 3000]).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut archive = cpio::Writer::new();
+        archive.dir(b"etc", 0o755);
+        archive.file(b"etc/motd", 0o644, b"Welcome to Ferrite\n");
+        std::fs::write(&path, archive.finish()).map_err(|e| format!("{}: {e}", path.display()))?;
         machine.initrd = Some(path);
     }
     let mut boot = Boot::start(&machine)?;

@@ -13,6 +13,10 @@ pub struct Tool {
 }
 
 pub const QEMU: Tool = Tool { program: "qemu-system-x86_64", package: "qemu-system-x86" };
+/// The C compiler for user programs: static binaries against musl.
+pub const MUSL_GCC: Tool = Tool { program: "musl-gcc", package: "musl-tools" };
+/// Debian's static busybox, the user space of the system tests.
+pub const BUSYBOX: Tool = Tool { program: "/bin/busybox", package: "busybox-static" };
 
 fn have(program: &str) -> bool {
     if program.contains('/') {

@@ -7,15 +7,19 @@
 //!                                             WORDs are added to the kernel command line
 //! cargo xtask test                            every test tier; ends with "N passed, N failed"
 //! cargo xtask bench                           Ferrite and Linux side by side, with ratios
+//! cargo xtask systest [--linux] [--ferrite] [--bless] [FILTER]
+//!                                             the user-space tests on Linux (and Ferrite)
 //! ```
 
 mod bench;
 mod boot_checks;
 mod build;
 mod deps;
+mod initramfs;
 mod kallsyms;
 mod linux;
 mod qemu;
+mod systest;
 mod test;
 
 use std::process::ExitCode;
@@ -23,7 +27,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
-        eprintln!("usage: cargo xtask build|run|test|bench [options]");
+        eprintln!("usage: cargo xtask build|run|test|bench|systest [options]");
         return ExitCode::from(2);
     };
     let result = match command.as_str() {
@@ -31,7 +35,8 @@ fn main() -> ExitCode {
         "run" => qemu::cmd_run(rest),
         "test" => test::cmd_test(rest),
         "bench" => bench::cmd_bench(rest),
-        other => Err(format!("unknown command `{other}`; try build, run, test or bench")),
+        "systest" => systest::cmd_systest(rest),
+        other => Err(format!("unknown command `{other}`; try build, run, test, bench or systest")),
     };
     match result {
         Ok(code) => code,

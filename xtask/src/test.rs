@@ -45,6 +45,9 @@ pub fn cmd_test(_args: &[String]) -> Result<ExitCode, String> {
         let (ok, why) = crate::boot_checks::run(check, &image)?;
         tally.record(check.name, ok, &why);
     }
+    for outcome in crate::systest::tier()? {
+        tally.record(&outcome.name, outcome.ok, &outcome.why);
+    }
     for name in &tally.failed {
         println!("failed: {name}");
     }

@@ -7,9 +7,11 @@
 //! (the course notes' "Page fault handling in X86: Hardware"): P = the page
 //! was present, so this is a protection fault; W = a write; U = from user
 //! mode; R = a reserved bit was set in a paging entry; I = an instruction
-//! fetch. Ferrite has no user space yet, so every fault is the kernel's: a
-//! fault with an exception-table entry resumes at its fixup, any other is
-//! an oops. The next issue adds `handle_mm_fault` for user addresses here.
+//! fetch. A fault on a user address, from user mode or from a kernel
+//! instruction listed in the exception table (`copy_from_user`), goes to
+//! [`do_user_addr_fault`] and on to the mm's `handle_user_fault`; when that
+//! fails, user mode gets a signal and the kernel its fixup. Any other
+//! kernel fault resumes at its fixup if it has one, else oopses.
 //!
 //! # Locking
 //! None; the oops path is lock-free (see dumpstack.rs).
@@ -17,10 +19,12 @@
 use x86_64::registers::control::{Cr2, Cr3};
 
 use super::dumpstack::{die, oops_begin};
-use super::extable::{fixup_exception, probe_read_u64};
+use super::extable::{fixup_exception, probe_read_u64, search_exception_tables};
 use super::ptrace::PtRegs;
 use crate::kernel::printk::emergency_write;
 use crate::mm::addr::{PAGE_SIZE, PhysAddr, phys_to_virt};
+use crate::mm::memory::{FaultFlags, VmFault, handle_user_fault};
+use crate::mm::mm_types::{Mm, TASK_SIZE};
 
 /// Page-fault error code bits (Linux: `enum x86_pf_error_code`).
 pub const X86_PF_PROT: u64 = 1 << 0;
@@ -35,10 +39,73 @@ pub const X86_PF_PK: u64 = 1 << 5;
 extern "C" fn exc_page_fault(regs: &mut PtRegs, error_code: u64) {
     // Read CR2 first: a fault while handling this one would overwrite it.
     let address = Cr2::read_raw();
-    if !regs.user_mode() && fixup_exception(regs) {
+    // Linux: `fault_in_kernel_space`; user mode touching the kernel half
+    // gets its signal there too.
+    if address < TASK_SIZE || regs.user_mode() {
+        do_user_addr_fault(regs, error_code, address);
+        return;
+    }
+    if fixup_exception(regs) {
         return;
     }
     page_fault_oops(regs, error_code, address);
+}
+
+/// The address space of the running task, if it has one.
+fn current_mm() -> Option<alloc::sync::Arc<Mm>> {
+    // TODO(lead): `crate::kernel::sched::current_mm()` once tasks carry
+    // their mm; until then every user-address fault is a bad area.
+    None
+}
+
+/// A fault on a user address, or from user mode (Linux:
+/// `do_user_addr_fault`).
+fn do_user_addr_fault(regs: &mut PtRegs, error_code: u64, address: u64) {
+    let user = regs.user_mode();
+    // Kernel code may touch user memory only where a fixup is ready;
+    // a corrupt page table (RSVD) is never the user's doing.
+    if error_code & X86_PF_RSVD != 0 || (!user && search_exception_tables(regs.rip).is_none()) {
+        page_fault_oops(regs, error_code, address);
+    }
+    let mut flags = FaultFlags::empty();
+    flags.set(FaultFlags::WRITE, error_code & X86_PF_WRITE != 0);
+    flags.set(FaultFlags::INSTRUCTION, error_code & X86_PF_INSTR != 0);
+    flags.set(FaultFlags::USER, user);
+    let maperr = VmFault::Sigsegv { code: linux_raw_sys::general::SEGV_MAPERR };
+    let result = match current_mm() {
+        // A read that hit a present page was refused by protection
+        // (Linux: `access_error`'s X86_PF_PROT rule).
+        Some(_)
+            if address < TASK_SIZE
+                && error_code & (X86_PF_PROT | X86_PF_WRITE | X86_PF_INSTR) == X86_PF_PROT =>
+        {
+            Err(VmFault::Sigsegv { code: linux_raw_sys::general::SEGV_ACCERR })
+        }
+        Some(mm) if address < TASK_SIZE => handle_user_fault(&mm, address, flags),
+        _ => Err(maperr),
+    };
+    let Err(fault) = result else { return };
+    if !user {
+        if fixup_exception(regs) {
+            return;
+        }
+        page_fault_oops(regs, error_code, address);
+    }
+    bad_area_user(regs, error_code, address, fault);
+}
+
+/// Reports a user fault the mm could not resolve (Linux:
+/// `show_signal_msg` then `force_sig_fault`).
+fn bad_area_user(regs: &PtRegs, error_code: u64, address: u64, fault: VmFault) {
+    let (ip, sp) = (regs.rip, regs.rsp);
+    crate::pr_info!(
+        "segfault at {address:x} ip {ip:016x} sp {sp:016x} error {error_code:x} ({fault:?})"
+    );
+    // TODO(lead): force_sig_fault(SIGSEGV with `code`, or SIGBUS/BUS_ADRERR,
+    // or the OOM killer for `Oom`, at `address`) on the current task and
+    // return to deliver it. Until signals reach tasks, a user fault that
+    // cannot be resolved stops the machine rather than refaulting forever.
+    die("segfault (no signal delivery yet)", regs, error_code)
 }
 
 /// Linux: `page_fault_oops`.

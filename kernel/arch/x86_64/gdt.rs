@@ -135,6 +135,23 @@ pub fn exception_stack_of(cpu: usize, addr: u64) -> Option<(u64, u64)> {
         .find(|&(bottom, top)| bottom <= addr && addr < top)
 }
 
+/// Sets the stack the CPU loads on an interrupt or exception from ring 3:
+/// the top of the running task's kernel stack (Linux: `load_sp0`, called
+/// by `switch_to` through `update_task_stack`).
+///
+/// Call on the CPU itself with interrupts off (or preemption off, once it
+/// exists): the CPU reads `sp0` at the next entry from user mode.
+pub fn load_sp0(cpu: usize, sp0: u64) {
+    let Some(tss) = TSS.get(cpu) else { return };
+    // SAFETY: a place computation inside this CPU's static TSS; no
+    // reference is made to the packed field.
+    let sp = unsafe { &raw mut (*tss.0.get()).sp };
+    // SAFETY: only this CPU writes its TSS (see `CpuTss`), and the CPU
+    // itself reads `sp0` only on a privilege change, which cannot happen
+    // while this kernel code runs. Unaligned: the struct is packed.
+    unsafe { sp.write_unaligned([sp0, 0, 0]) };
+}
+
 /// A TSS descriptor: 16 bytes, type 9 (available 64-bit TSS), present.
 fn tss_descriptor(base: u64) -> (u64, u64) {
     let low = (TSS_LIMIT & 0xffff)

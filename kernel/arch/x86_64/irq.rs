@@ -14,7 +14,7 @@ use super::ptrace::PtRegs;
 /// Called by `asm_common_interrupt` with the vector in the error-code slot
 /// (Linux: `common_interrupt`).
 #[unsafe(no_mangle)]
-extern "C" fn common_interrupt(_regs: &mut PtRegs, vector: u64) {
+extern "C" fn common_interrupt(regs: &mut PtRegs, vector: u64) {
     let vector = (vector & 0xff) as u8;
     let pcpu = this_cpu();
     pcpu.preempt_count_add(HARDIRQ_OFFSET); // irq_enter
@@ -26,6 +26,8 @@ extern "C" fn common_interrupt(_regs: &mut PtRegs, vector: u64) {
         super::apic::eoi();
     }
     pcpu.preempt_count_sub(HARDIRQ_OFFSET); // irq_exit
+    // Linux: `irqentry_exit` → `preempt_schedule_irq` (CONFIG_PREEMPT).
+    crate::kernel::sched::irqentry_exit_cond_resched(regs);
 }
 
 static KTEST_IRQ_HITS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);

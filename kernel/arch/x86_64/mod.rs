@@ -9,10 +9,12 @@
 pub mod apic;
 pub mod boot;
 pub mod cpu;
+pub mod current;
 pub mod dumpstack;
 pub mod entry;
 pub mod extable;
 pub mod fault;
+pub mod fpu;
 pub mod gdt;
 pub mod i8253;
 pub mod i8259;
@@ -27,9 +29,14 @@ pub mod ptrace;
 pub mod qemu;
 pub mod reboot;
 pub mod sections;
+pub mod signal;
 pub mod stacktrace;
+pub mod switch_to;
+pub mod syscall;
+pub mod syscall_selftest;
 pub mod traps;
 pub mod tsc;
+pub mod uaccess;
 
 /// Size of a kernel stack (Linux: `THREAD_SIZE`, 16 KiB there; Rust's
 /// formatting machinery needs more stack than C's `printk`).

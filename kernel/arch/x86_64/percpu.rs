@@ -49,9 +49,12 @@ pub struct PerCpu {
     pub user_rsp_scratch: AtomicU64,
 }
 
-/// Offsets the entry asm uses (the syscall entry, next issue).
-#[allow(dead_code)]
+/// Offsets the syscall entry asm uses (arch/x86_64/syscall.rs): the user
+/// RSP scratch slot, and the top of the running task's kernel stack
+/// (Linux: `cpu_current_top_of_stack`), which `set_current_stack` keeps
+/// current at every context switch.
 pub const PERCPU_USER_RSP_SCRATCH: usize = offset_of!(PerCpu, user_rsp_scratch);
+pub const PERCPU_TOP_OF_STACK: usize = offset_of!(PerCpu, stack_top);
 
 #[allow(clippy::declare_interior_mutable_const)]
 const PER_CPU_INIT: PerCpu = PerCpu {

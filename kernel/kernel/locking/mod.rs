@@ -2,15 +2,50 @@
 //!
 //! Lock order, outermost first (add to it when adding a lock). A lock may
 //! be taken while holding only locks above it in this list.
+//! 0. The address-space locks (mm/mm_types.rs): an `Mm`'s `mmap_lock`
+//!    (a spinning rwlock until there are sleeping locks), then its
+//!    `page_table` lock (fork: the parent's, then the child's), then an
+//!    `AnonShmem`'s page array. Under them only 3 and 4 are taken.
+//! 0v. The VFS locks (fs/mod.rs), never nested with those of 0: a super
+//!    block's `s_vfs_rename_lock`, a `File`'s `f_pos`, `fs::namespace::MOUNTS`,
+//!    `fs::dcache::DENTRY_HASHTABLE`, a `Dentry`'s `d_lock`, a tmpfs
+//!    directory's `entries` or file's `mapping`, an `Inode`'s `i_lock`; then
+//!    the leaves `FILE_SYSTEMS`, `CHRDEVS`, an `FdTable`'s and an
+//!    `FsStruct`'s lock. Under them only 2 (initrd lookup), 3, 4 and 7.
+//! 0s. The signal locks (kernel/signal/mod.rs), taken after the task list
+//!    is walked, never across a user copy: a `GroupSignal` (shared pending,
+//!    group flags), then one `ThreadSignal` at a time, then the leaf
+//!    `SigHand::action`. Under them: the run-queue lock (wake-ups), 3, 4
+//!    (queueing a siginfo allocates) and 9.
+//! 0. The scheduler's, outermost first (none is held while a task is
+//!    freed: that takes vmalloc's lock):
+//!    a. `kernel::fork::TASKLIST_LOCK` (the process tree)
+//!    b. a `Task`'s `parent`/`real_parent`/`children`/`group_leader`
+//!       locks, one task at a time
+//!    c. `kernel::pid::Pid::tasks`, then `PidNamespace::idr`
+//!    d. `kernel::kthread::KTHREAD_CREATE_LIST` (a leaf)
+//!    e. each `sched::wait::WaitQueue` (wakers take the run queue inside)
+//!    f. each CPU's `sched::core::RunQueue`
+//!    g. a `Task`'s `sched` (scheduling parameters), inside its run queue
+//!    `locking::mutex::Mutex` sleeps: never take one under a spinlock.
 //! 1. `mm::vmalloc::VMAP_AREAS` (the vmalloc area list)
 //! 2. `mm::page_table::KERNEL_PGTABLE` (the kernel page tables)
 //! 3. each `mm::slub::KmemCache`'s slab lists
 //! 4. `mm::page_alloc::ZONE` (the buddy allocator)
 //! 5. `mm::memblock::MEMBLOCK` (boot-time memory, before the buddy exists)
 //! 6. `arch::ioapic::IOAPICS` (IOAPIC redirection entries)
-//! 7. `kernel::printk::LOG` (the log ring), then the console port
-//!    (`uart_8250::Uart8250::port`): printk may be called under any lock.
+//! 7. `drivers::char::random::BASE_CRNG` (the random generator) and
+//!    `drivers::rtc::rtc_cmos::RTC_LOCK` (the CMOS ports): leaves that
+//!    take nothing else; neither is held across a user copy.
+//! 8. `drivers::tty::tty_io::TTY_DRIVERS`, then a `TtyDriver`'s `ttys`;
+//!    then one tty's `Tty::ctrl` or `Tty::ldisc` (never both, and neither
+//!    while calling the driver or signalling); `fs::pipe`'s
+//!    `PipeInodeInfo::inner` (a leaf, never held while sleeping).
+//! 9. `kernel::printk::LOG` (the log ring), then the console port
+//!    (`uart_8250::Uart8250::port`), then its input ring (`Uart8250::rx`):
+//!    printk may be called under any lock.
 
+pub mod mutex;
 pub mod spinlock;
 
 pub use spinlock::SpinLock;

@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 
 pub mod jiffies;
+pub mod posix;
 pub mod tick;
 
 use core::sync::atomic::{AtomicU64, Ordering};

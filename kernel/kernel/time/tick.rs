@@ -64,7 +64,9 @@ fn update_process_times() {
     scheduler_tick();
 }
 
-/// The scheduler's hook in the tick (Linux: `scheduler_tick`): empty until
-/// the scheduler exists; it will call the running class's `task_tick` and
-/// set need-resched.
-fn scheduler_tick() {}
+/// The scheduler's hook in the tick (Linux: `scheduler_tick`): charges
+/// the running task through its class's `task_tick`, which may set
+/// need-resched; the interrupt's exit acts on it.
+fn scheduler_tick() {
+    crate::kernel::sched::scheduler_tick();
+}

@@ -5,5 +5,6 @@
 
 pub mod init_64;
 pub mod ioremap;
+pub mod mmu_context;
 pub mod pgtable_types;
 pub mod tlb;

@@ -4,13 +4,16 @@
 //!
 //! Output is polled (as Linux's console write is: it must work from any
 //! context, an oops included). Input is interrupt-driven: the receive
-//! interrupt (IRQ 4) drains the FIFO into a ring that readers take from.
+//! interrupt (IRQ 4) drains the FIFO and hands the bytes to the receiver
+//! serial_core.rs installs (the ttyS0 line discipline, once the tty is
+//! open), or else into a ring that the kernel monitor reads with `getc`.
 //!
 //! # Locking
 //! `Uart8250::port` is an IRQ-safe spinlock; the console path in a panic
 //! uses `force_write`, which takes no lock, because the lock holder may be
 //! the CPU that oopsed. `Uart8250::rx` (the input ring) is a second
-//! IRQ-safe lock; order: `port`, then `rx`.
+//! IRQ-safe lock; order: `port`, then `rx`. The receiver is called with
+//! neither held, so that it can echo through `write_raw`.
 
 use x86_64::instructions::port::Port;
 
@@ -96,6 +99,8 @@ struct RxRing {
 }
 
 const RX_RING_SIZE: usize = 4096;
+/// Most bytes taken from the FIFO per interrupt (a 16550A holds 16).
+const RX_BURST: usize = 64;
 
 impl RxRing {
     const fn new() -> Self {
@@ -126,12 +131,19 @@ impl RxRing {
 pub struct Uart8250 {
     port: SpinLock<Regs>,
     rx: SpinLock<RxRing>,
+    /// Takes received bytes; returns false to leave them to `getc`.
+    receiver: spin::Once<fn(&[u8]) -> bool>,
     base: u16,
 }
 
 impl Uart8250 {
     pub const fn new(base: u16) -> Self {
-        Self { port: SpinLock::new(Regs { base }), rx: SpinLock::new(RxRing::new()), base }
+        Self {
+            port: SpinLock::new(Regs { base }),
+            rx: SpinLock::new(RxRing::new()),
+            receiver: spin::Once::new(),
+            base,
+        }
     }
 
     /// Programs 8N1 at `baud`, FIFOs on, receive interrupt enabled, and
@@ -161,24 +173,53 @@ impl Uart8250 {
         self.port.lock().put_bytes(bytes);
     }
 
+    /// Writes `bytes` unchanged: the tty layer has done output processing.
+    pub fn write_raw(&self, bytes: &[u8]) {
+        let regs = self.port.lock();
+        for &b in bytes {
+            regs.put_byte(b);
+        }
+    }
+
+    /// Installs the function that receives input from now on (Linux: the
+    /// port's `tty_port`); a second call is ignored.
+    pub fn set_receiver(&self, receiver: fn(&[u8]) -> bool) {
+        self.receiver.call_once(|| receiver);
+    }
+
     /// Writes without taking the lock: only for a dying kernel.
     pub fn force_write(&self, bytes: &[u8]) {
         Regs { base: self.base }.put_bytes(bytes);
     }
 
-    /// Drains the receive FIFO into the input ring (Linux:
+    /// Drains the receive FIFO into the receiver or the input ring (Linux:
     /// `serial8250_handle_irq` -> `serial8250_rx_chars`). Reading the data
     /// clears the receive interrupt.
     pub fn handle_irq(&self) {
-        let regs = self.port.lock();
-        let mut rx = self.rx.lock();
-        // A bound, in case a broken UART reports data ready forever.
-        for _ in 0..RX_RING_SIZE {
-            if regs.read(UART_LSR) & UART_LSR_DR == 0 {
+        // Until the FIFO is empty (an edge-triggered line would not fire
+        // again), bounded in case a broken UART reports data forever.
+        for _ in 0..RX_RING_SIZE / RX_BURST {
+            let mut bytes = [0; RX_BURST];
+            let n = self.rx_chars(&mut bytes);
+            if n == 0 {
                 break;
             }
-            rx.push(regs.read(UART_RX));
+            if !self.receiver.get().is_some_and(|receive| receive(&bytes[..n])) {
+                let mut rx = self.rx.lock();
+                bytes[..n].iter().for_each(|&b| rx.push(b));
+            }
         }
+    }
+
+    /// Reads up to `bytes.len()` received bytes from the FIFO.
+    fn rx_chars(&self, bytes: &mut [u8]) -> usize {
+        let regs = self.port.lock();
+        let mut n = 0;
+        while n < bytes.len() && regs.read(UART_LSR) & UART_LSR_DR != 0 {
+            bytes[n] = regs.read(UART_RX);
+            n += 1;
+        }
+        n
     }
 
     /// Takes the oldest received byte from the input ring; never blocks.
@@ -216,10 +257,14 @@ pub fn serial8250_startup() -> KResult<()> {
     Ok(())
 }
 
-/// Opens COM1's input path at boot; a failure leaves input polled only.
+/// Opens COM1's input path at boot and makes it ttyS0; a failure leaves
+/// input polled only.
 pub fn serial8250_init() {
     if let Err(e) = serial8250_startup() {
         crate::pr_err!("serial8250: ttyS0: no receive interrupt: {}", e.description());
+    }
+    if let Err(e) = crate::drivers::tty::serial_core::serial_core_init() {
+        crate::pr_err!("serial8250: ttyS0: no tty: {}", e.description());
     }
 }
 

@@ -1,0 +1,4 @@
+//! Character devices. Linux: drivers/char/.
+
+pub mod mem;
+pub mod random;

@@ -1,0 +1,3 @@
+//! Real-time clocks. Linux: drivers/rtc/.
+
+pub mod rtc_cmos;

@@ -1,0 +1,350 @@
+//! Path-name lookup (Linux: fs/namei.c, the walk half).
+//!
+//! [`Nameidata`] walks a path one component at a time from the process
+//! root (absolute), its working directory or a directory descriptor
+//! (`*at`, `AT_FDCWD`): `.` stays, `..` climbs (out of mounts through
+//! `mnt_mountpoint`, never above the process root), other names go through
+//! the dentry cache ([`lookup_one`]) and into whatever is mounted on them.
+//! A symbolic link pushes its target onto a stack of strings still to walk,
+//! so nested links need no recursion; after [`MAXSYMLINKS`] links the walk
+//! fails with `ELOOP`. [`link_path_walk`](Nameidata::link_path_walk) stops
+//! before the last component, which each caller treats its own way:
+//! [`filename_lookup`] resolves it, [`filename_parentat`] hands it back for
+//! create, unlink and rename.
+//!
+//! Submodules: `permission` (`generic_permission`), `create`, `remove`,
+//! `rename`, `open` (`do_filp_open`).
+//!
+//! # Locking
+//! The walk holds no lock between components; a slow lookup (a cache miss)
+//! asks the file system under its `s_vfs_rename_lock`, so that a name is
+//! never cached while it is being removed.
+#![deny(unsafe_code)]
+
+pub mod create;
+pub mod open;
+pub mod permission;
+pub mod remove;
+pub mod rename;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use linux_raw_sys::general as uapi;
+
+use super::FsContext;
+use super::dcache::{Dentry, check_name, d_add, d_lookup};
+use super::inode::FileType;
+use super::namespace::{Path, lookup_mnt};
+use crate::kernel::errno::{Errno, KResult};
+pub use permission::{MAY_EXEC, MAY_READ, MAY_WRITE, inode_permission};
+
+/// Most symbolic links one walk follows (Linux: `MAXSYMLINKS`).
+pub const MAXSYMLINKS: u32 = 40;
+/// Longest path accepted, NUL included (Linux: `PATH_MAX`).
+pub const PATH_MAX: usize = uapi::PATH_MAX as usize;
+/// A directory descriptor that means the working directory.
+pub const AT_FDCWD: i32 = uapi::AT_FDCWD;
+
+bitflags::bitflags! {
+    /// How to walk (Linux: `LOOKUP_FOLLOW`, ...).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct LookupFlags: u32 {
+        /// Follow a symlink in the last component.
+        const FOLLOW = 1 << 0;
+        /// The result must be a directory.
+        const DIRECTORY = 1 << 1;
+        /// An empty path means the starting directory (`AT_EMPTY_PATH`).
+        const EMPTY = 1 << 2;
+    }
+}
+
+impl LookupFlags {
+    /// From `AT_SYMLINK_NOFOLLOW` / `AT_EMPTY_PATH`; `EINVAL` for others
+    /// outside `allowed`.
+    pub fn from_at_flags(at: u32, allowed: u32) -> KResult<Self> {
+        if at & !allowed != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut flags = LookupFlags::empty();
+        if at & uapi::AT_SYMLINK_NOFOLLOW == 0 {
+            flags |= LookupFlags::FOLLOW;
+        }
+        if at & uapi::AT_EMPTY_PATH != 0 {
+            flags |= LookupFlags::EMPTY;
+        }
+        Ok(flags)
+    }
+}
+
+/// What the last component is (Linux: `LAST_NORM`, `LAST_DOT`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LastType {
+    Norm,
+    Dot,
+    DotDot,
+    /// The path was "/" or empty: no last component.
+    Root,
+}
+
+/// The last component, left for the caller.
+#[derive(Debug)]
+pub struct Last {
+    pub name: Vec<u8>,
+    pub kind: LastType,
+    /// The path ended in '/': the result must be a directory.
+    pub trailing_slash: bool,
+}
+
+/// The state of one walk (Linux: `struct nameidata`).
+pub struct Nameidata<'a> {
+    ctx: FsContext<'a>,
+    /// Where the walk is.
+    pub path: Path,
+    root: Path,
+    /// Strings still to walk and how far each is walked: the path, then
+    /// the targets of links being followed.
+    stack: Vec<(Vec<u8>, usize)>,
+    total_link_count: u32,
+    trailing_slash: bool,
+}
+
+fn copy_bytes(s: &[u8]) -> KResult<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(s.len()).map_err(|_| Errno::ENOMEM)?;
+    v.extend_from_slice(s);
+    Ok(v)
+}
+
+impl<'a> Nameidata<'a> {
+    /// Picks the starting point (Linux: `path_init`).
+    pub fn new(ctx: FsContext<'a>, dfd: i32, name: &[u8], flags: LookupFlags) -> KResult<Self> {
+        if name.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let root = ctx.fs.root();
+        let start = if name.first() == Some(&b'/') {
+            root.clone()
+        } else if dfd == AT_FDCWD {
+            ctx.fs.pwd()
+        } else {
+            let file = ctx.files.get(dfd)?;
+            if !name.is_empty() && !file.f_inode.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            file.f_path.clone()
+        };
+        if name.is_empty() && !flags.contains(LookupFlags::EMPTY) {
+            return Err(Errno::ENOENT);
+        }
+        let mut stack = Vec::new();
+        stack.try_reserve(4).map_err(|_| Errno::ENOMEM)?;
+        stack.push((copy_bytes(name)?, 0));
+        Ok(Self { ctx, path: start, root, stack, total_link_count: 0, trailing_slash: false })
+    }
+
+    /// The next component and whether it is the last one; `None` once the
+    /// path is used up.
+    fn next_component(&mut self) -> Option<(Vec<u8>, bool)> {
+        while let Some((s, pos)) = self.stack.last_mut() {
+            while s.get(*pos) == Some(&b'/') {
+                *pos += 1;
+            }
+            if *pos >= s.len() {
+                self.stack.pop();
+                continue;
+            }
+            let end = s[*pos..].iter().position(|&b| b == b'/').map_or(s.len(), |i| *pos + i);
+            let comp = s[*pos..end].to_vec();
+            *pos = end;
+            let done = |(s, pos): &(Vec<u8>, usize)| s[*pos..].iter().all(|&b| b == b'/');
+            let is_last = self.stack.iter().all(done);
+            if is_last && self.stack.len() == 1 && end < self.stack[0].0.len() {
+                self.trailing_slash = true;
+            }
+            return Some((comp, is_last));
+        }
+        None
+    }
+
+    /// Walks every component but the last (Linux: `link_path_walk`).
+    pub fn link_path_walk(&mut self) -> KResult<Last> {
+        loop {
+            let Some((comp, is_last)) = self.next_component() else {
+                return Ok(Last {
+                    name: Vec::new(),
+                    kind: LastType::Root,
+                    trailing_slash: self.trailing_slash,
+                });
+            };
+            let kind = match comp.as_slice() {
+                b"." => LastType::Dot,
+                b".." => LastType::DotDot,
+                _ => LastType::Norm,
+            };
+            if is_last {
+                return Ok(Last { name: comp, kind, trailing_slash: self.trailing_slash });
+            }
+            match kind {
+                LastType::Dot => self.may_lookup()?,
+                LastType::DotDot => self.follow_dotdot()?,
+                _ => {
+                    self.walk_component(&comp, true)?;
+                }
+            }
+        }
+    }
+
+    /// The current place must be a directory we may search (Linux: `may_lookup`).
+    fn may_lookup(&self) -> KResult<()> {
+        let inode = self.path.dentry.positive()?;
+        if !inode.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        inode_permission(&inode, MAY_EXEC, self.ctx.cred)
+    }
+
+    /// Steps to `name`; returns `true` if it was a symlink being followed
+    /// (its target is now on the stack) (Linux: `walk_component`).
+    fn walk_component(&mut self, name: &[u8], follow: bool) -> KResult<bool> {
+        self.may_lookup()?;
+        let dentry = lookup_one(&self.path.dentry, name)?;
+        let inode = dentry.positive()?;
+        if follow && inode.file_type() == FileType::Symlink {
+            let target = inode.i_op.get_link(&inode)?;
+            self.push_link(target)?;
+            return Ok(true);
+        }
+        self.path = Path::new(self.path.mnt.clone(), dentry);
+        self.follow_mounts();
+        Ok(false)
+    }
+
+    /// Queues a link's target (Linux: `pick_link`).
+    fn push_link(&mut self, target: Vec<u8>) -> KResult<()> {
+        self.total_link_count += 1;
+        if self.total_link_count > MAXSYMLINKS {
+            return Err(Errno::ELOOP);
+        }
+        if target.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        if target[0] == b'/' {
+            self.path = self.root.clone();
+        }
+        self.stack.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        self.stack.push((target, 0));
+        Ok(())
+    }
+
+    /// Goes into whatever is mounted here (Linux: `follow_mount`).
+    fn follow_mounts(&mut self) {
+        while let Some(mnt) = lookup_mnt(&self.path) {
+            self.path = Path::new(mnt.clone(), mnt.mnt_root.clone());
+        }
+    }
+
+    /// `..`: the parent, across mount roots, never above the process root
+    /// (Linux: `follow_dotdot`).
+    fn follow_dotdot(&mut self) -> KResult<()> {
+        self.may_lookup()?;
+        loop {
+            if self.path.same(&self.root) {
+                break;
+            }
+            if !Arc::ptr_eq(&self.path.dentry, &self.path.mnt.mnt_root) {
+                if let Some(parent) = self.path.dentry.parent() {
+                    self.path.dentry = parent;
+                }
+                break;
+            }
+            match self.path.mnt.mnt_mountpoint.clone() {
+                Some(mp) => self.path = mp,
+                None => break,
+            }
+        }
+        self.follow_mounts();
+        Ok(())
+    }
+
+    /// Resolves the last component; `true` if a trailing link was queued
+    /// and the walk must go on (Linux: `lookup_last`).
+    fn lookup_last(&mut self, last: &Last, flags: LookupFlags) -> KResult<bool> {
+        match last.kind {
+            LastType::Root => Ok(false),
+            LastType::Dot => self.may_lookup().map(|()| false),
+            LastType::DotDot => self.follow_dotdot().map(|()| false),
+            LastType::Norm => {
+                let follow = flags.contains(LookupFlags::FOLLOW) || last.trailing_slash;
+                self.walk_component(&last.name, follow)
+            }
+        }
+    }
+}
+
+/// Finds `name` under `parent`: from the dentry cache, else from the file
+/// system, caching the answer, negative or not (Linux: `lookup_fast`,
+/// `lookup_slow`). The result may be negative.
+pub fn lookup_one(parent: &Arc<Dentry>, name: &[u8]) -> KResult<Arc<Dentry>> {
+    check_name(name)?;
+    if let Some(dentry) = d_lookup(parent, name) {
+        return Ok(dentry);
+    }
+    let sb = parent.d_sb.clone();
+    let _guard = sb.s_vfs_rename_lock.lock();
+    lookup_one_locked(parent, name)
+}
+
+/// [`lookup_one`] for callers that hold the file system's
+/// `s_vfs_rename_lock` (Linux: `lookup_one_qstr_excl`).
+pub fn lookup_one_locked(parent: &Arc<Dentry>, name: &[u8]) -> KResult<Arc<Dentry>> {
+    check_name(name)?;
+    if let Some(dentry) = d_lookup(parent, name) {
+        return Ok(dentry);
+    }
+    let dir = parent.positive()?;
+    if parent.is_unhashed() && !parent.is_root() {
+        return Err(Errno::ENOENT);
+    }
+    let found = dir.i_op.lookup(&dir, name)?;
+    d_add(parent, name, found)
+}
+
+/// Resolves a whole path (Linux: `filename_lookup` → `path_lookupat`).
+pub fn filename_lookup(
+    ctx: FsContext<'_>,
+    dfd: i32,
+    name: &[u8],
+    flags: LookupFlags,
+) -> KResult<Path> {
+    let mut nd = Nameidata::new(ctx, dfd, name, flags)?;
+    loop {
+        let last = nd.link_path_walk()?;
+        if !nd.lookup_last(&last, flags)? {
+            let inode = nd.path.dentry.positive()?;
+            let must_be_dir = flags.contains(LookupFlags::DIRECTORY) || last.trailing_slash;
+            if must_be_dir && !inode.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            return Ok(nd.path);
+        }
+    }
+}
+
+/// Walks to the parent of the last component and returns both (Linux:
+/// `filename_parentat`). The parent is a directory.
+pub fn filename_parentat(ctx: FsContext<'_>, dfd: i32, name: &[u8]) -> KResult<(Path, Last)> {
+    let mut nd = Nameidata::new(ctx, dfd, name, LookupFlags::empty())?;
+    let last = nd.link_path_walk()?;
+    if !nd.path.dentry.positive()?.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok((nd.path, last))
+}
+
+/// Like [`filename_lookup`] with the `*at` conventions: `AT_FDCWD` or a
+/// directory descriptor, `AT_SYMLINK_NOFOLLOW`, `AT_EMPTY_PATH`.
+pub fn user_path_at(ctx: FsContext<'_>, dfd: i32, name: &[u8], at_flags: u32) -> KResult<Path> {
+    let allowed = uapi::AT_SYMLINK_NOFOLLOW | uapi::AT_EMPTY_PATH | uapi::AT_NO_AUTOMOUNT;
+    filename_lookup(ctx, dfd, name, LookupFlags::from_at_flags(at_flags, allowed)?)
+}

@@ -1,0 +1,62 @@
+//! Access checks on inodes (Linux: fs/namei.c `generic_permission`,
+//! `inode_permission`, `may_create`/`may_delete`).
+//!
+//! The classic owner/group/other bits against the caller's fsuid and fsgid;
+//! the superuser passes, except that executing needs at least one x bit
+//! (directories can always be searched by root). Supplementary groups,
+//! capabilities other than "uid 0", POSIX ACLs and read-only mounts come
+//! later.
+//!
+//! # Locking
+//! Reads the inode's attributes under its `i_lock`; nothing else.
+#![deny(unsafe_code)]
+
+use linux_raw_sys::general as uapi;
+
+use crate::fs::FsCred;
+use crate::fs::inode::Inode;
+use crate::kernel::errno::{Errno, KResult};
+
+/// Linux: `MAY_EXEC`.
+pub const MAY_EXEC: u32 = 1;
+/// Linux: `MAY_WRITE`.
+pub const MAY_WRITE: u32 = 2;
+/// Linux: `MAY_READ`.
+pub const MAY_READ: u32 = 4;
+
+/// Checks `mask` (MAY_*) against the mode bits (Linux: `generic_permission`).
+pub fn generic_permission(inode: &Inode, mask: u32, cred: FsCred) -> KResult<()> {
+    let attr = inode.attr();
+    let mode = attr.mode;
+    if cred.fsuid == 0 {
+        let is_dir = mode & uapi::S_IFMT == uapi::S_IFDIR;
+        let any_x = mode & (uapi::S_IXUSR | uapi::S_IXGRP | uapi::S_IXOTH) != 0;
+        if mask & MAY_EXEC == 0 || is_dir || any_x {
+            return Ok(());
+        }
+        return Err(Errno::EACCES);
+    }
+    let bits = if cred.fsuid == attr.uid {
+        mode >> 6
+    } else if cred.fsgid == attr.gid {
+        mode >> 3
+    } else {
+        mode
+    };
+    if mask & !bits & 7 == 0 { Ok(()) } else { Err(Errno::EACCES) }
+}
+
+/// Linux: `inode_permission` (no read-only mounts or immutable files yet).
+pub fn inode_permission(inode: &Inode, mask: u32, cred: FsCred) -> KResult<()> {
+    generic_permission(inode, mask, cred)
+}
+
+/// May `cred` add or remove names in `dir` (Linux: `may_create`, and the
+/// directory half of `may_delete`; no sticky-bit rule yet).
+pub fn may_modify_dir(dir: &Inode, cred: FsCred) -> KResult<()> {
+    if dir.attr().nlink == 0 {
+        // A removed directory takes no new names (Linux: `IS_DEADDIR`).
+        return Err(Errno::ENOENT);
+    }
+    inode_permission(dir, MAY_WRITE | MAY_EXEC, cred)
+}

@@ -1,0 +1,174 @@
+//! tmpfs regular files and symlinks (Linux: mm/shmem.c
+//! `shmem_file_operations`, `shmem_file_read_iter`, `shmem_setattr`,
+//! `shmem_symlink_inode_operations`).
+//!
+//! File data is a [`PageCache`]; the file size is the inode's `i_size`.
+//! A write past the end leaves a hole that reads as zeros; truncation
+//! drops whole pages and zeroes the tail of the last one.
+//!
+//! # Locking
+//! `mapping` is taken before the inode's `i_lock`, and held across each
+//! read, write and truncate so that size and data change together.
+#![deny(unsafe_code)]
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use crate::fs::file_table::{File, FileOps, Whence};
+use crate::fs::inode::{Inode, InodeOps, SetAttr, current_time};
+use crate::fs::pagecache::PageCache;
+use crate::fs::read_write::{MAX_LFS_FILESIZE, generic_file_llseek};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::locking::SpinLock;
+use crate::mm::addr::PAGE_SIZE;
+
+/// The private part of a tmpfs regular file.
+pub struct TmpfsFile {
+    mapping: SpinLock<PageCache>,
+}
+
+impl Default for TmpfsFile {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TmpfsFile {
+    pub const fn new() -> Self {
+        Self { mapping: SpinLock::new(PageCache::new()) }
+    }
+}
+
+fn tmpfs_file(inode: &Inode) -> KResult<&TmpfsFile> {
+    inode.private::<TmpfsFile>().map_err(|_| Errno::EINVAL)
+}
+
+/// `i_blocks` for `pages` pages, in 512-byte units.
+fn blocks(pages: usize) -> u64 {
+    (pages * (PAGE_SIZE / 512)) as u64
+}
+
+/// Changes the size (Linux: `shmem_setattr` → `truncate_setsize`).
+fn set_size(inode: &Inode, size: u64) -> KResult<()> {
+    if size > MAX_LFS_FILESIZE {
+        return Err(Errno::EFBIG);
+    }
+    let f = tmpfs_file(inode)?;
+    let mut mapping = f.mapping.lock();
+    mapping.truncate(size);
+    let now = current_time();
+    inode.update_attr(|a| {
+        a.size = size;
+        a.blocks = blocks(mapping.nr_pages());
+        a.mtime = now;
+        a.ctime = now;
+    });
+    Ok(())
+}
+
+/// Inode operations of regular files.
+pub struct TmpfsFileInodeOps;
+pub static TMPFS_FILE_INODE_OPS: TmpfsFileInodeOps = TmpfsFileInodeOps;
+
+impl InodeOps for TmpfsFileInodeOps {
+    fn setattr(&self, inode: &Inode, attr: &SetAttr) -> KResult<()> {
+        if let Some(size) = attr.size {
+            set_size(inode, size)?;
+        }
+        inode.apply_attr(attr);
+        Ok(())
+    }
+}
+
+/// Operations of open regular files (Linux: `shmem_file_operations`).
+pub struct TmpfsFileOps;
+pub static TMPFS_FILE_OPS: TmpfsFileOps = TmpfsFileOps;
+
+impl FileOps for TmpfsFileOps {
+    fn read(&self, file: &File, buf: &mut [u8], pos: &mut u64) -> KResult<usize> {
+        let inode = &file.f_inode;
+        let mapping = tmpfs_file(inode)?.mapping.lock();
+        let size = inode.size();
+        if *pos >= size {
+            return Ok(0);
+        }
+        let n = usize::try_from(size - *pos).map_or(buf.len(), |left| left.min(buf.len()));
+        mapping.read(*pos, &mut buf[..n]);
+        *pos += n as u64;
+        Ok(n)
+    }
+
+    fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
+        let inode = &file.f_inode;
+        let mut mapping = tmpfs_file(inode)?.mapping.lock();
+        if file.is_append() {
+            // Under the mapping lock, so concurrent appends never overlap.
+            *pos = inode.size();
+        }
+        let end = pos.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+        if *pos >= MAX_LFS_FILESIZE {
+            return Err(Errno::EFBIG);
+        }
+        let len = usize::try_from(end.min(MAX_LFS_FILESIZE) - *pos).unwrap_or(buf.len());
+        let n = mapping.write(*pos, &buf[..len])?;
+        *pos += n as u64;
+        let now = current_time();
+        let new_end = *pos;
+        inode.update_attr(|a| {
+            a.size = a.size.max(new_end);
+            a.blocks = blocks(mapping.nr_pages());
+            a.mtime = now;
+            a.ctime = now;
+        });
+        Ok(n)
+    }
+
+    fn llseek(&self, file: &File, pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
+        let inode = &file.f_inode;
+        let mapping = tmpfs_file(inode)?.mapping.lock();
+        let size = inode.size();
+        let start = match whence {
+            Whence::Data | Whence::Hole => u64::try_from(offset).map_err(|_| Errno::ENXIO)?,
+            _ => return generic_file_llseek(pos, size, offset, whence),
+        };
+        if start >= size {
+            return Err(Errno::ENXIO);
+        }
+        match whence {
+            Whence::Data => mapping.next_data(start).filter(|&d| d < size).ok_or(Errno::ENXIO),
+            _ => Ok(mapping.next_hole(start).min(size)),
+        }
+    }
+
+    fn fsync(&self, _file: &File) -> KResult<()> {
+        Ok(())
+    }
+}
+
+/// The private part of a tmpfs symlink: its target.
+pub struct TmpfsSymlink {
+    target: Box<[u8]>,
+}
+
+impl TmpfsSymlink {
+    pub fn new(target: &[u8]) -> KResult<Self> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(target.len()).map_err(|_| Errno::ENOMEM)?;
+        v.extend_from_slice(target);
+        Ok(Self { target: v.into_boxed_slice() })
+    }
+}
+
+/// Linux: `shmem_symlink_inode_operations`.
+pub struct TmpfsSymlinkInodeOps;
+pub static TMPFS_SYMLINK_INODE_OPS: TmpfsSymlinkInodeOps = TmpfsSymlinkInodeOps;
+
+impl InodeOps for TmpfsSymlinkInodeOps {
+    fn get_link(&self, inode: &Inode) -> KResult<Vec<u8>> {
+        let target = &inode.private::<TmpfsSymlink>()?.target;
+        let mut v = Vec::new();
+        v.try_reserve_exact(target.len()).map_err(|_| Errno::ENOMEM)?;
+        v.extend_from_slice(target);
+        Ok(v)
+    }
+}

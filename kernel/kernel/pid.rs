@@ -1,0 +1,319 @@
+//! Process identifiers: numbers handed out per PID namespace, and the
+//! `Pid` objects that stand for them.
+//!
+//! Linux: kernel/pid.c (`alloc_pid`, `free_pid`, `attach_pid`,
+//! `detach_pid`, `find_pid_ns`, `pid_task`, `find_task_by_vpid`,
+//! `pid_nr_ns`), include/linux/pid.h, include/linux/pid_namespace.h,
+//! kernel/pid_namespace.c.
+//!
+//! A `Pid` (Linux: `struct pid`) is the kernel's handle for a process ID.
+//! It carries one number per namespace level, from the initial namespace
+//! down to the one the task was created in, and lists the tasks that use
+//! it as PID, thread-group ID, process group or session. A task holds an
+//! `Arc<Pid>`; so may anything that must name a process for a while. The
+//! *numbers* go back to their namespaces' IDRs when the last task detaches
+//! (`free_pid`), but the object lives as long as someone holds it: a
+//! reused number gets a new `Pid`, so an old holder never mistakes the new
+//! process for the one it meant (the course notes' argument for `struct pid`).
+//!
+//! Numbers come from an IDR per namespace (libs/idr, a radix tree of
+//! 64-slot nodes) with `idr_alloc_cyclic`: each new PID is the next free
+//! one after the last, up to `pid_max` (32768), then the allocation wraps
+//! to `RESERVED_PIDS` (300), leaving the low numbers to early daemons as
+//! Linux does. When none is free, `alloc_pid` fails with `EAGAIN`, which
+//! `fork` returns.
+//!
+//! # Locking
+//! Each namespace's IDR is behind its own spinlock (Linux: `pidmap_lock`,
+//! global there); a `Pid`'s task lists behind the `Pid`'s. Order:
+//! `Pid::tasks` → `PidNamespace::idr`; both may be taken under
+//! `fork::TASKLIST_LOCK`.
+#![deny(unsafe_code)]
+
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use idr::{Idr, IdrError};
+
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::locking::SpinLock;
+use crate::kernel::sched::Task;
+
+/// Linux: `PID_MAX_DEFAULT`.
+pub const PID_MAX_DEFAULT: u32 = 0x8000;
+/// PIDs below this are skipped once the allocation has wrapped (Linux:
+/// `RESERVED_PIDS`).
+pub const RESERVED_PIDS: u32 = 300;
+/// Linux: `MAX_PID_NS_LEVEL`.
+pub const MAX_PID_NS_LEVEL: u32 = 32;
+
+/// What a task uses a `Pid` as (Linux: `enum pid_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code, reason = "TGID/PGID/SID links come with thread groups and sessions")]
+pub enum PidType {
+    Pid = 0,
+    Tgid = 1,
+    Pgid = 2,
+    Sid = 3,
+}
+const PIDTYPE_MAX: usize = 4;
+
+/// A PID namespace (Linux: `struct pid_namespace`).
+pub struct PidNamespace {
+    idr: SpinLock<Idr<Weak<Pid>>>,
+    /// 0 for the initial namespace.
+    pub level: u32,
+    pub parent: Option<Arc<PidNamespace>>,
+    pid_max: u32,
+    /// Who adopts orphans: the namespace's init (Linux: `child_reaper`).
+    child_reaper: SpinLock<Weak<Task>>,
+}
+
+impl PidNamespace {
+    fn new(parent: Option<Arc<PidNamespace>>, pid_max: u32) -> Self {
+        Self {
+            idr: SpinLock::new(Idr::new()),
+            level: parent.as_ref().map_or(0, |p| p.level + 1),
+            parent,
+            pid_max,
+            child_reaper: SpinLock::new(Weak::new()),
+        }
+    }
+
+    /// The task orphans in this namespace are given to.
+    pub fn child_reaper(&self) -> Option<Arc<Task>> {
+        self.child_reaper.lock().upgrade()
+    }
+
+    pub fn set_child_reaper(&self, task: &Arc<Task>) {
+        *self.child_reaper.lock() = Arc::downgrade(task);
+    }
+
+    /// How many PIDs are allocated here (Linux: `pid_allocated`).
+    pub fn nr_allocated(&self) -> usize {
+        self.idr.lock().len()
+    }
+}
+
+/// A child of `parent` for `CLONE_NEWPID` (Linux: `create_pid_namespace`).
+#[allow(dead_code, reason = "CLONE_NEWPID, wired by the integration step")]
+pub fn create_pid_namespace(parent: &Arc<PidNamespace>) -> KResult<Arc<PidNamespace>> {
+    if parent.level + 1 > MAX_PID_NS_LEVEL {
+        return Err(Errno::ENOSPC);
+    }
+    Ok(Arc::new(PidNamespace::new(Some(parent.clone()), parent.pid_max)))
+}
+
+static INIT_PID_NS: spin::Lazy<Arc<PidNamespace>> =
+    spin::Lazy::new(|| Arc::new(PidNamespace::new(None, PID_MAX_DEFAULT)));
+
+/// Linux: `init_pid_ns`.
+pub fn init_pid_ns() -> &'static Arc<PidNamespace> {
+    &INIT_PID_NS
+}
+
+/// One number of a `Pid` (Linux: `struct upid`).
+pub struct Upid {
+    pub nr: i32,
+    pub ns: Arc<PidNamespace>,
+}
+
+/// A process identifier (Linux: `struct pid`).
+pub struct Pid {
+    /// `numbers[i]` is the number in the namespace of level `i`.
+    numbers: Vec<Upid>,
+    tasks: SpinLock<[Vec<Weak<Task>>; PIDTYPE_MAX]>,
+    /// The numbers were returned to their IDRs; the object lives on.
+    freed: AtomicBool,
+}
+
+impl Pid {
+    /// The number in the initial namespace (Linux: `pid_nr`).
+    pub fn nr(&self) -> i32 {
+        self.numbers.first().map_or(0, |u| u.nr)
+    }
+
+    /// The level of the namespace the `Pid` was made in.
+    #[allow(dead_code, reason = "PID namespaces, wired with CLONE_NEWPID")]
+    pub fn level(&self) -> u32 {
+        u32::try_from(self.numbers.len().saturating_sub(1)).unwrap_or(0)
+    }
+
+    /// The namespace the `Pid` was made in (Linux: `ns_of_pid`).
+    pub fn ns(&self) -> Option<&Arc<PidNamespace>> {
+        self.numbers.last().map(|u| &u.ns)
+    }
+
+    /// The first task using this `Pid` as `kind` (Linux: `pid_task`).
+    pub fn pid_task(&self, kind: PidType) -> Option<Arc<Task>> {
+        self.tasks.lock()[kind as usize].iter().find_map(Weak::upgrade)
+    }
+
+    /// Every task using this `Pid` as `kind` (for process groups).
+    #[allow(dead_code, reason = "kill(-pgrp), wired with signals")]
+    pub fn tasks(&self, kind: PidType) -> Vec<Arc<Task>> {
+        self.tasks.lock()[kind as usize].iter().filter_map(Weak::upgrade).collect()
+    }
+}
+
+impl Drop for Pid {
+    fn drop(&mut self) {
+        // Only a `Pid` never attached gets here unfreed (an error path).
+        free_pid(self);
+    }
+}
+
+/// The `Pid` of the idle tasks: number 0, in no IDR (Linux: `init_struct_pid`).
+pub fn init_struct_pid() -> Arc<Pid> {
+    static INIT_STRUCT_PID: spin::Lazy<Arc<Pid>> = spin::Lazy::new(|| {
+        Arc::new(Pid {
+            numbers: alloc::vec![Upid { nr: 0, ns: init_pid_ns().clone() }],
+            tasks: SpinLock::new(Default::default()),
+            freed: AtomicBool::new(true),
+        })
+    });
+    INIT_STRUCT_PID.clone()
+}
+
+/// Allocates one number in `ns` (the cyclic part of Linux's `alloc_pid`).
+fn alloc_pid_nr(ns: &PidNamespace) -> KResult<i32> {
+    let mut idr = ns.idr.lock();
+    let pid_min = if idr.cursor() > RESERVED_PIDS { RESERVED_PIDS } else { 1 };
+    match idr.alloc_cyclic(Weak::new(), pid_min, ns.pid_max) {
+        Ok(nr) => i32::try_from(nr).map_err(|_| Errno::EAGAIN),
+        Err(IdrError::NoSpace) => Err(Errno::EAGAIN),
+        Err(IdrError::NoMemory) => Err(Errno::ENOMEM),
+    }
+}
+
+/// A new `Pid` with a number in `ns` and each of its ancestors (Linux:
+/// `alloc_pid`). `EAGAIN` when some namespace has no free number.
+pub fn alloc_pid(ns: &Arc<PidNamespace>) -> KResult<Arc<Pid>> {
+    let levels = ns.level as usize + 1;
+    let mut numbers: Vec<Upid> = Vec::new();
+    numbers.try_reserve_exact(levels).map_err(|_| Errno::ENOMEM)?;
+    let mut tmp = Some(ns);
+    while let Some(level_ns) = tmp {
+        match alloc_pid_nr(level_ns) {
+            Ok(nr) => numbers.push(Upid { nr, ns: level_ns.clone() }),
+            Err(e) => {
+                for upid in &numbers {
+                    upid.ns.idr.lock().remove(u32::try_from(upid.nr).unwrap_or(0));
+                }
+                return Err(e);
+            }
+        }
+        tmp = level_ns.parent.as_ref();
+    }
+    numbers.reverse();
+    let pid = Arc::new(Pid {
+        numbers,
+        tasks: SpinLock::new(Default::default()),
+        freed: AtomicBool::new(false),
+    });
+    // Make the numbers findable only now that the object is complete
+    // (Linux: `idr_replace` at the end of `alloc_pid`).
+    for upid in &pid.numbers {
+        let nr = u32::try_from(upid.nr).unwrap_or(0);
+        let _ = upid.ns.idr.lock().replace(nr, Arc::downgrade(&pid));
+    }
+    Ok(pid)
+}
+
+/// Returns `pid`'s numbers to their namespaces; the object stays valid
+/// (Linux: `free_pid`). Idempotent.
+pub fn free_pid(pid: &Pid) {
+    if pid.freed.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    for upid in &pid.numbers {
+        upid.ns.idr.lock().remove(u32::try_from(upid.nr).unwrap_or(0));
+    }
+}
+
+/// Records that `task` uses `pid` as `kind` (Linux: `attach_pid`).
+pub fn attach_pid(task: &Arc<Task>, pid: &Pid, kind: PidType) -> KResult<()> {
+    let mut tasks = pid.tasks.lock();
+    let list = &mut tasks[kind as usize];
+    list.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+    list.push(Arc::downgrade(task));
+    Ok(())
+}
+
+/// Undoes `attach_pid`; frees the numbers once no task uses `pid` at all
+/// (Linux: `detach_pid` → `__change_pid`).
+pub fn detach_pid(task: &Task, pid: &Pid, kind: PidType) {
+    let unused = {
+        let mut tasks = pid.tasks.lock();
+        tasks[kind as usize].retain(|w| !core::ptr::eq(w.as_ptr(), task));
+        tasks.iter().all(Vec::is_empty)
+    };
+    if unused {
+        free_pid(pid);
+    }
+}
+
+/// The `Pid` numbered `nr` in `ns` (Linux: `find_pid_ns`).
+pub fn find_pid_ns(nr: i32, ns: &PidNamespace) -> Option<Arc<Pid>> {
+    let nr = u32::try_from(nr).ok()?;
+    ns.idr.lock().find(nr)?.upgrade()
+}
+
+/// The namespace `task` sees PIDs in (Linux: `task_active_pid_ns`).
+pub fn task_active_pid_ns(task: &Task) -> Arc<PidNamespace> {
+    task.pid_link.ns().cloned().unwrap_or_else(|| init_pid_ns().clone())
+}
+
+/// Linux: `find_task_by_pid_ns`.
+pub fn find_task_by_pid_ns(nr: i32, ns: &PidNamespace) -> Option<Arc<Task>> {
+    find_pid_ns(nr, ns)?.pid_task(PidType::Pid)
+}
+
+/// The task numbered `nr` as the caller sees numbers (Linux:
+/// `find_task_by_vpid`).
+pub fn find_task_by_vpid(nr: i32) -> Option<Arc<Task>> {
+    let ns = task_active_pid_ns(&crate::kernel::sched::current());
+    find_task_by_pid_ns(nr, &ns)
+}
+
+/// `pid`'s number in `ns`, 0 if it has none there (Linux: `pid_nr_ns`).
+#[allow(dead_code, reason = "getpid and friends, wired by the integration step")]
+pub fn pid_nr_ns(pid: &Pid, ns: &PidNamespace) -> i32 {
+    pid.numbers
+        .get(ns.level as usize)
+        .filter(|u| core::ptr::eq(Arc::as_ptr(&u.ns), ns))
+        .map_or(0, |u| u.nr)
+}
+
+/// `pid`'s number as the caller sees it (Linux: `pid_vnr`).
+#[allow(dead_code, reason = "getpid and friends, wired by the integration step")]
+pub fn pid_vnr(pid: &Pid) -> i32 {
+    pid_nr_ns(pid, &task_active_pid_ns(&crate::kernel::sched::current()))
+}
+
+crate::ktest!(pid_wraps_and_reuse_gets_new_pid, {
+    // A namespace of its own with a small pid_max: 1..309 are usable.
+    let ns = Arc::new(PidNamespace::new(None, RESERVED_PIDS + 10));
+    let mut pids = Vec::new();
+    for want in 1..RESERVED_PIDS as i32 + 10 {
+        let pid = alloc_pid(&ns).map_err(|_| "allocation in range")?;
+        crate::kassert!(pid.nr() == want, "PIDs come in order");
+        pids.push(pid);
+    }
+    crate::kassert!(alloc_pid(&ns).err() == Some(Errno::EAGAIN), "EAGAIN when full");
+    let old = pids.remove(304); // number 305
+    let low = pids.remove(4); // number 5
+    free_pid(&old);
+    free_pid(&low);
+    let new = alloc_pid(&ns).map_err(|_| "a freed number")?;
+    crate::kassert!(new.nr() == 305, "wrapped to the lowest free number above RESERVED_PIDS");
+    crate::kassert!(!Arc::ptr_eq(&new, &old), "a reused number is a new Pid");
+    crate::kassert!(old.nr() == 305, "the old Pid lives on, number and all");
+    let found = find_pid_ns(305, &ns).ok_or("305 is findable")?;
+    crate::kassert!(Arc::ptr_eq(&found, &new), "the number leads to the new Pid");
+    crate::kassert!(alloc_pid(&ns).err() == Some(Errno::EAGAIN), "5 is reserved after the wrap");
+    drop((pids, new, old, low, found));
+    crate::kassert!(ns.nr_allocated() == 0, "every number went back");
+    Ok(())
+});

@@ -1,0 +1,395 @@
+//! The task: one schedulable thread of execution, user process or kernel
+//! thread (Linux: `struct task_struct`).
+//!
+//! Linux: include/linux/sched.h (`task_struct`, the `TASK_*`/`EXIT_*`
+//! states, `PF_*` flags, `TASK_COMM_LEN`), include/linux/cred.h (`struct
+//! cred`), fs/proc/array.c (`task_state_array`: `ps`'s letters).
+//!
+//! Tasks are shared through `Arc<Task>`: the run queue, wait queues, the
+//! parent's `children` list, `Pid`s (weakly) and the per-CPU `current`
+//! each hold one. A task's memory (and its kernel stack) goes when the last
+//! reference does, which for a dead task is in the next task's
+//! `finish_task_switch` (see arch/x86_64/switch_to.rs).
+//!
+//! # Locking
+//! - `state`, `exit_state`, `flags`, `need_resched`, `on_cpu`, `cpu` are
+//!   atomics. `state` changes to and from sleeping states follow Linux's
+//!   protocol: the task itself sets a sleeping state, then checks its
+//!   condition, then calls `schedule()`; a waker sets `TASK_RUNNING` under
+//!   the task's run-queue lock (`try_to_wake_up`).
+//! - `sched` is guarded by its own lock, taken only under the task's
+//!   run-queue lock (lock order: `RunQueue` → `Task::sched`).
+//! - `real_parent`, `parent`, `children`, `group_leader` change only with
+//!   `fork::TASKLIST_LOCK` held (Linux: `tasklist_lock`), and each under its
+//!   own lock besides; one task lock at a time.
+//! - `mm`, `files`, `fs`, `cred`, `comm`: their own locks (Linux:
+//!   `task_lock` for the first three).
+#![deny(unsafe_code)]
+
+use alloc::boxed::Box;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+
+use super::wait::WaitQueue;
+use crate::arch::switch_to::ThreadStruct;
+use crate::fs::fdtable::FdTable;
+use crate::fs::fs_struct::FsStruct;
+use crate::kernel::kthread::Kthread;
+use crate::kernel::locking::SpinLock;
+use crate::kernel::pid::Pid;
+use crate::mm::mm_types::Mm;
+
+/// Task states (Linux: `task_struct::__state`), with Linux's values.
+pub const TASK_RUNNING: u32 = 0x0000;
+pub const TASK_INTERRUPTIBLE: u32 = 0x0001;
+pub const TASK_UNINTERRUPTIBLE: u32 = 0x0002;
+pub const __TASK_STOPPED: u32 = 0x0004;
+pub const __TASK_TRACED: u32 = 0x0008;
+/// Exit states (Linux: `task_struct::exit_state`).
+pub const EXIT_DEAD: u32 = 0x0010;
+pub const EXIT_ZOMBIE: u32 = 0x0020;
+pub const TASK_PARKED: u32 = 0x0040;
+pub const TASK_DEAD: u32 = 0x0080;
+pub const TASK_WAKEKILL: u32 = 0x0100;
+pub const TASK_NOLOAD: u32 = 0x0400;
+pub const TASK_NEW: u32 = 0x0800;
+#[allow(dead_code, reason = "killable sleeps, with signals")]
+pub const TASK_KILLABLE: u32 = TASK_WAKEKILL | TASK_UNINTERRUPTIBLE;
+pub const TASK_STOPPED: u32 = TASK_WAKEKILL | __TASK_STOPPED;
+pub const TASK_IDLE: u32 = TASK_UNINTERRUPTIBLE | TASK_NOLOAD;
+/// The states `wake_up` wakes (Linux: `TASK_NORMAL`).
+pub const TASK_NORMAL: u32 = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
+
+/// Task flags (Linux: `PF_*`).
+pub const PF_IDLE: u32 = 0x0000_0002;
+pub const PF_EXITING: u32 = 0x0000_0004;
+pub const PF_KTHREAD: u32 = 0x0020_0000;
+
+/// Length of `comm` with its NUL (Linux: `TASK_COMM_LEN`).
+pub const TASK_COMM_LEN: usize = 16;
+
+/// Who a task acts as (Linux: `struct cred`); all zeros is root.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cred {
+    pub uid: u32,
+    pub gid: u32,
+    pub suid: u32,
+    pub sgid: u32,
+    pub euid: u32,
+    pub egid: u32,
+    pub fsuid: u32,
+    pub fsgid: u32,
+}
+
+/// The CFS part of a task's scheduling state (Linux: `struct sched_entity`).
+#[derive(Clone, Debug, Default)]
+pub struct SchedEntity {
+    /// Linux: `load.weight`, from `sched_prio_to_weight`.
+    pub weight: u64,
+    /// Virtual runtime in ns: runtime scaled by NICE_0_LOAD / weight.
+    pub vruntime: u64,
+    /// Clock at which the current stretch of running began.
+    pub exec_start: u64,
+    pub sum_exec_runtime: u64,
+    /// `sum_exec_runtime` when last picked (for the slice check).
+    pub prev_sum_exec_runtime: u64,
+}
+
+/// A task's scheduling parameters and accounting (Linux: the `policy`,
+/// `prio`, `static_prio`, `rt_priority`, `se`, `rt` and `cpus_mask` fields
+/// of `task_struct`).
+#[derive(Clone, Debug)]
+pub struct SchedInfo {
+    /// `SCHED_NORMAL`, `SCHED_FIFO`, `SCHED_RR`, `SCHED_BATCH`, `SCHED_IDLE`.
+    pub policy: u32,
+    /// 100..139: 120 + nice.
+    pub static_prio: i32,
+    /// 1..99 for FIFO/RR, 0 otherwise.
+    pub rt_priority: u32,
+    /// Effective priority: 0..99 for RT (lower is more urgent), else
+    /// `static_prio` (Linux: `prio`, `normal_prio`).
+    pub prio: i32,
+    pub se: SchedEntity,
+    /// Ticks left of an RR timeslice (Linux: `rt.time_slice`).
+    pub time_slice: u32,
+    /// CPUs the task may run on (Linux: `cpus_mask`).
+    pub cpus_allowed: u64,
+    /// Children start as SCHED_NORMAL, nice >= 0 (Linux: `sched_reset_on_fork`).
+    pub reset_on_fork: bool,
+    /// Whether the task is in a class's queue, or running (Linux: `on_rq`).
+    pub on_rq: bool,
+}
+
+/// What a kernel thread runs (Linux: `kernel_clone_args.fn`).
+pub type ThreadFn = Box<dyn FnOnce() -> i32 + Send>;
+
+/// A thread of execution (Linux: `struct task_struct`).
+pub struct Task {
+    /// A serial number, unique for the kernel's lifetime (not a PID): the
+    /// tie-breaker in CFS's tree.
+    pub(crate) serial: u64,
+    /// PID and thread-group ID in the initial namespace (Linux: `pid`, `tgid`).
+    pub pid: i32,
+    pub tgid: i32,
+    /// Linux: `thread_pid`; the number outlives nothing, the object may.
+    pub pid_link: Arc<Pid>,
+    comm: SpinLock<[u8; TASK_COMM_LEN]>,
+    state: AtomicU32,
+    exit_state: AtomicU32,
+    pub exit_code: AtomicI32,
+    /// Signal sent to the parent at exit; -1 for none (Linux: `exit_signal`).
+    pub exit_signal: i32,
+    flags: AtomicU32,
+    need_resched: AtomicBool,
+    /// Whether a CPU is running it or still switching away from it.
+    pub(crate) on_cpu: AtomicBool,
+    cpu: AtomicU32,
+    pub(crate) sched: SpinLock<SchedInfo>,
+    /// Voluntary and involuntary context switches (Linux: `nvcsw`, `nivcsw`).
+    pub nvcsw: AtomicU64,
+    pub nivcsw: AtomicU64,
+    /// `ktime_get_ns()` at creation (Linux: `start_time`).
+    #[allow(dead_code, reason = "for /proc/PID/stat")]
+    pub start_time: u64,
+    pub real_parent: SpinLock<Weak<Task>>,
+    pub parent: SpinLock<Weak<Task>>,
+    pub group_leader: SpinLock<Weak<Task>>,
+    /// Linux: `children`, threaded through each child's `sibling`.
+    pub children: SpinLock<Vec<Arc<Task>>>,
+    /// Where a parent waits for children to change state (Linux:
+    /// `signal->wait_chldexit`; it moves to `ThreadGroup` with threads).
+    pub wait_chldexit: WaitQueue,
+    pub thread: ThreadStruct,
+    pub mm: SpinLock<Option<Arc<Mm>>>,
+    pub files: SpinLock<Option<Arc<FdTable>>>,
+    pub fs: SpinLock<Option<Arc<FsStruct>>>,
+    /// User address to clear and futex-wake at exit (Linux: `clear_child_tid`).
+    pub clear_child_tid: AtomicU64,
+    #[allow(dead_code, reason = "CLONE_CHILD_SETTID, wired with clone")]
+    pub set_child_tid: AtomicU64,
+    cred: SpinLock<Cred>,
+    /// Kernel threads made by `kthread_create` (Linux: `set_kthread_struct`).
+    pub kthread: Option<Arc<Kthread>>,
+    /// The function a new kernel thread runs, taken by `ret_from_fork`.
+    pub(crate) thread_fn: SpinLock<Option<ThreadFn>>,
+    /// SIGCHLD's disposition is SIG_IGN, so children reap themselves.
+    /// A stand-in until signals are wired (Linux: `sighand->action`).
+    pub sigchld_ignored: AtomicBool,
+}
+
+/// Everything `Task::new` needs that differs between tasks.
+pub struct TaskInit {
+    pub pid_link: Arc<Pid>,
+    pub tgid: Option<i32>,
+    pub comm: [u8; TASK_COMM_LEN],
+    pub state: u32,
+    pub flags: u32,
+    pub exit_signal: i32,
+    pub sched: SchedInfo,
+    pub thread: ThreadStruct,
+    pub cred: Cred,
+    pub kthread: Option<Arc<Kthread>>,
+    pub thread_fn: Option<ThreadFn>,
+}
+
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(0);
+
+#[allow(dead_code, reason = "accessors for the syscalls and /proc, wired by the integration step")]
+impl Task {
+    pub fn new(init: TaskInit) -> Self {
+        let pid = init.pid_link.nr();
+        Self {
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            pid,
+            tgid: init.tgid.unwrap_or(pid),
+            pid_link: init.pid_link,
+            comm: SpinLock::new(init.comm),
+            state: AtomicU32::new(init.state),
+            exit_state: AtomicU32::new(0),
+            exit_code: AtomicI32::new(0),
+            exit_signal: init.exit_signal,
+            flags: AtomicU32::new(init.flags),
+            need_resched: AtomicBool::new(false),
+            on_cpu: AtomicBool::new(false),
+            cpu: AtomicU32::new(0),
+            sched: SpinLock::new(init.sched),
+            nvcsw: AtomicU64::new(0),
+            nivcsw: AtomicU64::new(0),
+            start_time: crate::kernel::time::ktime_get_ns(),
+            real_parent: SpinLock::new(Weak::new()),
+            parent: SpinLock::new(Weak::new()),
+            group_leader: SpinLock::new(Weak::new()),
+            children: SpinLock::new(Vec::new()),
+            wait_chldexit: WaitQueue::new(),
+            thread: init.thread,
+            mm: SpinLock::new(None),
+            files: SpinLock::new(None),
+            fs: SpinLock::new(None),
+            clear_child_tid: AtomicU64::new(0),
+            set_child_tid: AtomicU64::new(0),
+            cred: SpinLock::new(init.cred),
+            kthread: init.kthread,
+            thread_fn: SpinLock::new(init.thread_fn),
+            sigchld_ignored: AtomicBool::new(false),
+        }
+    }
+
+    /// Linux: `READ_ONCE(p->__state)`.
+    pub fn state(&self) -> u32 {
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// Sets the state; SeqCst so that a sleeper's later check of its wait
+    /// condition cannot move before it (Linux: `set_current_state`'s
+    /// `smp_store_mb`).
+    pub fn set_state(&self, state: u32) {
+        self.state.store(state, Ordering::SeqCst);
+    }
+
+    pub fn exit_state(&self) -> u32 {
+        self.exit_state.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_exit_state(&self, state: u32) {
+        self.exit_state.store(state, Ordering::Release);
+    }
+
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    pub fn set_flags(&self, set: u32) {
+        self.flags.fetch_or(set, Ordering::Relaxed);
+    }
+
+    pub fn clear_flags(&self, clear: u32) {
+        self.flags.fetch_and(!clear, Ordering::Relaxed);
+    }
+
+    /// Whether this is a kernel thread (no user context; Linux: `PF_KTHREAD`).
+    pub fn is_kthread(&self) -> bool {
+        self.flags() & PF_KTHREAD != 0
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.flags() & PF_IDLE != 0
+    }
+
+    /// Linux: `test_tsk_need_resched`.
+    pub fn need_resched(&self) -> bool {
+        self.need_resched.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_need_resched(&self, on: bool) {
+        self.need_resched.store(on, Ordering::Relaxed);
+    }
+
+    /// The CPU whose run queue the task belongs to (Linux: `task_cpu`).
+    pub fn cpu(&self) -> usize {
+        self.cpu.load(Ordering::Relaxed) as usize
+    }
+
+    /// The command name (Linux: `get_task_comm`).
+    pub fn comm(&self) -> [u8; TASK_COMM_LEN] {
+        *self.comm.lock()
+    }
+
+    /// Linux: `set_task_comm`; truncates to 15 bytes, as Linux does.
+    pub fn set_comm(&self, name: &[u8]) {
+        *self.comm.lock() = comm_from(name);
+    }
+
+    pub fn cred(&self) -> Cred {
+        *self.cred.lock()
+    }
+
+    pub fn set_cred(&self, cred: Cred) {
+        *self.cred.lock() = cred;
+    }
+
+    /// The nice value, -20..19 (Linux: `task_nice`).
+    pub fn nice(&self) -> i32 {
+        self.sched.lock().static_prio - super::DEFAULT_PRIO
+    }
+
+    pub fn policy(&self) -> u32 {
+        self.sched.lock().policy
+    }
+
+    /// Nanoseconds the task has run (Linux: `se.sum_exec_runtime`).
+    pub fn sum_exec_runtime(&self) -> u64 {
+        self.sched.lock().se.sum_exec_runtime
+    }
+
+    /// `ps`'s state letter (Linux: `task_state_to_char`).
+    pub fn state_char(&self) -> char {
+        task_state_char(self.state(), self.exit_state())
+    }
+
+    /// The parent's PID in the initial namespace, 0 for none (Linux:
+    /// `task_ppid_nr`).
+    pub fn ppid(&self) -> i32 {
+        self.real_parent.lock().upgrade().map_or(0, |p| p.tgid)
+    }
+}
+
+/// Linux: fs/proc/array.c `task_state_array`, indexed as `task_state_index`.
+pub fn task_state_char(state: u32, exit_state: u32) -> char {
+    if exit_state & EXIT_ZOMBIE != 0 {
+        return 'Z';
+    }
+    if exit_state & EXIT_DEAD != 0 || state & TASK_DEAD != 0 {
+        return 'X';
+    }
+    match state {
+        TASK_RUNNING => 'R',
+        TASK_IDLE => 'I',
+        s if s & TASK_INTERRUPTIBLE != 0 => 'S',
+        s if s & TASK_UNINTERRUPTIBLE != 0 => 'D',
+        s if s & __TASK_STOPPED != 0 => 'T',
+        s if s & __TASK_TRACED != 0 => 't',
+        s if s & TASK_PARKED != 0 => 'P',
+        _ => 'R',
+    }
+}
+
+/// A NUL-padded command name of at most 15 bytes.
+pub fn comm_from(name: &[u8]) -> [u8; TASK_COMM_LEN] {
+    let mut comm = [0u8; TASK_COMM_LEN];
+    let n = name.len().min(TASK_COMM_LEN - 1);
+    comm[..n].copy_from_slice(&name[..n]);
+    comm
+}
+
+/// The bytes of `comm` up to its NUL, as text.
+#[allow(dead_code, reason = "for /proc and oops headers")]
+pub fn comm_str(comm: &[u8; TASK_COMM_LEN]) -> &str {
+    let end = comm.iter().position(|&b| b == 0).unwrap_or(TASK_COMM_LEN);
+    core::str::from_utf8(&comm[..end]).unwrap_or("?")
+}
+
+/// Whether `task` has a signal pending that should interrupt a sleep
+/// (Linux: `signal_pending`). Always false until signals are wired to
+/// tasks: the integration replaces the body with a TIF_SIGPENDING test.
+pub fn signal_pending(_task: &Task) -> bool {
+    false
+}
+
+/// Whether a sleep in `state` is to be broken by a pending signal (Linux:
+/// `signal_pending_state`).
+pub fn signal_pending_state(state: u32, task: &Task) -> bool {
+    state & (TASK_INTERRUPTIBLE | TASK_WAKEKILL) != 0 && signal_pending(task)
+}
+
+crate::ktest!(task_state_letters_as_ps, {
+    crate::kassert!(task_state_char(TASK_RUNNING, 0) == 'R', "R");
+    crate::kassert!(task_state_char(TASK_INTERRUPTIBLE, 0) == 'S', "S");
+    crate::kassert!(task_state_char(TASK_UNINTERRUPTIBLE, 0) == 'D', "D");
+    crate::kassert!(task_state_char(TASK_STOPPED, 0) == 'T', "T");
+    crate::kassert!(task_state_char(__TASK_TRACED, 0) == 't', "t");
+    crate::kassert!(task_state_char(TASK_DEAD, EXIT_ZOMBIE) == 'Z', "Z");
+    crate::kassert!(task_state_char(TASK_DEAD, EXIT_DEAD) == 'X', "X");
+    crate::kassert!(task_state_char(TASK_IDLE, 0) == 'I', "I");
+    Ok(())
+});

@@ -1,0 +1,295 @@
+//! Sending signals: to a thread, a process, a process group, everyone.
+//!
+//! Linux: kernel/signal.c (`prepare_signal`, `sig_ignored`,
+//! `__send_signal_locked`, `complete_signal`, `signal_wake_up_state`,
+//! `check_kill_permission`, `group_send_sig_info`, `__kill_pgrp_info`,
+//! `kill_pid_info`, `kill_something_info`, `force_sig_info_to_task`,
+//! `do_notify_parent`, `do_notify_parent_cldstop`).
+//!
+//! A send first settles job control (a stop signal cancels pending SIGCONT,
+//! SIGCONT cancels pending stops and resumes the group), drops a signal the
+//! target ignores and does not block, queues it, and wakes one thread that
+//! can take it. A fatal default action short-cuts delivery: SIGKILL goes to
+//! every thread at once, as Linux's `complete_signal` does.
+//!
+//! # Locking
+//! Takes `GroupSignal` then `ThreadSignal` locks (see `signal/mod.rs`); the
+//! wake-ups run under them and take the run-queue lock inside, as Linux
+//! wakes under `siglock`.
+
+use super::action::handler_ignored;
+use super::task::{GroupSigInner, SigTask, SignalFlags, WakeState, recalc_sigpending};
+use super::{DefaultAction, STOP_MASK, SaFlags, SigFields, SigHandler, SigInfo, SigSet, Signal};
+use super::{cld_code_and_status, si_code, sig_default_action};
+use crate::kernel::errno::{Errno, KResult};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+/// Whether a thread or its whole group is the target (Linux: `enum pid_type`
+/// as `send_signal_locked` uses it: `PIDTYPE_PID` or `PIDTYPE_TGID`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendTo {
+    Thread,
+    Group,
+}
+
+/// Tells `t` a signal waits; `fatal` also breaks killable sleeps and stops
+/// (Linux: `signal_wake_up`).
+pub fn signal_wake_up<T: SigTask>(t: &T, fatal: bool) {
+    t.thread_signal().set_sigpending(true);
+    let state = if fatal {
+        WakeState::INTERRUPTIBLE | WakeState::WAKEKILL
+    } else {
+        WakeState::INTERRUPTIBLE
+    };
+    t.wake_up_state(state);
+}
+
+/// The threads of `p`'s group, gathered before any signal lock is taken:
+/// the task list has its own lock, which Linux takes outside `siglock`.
+pub(super) fn thread_list<T: SigTask>(p: &T) -> Vec<Arc<T>> {
+    let mut threads = Vec::new();
+    p.for_each_thread(&mut |t| threads.push(t.clone()));
+    threads
+}
+
+/// Settles job control before `sig` is queued and says whether to queue
+/// it at all (Linux: `prepare_signal`).
+fn prepare_signal<T: SigTask>(sig: Signal, p: &Arc<T>, threads: &[Arc<T>], force: bool) -> bool {
+    let mut g = p.group_signal().lock();
+    if g.flags.contains(SignalFlags::GROUP_EXIT) {
+        return false; // dying: nothing to do
+    }
+    if STOP_MASK.contains(sig) {
+        let cont = SigSet::of(Signal::SIGCONT);
+        g.shared_pending.flush(cont);
+        for t in threads {
+            t.thread_signal().lock().pending.flush(cont);
+        }
+    } else if sig == Signal::SIGCONT {
+        g.shared_pending.flush(STOP_MASK);
+        for t in threads {
+            t.thread_signal().lock().pending.flush(STOP_MASK);
+            t.wake_up_state(WakeState::STOPPED);
+        }
+        if g.flags.contains(SignalFlags::STOP_STOPPED) {
+            g.flags.remove(SignalFlags::STOP_STOPPED);
+            g.flags.insert(SignalFlags::STOP_CONTINUED | SignalFlags::CLD_CONTINUED);
+            g.group_exit_code = 0;
+        }
+    }
+    drop(g);
+    !sig_ignored(p.as_ref(), sig, force)
+}
+
+/// Whether `t` would throw `sig` away now: never while blocked (the
+/// handler may change before it is unblocked) (Linux: `sig_ignored`).
+fn sig_ignored<T: SigTask>(t: &T, sig: Signal, force: bool) -> bool {
+    if t.thread_signal().lock().blocked.contains(sig) {
+        return false;
+    }
+    let handler = t.sighand().action(sig).sig_handler();
+    let unkillable = t.group_signal().lock().flags.contains(SignalFlags::UNKILLABLE);
+    if unkillable && handler == SigHandler::Default && !(force && sig.is_kernel_only()) {
+        return true;
+    }
+    handler_ignored(handler, sig)
+}
+
+/// Queues `info` for `t` or its group and wakes a taker (Linux:
+/// `send_signal_locked`). No permission check: the callers do that.
+pub fn send_signal<T: SigTask>(info: SigInfo, t: &Arc<T>, to: SendTo, force: bool) {
+    let sig = info.signo;
+    let threads = thread_list(t.as_ref());
+    if !prepare_signal(sig, t, &threads, force) {
+        return;
+    }
+    let mut g = t.group_signal().lock();
+    let queued = match to {
+        SendTo::Group => g.shared_pending.enqueue(info),
+        SendTo::Thread => t.thread_signal().lock().pending.enqueue(info),
+    };
+    if queued {
+        complete_signal(sig, t, &threads, to, &mut g);
+    }
+}
+
+/// Whether `t` can take `sig` now (Linux: `wants_signal`).
+fn wants_signal<T: SigTask>(sig: Signal, t: &T, g: &GroupSigInner) -> bool {
+    if t.thread_signal().lock().blocked.contains(sig) {
+        return false;
+    }
+    sig == Signal::SIGKILL || !g.flags.contains(SignalFlags::STOP_STOPPED)
+}
+
+/// Picks the thread to wake for a queued `sig`; a fatal one kills the
+/// whole group at once (Linux: `complete_signal`).
+fn complete_signal<T: SigTask>(
+    sig: Signal,
+    p: &Arc<T>,
+    threads: &[Arc<T>],
+    to: SendTo,
+    g: &mut GroupSigInner,
+) {
+    let mut taker = wants_signal(sig, p.as_ref(), g).then(|| p.clone());
+    if taker.is_none() && to == SendTo::Group {
+        taker = threads.iter().find(|t| wants_signal(sig, t.as_ref(), g)).cloned();
+    }
+    let Some(t) = taker else { return }; // all block it: it waits in the queue
+    let fatal_default = p.sighand().action(sig).sig_handler() == SigHandler::Default
+        && sig_default_action(sig) == DefaultAction::Term;
+    if fatal_default && !g.flags.contains(SignalFlags::GROUP_EXIT) {
+        g.flags.insert(SignalFlags::GROUP_EXIT);
+        g.flags.remove(SignalFlags::STOP_STOPPED | SignalFlags::STOP_CONTINUED);
+        g.group_exit_code = super::w_signaled(sig, false);
+        for t in threads {
+            t.thread_signal().lock().pending.enqueue(SigInfo::kernel(Signal::SIGKILL));
+            signal_wake_up(t.as_ref(), true);
+        }
+        return;
+    }
+    signal_wake_up(t.as_ref(), sig == Signal::SIGKILL);
+}
+
+/// Whether the current task may signal `t`: root, or the same real uid
+/// (Linux: `check_kill_permission`, `kill_ok_by_cred`; saved and effective
+/// ids come with credentials).
+fn check_kill_permission<T: SigTask>(info: &SigInfo, t: &T) -> KResult<()> {
+    if info.code == si_code::SI_KERNEL {
+        return Ok(());
+    }
+    let uid = T::current().uid();
+    if uid == 0 || uid == t.uid() { Ok(()) } else { Err(Errno::EPERM) }
+}
+
+/// What kill(2) and friends send: `Ok(None)` is signal 0 (only checks),
+/// `Err(EINVAL)` a number that is no signal, reported only once a target
+/// exists, as Linux's `check_kill_permission` does.
+pub type KillInfo = KResult<Option<SigInfo>>;
+
+/// Checks permission and sends to `p`'s group (Linux: `group_send_sig_info`).
+pub fn group_send_sig_info<T: SigTask>(info: KillInfo, p: &Arc<T>) -> KResult<()> {
+    let Some(info) = info? else { return Ok(()) };
+    check_kill_permission(&info, p.as_ref())?;
+    send_signal(info, p, SendTo::Group, false);
+    Ok(())
+}
+
+/// Signals every process in group `pgrp` (Linux: `__kill_pgrp_info`).
+pub fn kill_pgrp<T: SigTask>(info: KillInfo, pgrp: i32) -> KResult<()> {
+    let mut result = Err(Errno::ESRCH);
+    let mut success = false;
+    T::for_each_process(&mut |p| {
+        if p.pgrp() == pgrp {
+            let r = group_send_sig_info(info, p);
+            success |= r.is_ok();
+            result = r;
+        }
+    });
+    if success { Ok(()) } else { result }
+}
+
+/// Signals the process with id `pid` (Linux: `kill_pid_info`).
+pub fn kill_pid_info<T: SigTask>(info: KillInfo, pid: i32) -> KResult<()> {
+    let p = T::find_task_by_vpid(pid).ok_or(Errno::ESRCH)?;
+    group_send_sig_info(info, &p)
+}
+
+/// kill(2)'s targets: `pid` > 0 one process, 0 the caller's process
+/// group, -1 everyone but init and the caller, < -1 group `-pid`
+/// (Linux: `kill_something_info`).
+pub fn kill_something_info<T: SigTask>(info: KillInfo, pid: i32) -> KResult<()> {
+    if pid > 0 {
+        return kill_pid_info::<T>(info, pid);
+    }
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH); // -INT_MIN does not exist
+    }
+    if pid != -1 {
+        let pgrp = if pid == 0 { T::current().pgrp() } else { -pid };
+        return kill_pgrp::<T>(info, pgrp);
+    }
+    let me = T::current().tgid();
+    let (mut count, mut result) = (0, Ok(()));
+    T::for_each_process(&mut |p| {
+        if p.tgid() > 1 && p.tgid() != me {
+            count += 1;
+            let r = group_send_sig_info(info, p);
+            if r != Err(Errno::EPERM) {
+                result = r;
+            }
+        }
+    });
+    if count > 0 { result } else { Err(Errno::ESRCH) }
+}
+
+/// Sends a fault signal `t` cannot refuse: a blocked or ignored one is
+/// unblocked and reset to `SIG_DFL` (Linux: `force_sig_info_to_task`).
+pub fn force_sig_info<T: SigTask>(info: SigInfo, t: &Arc<T>) {
+    let sig = info.signo;
+    let hand = t.sighand();
+    let ignored = hand.action(sig).sig_handler() == SigHandler::Ignore;
+    let mut blocked = false;
+    {
+        let mut g = t.group_signal().lock();
+        let mut th = t.thread_signal().lock();
+        if th.blocked.contains(sig) {
+            blocked = true;
+            th.blocked.remove(sig);
+            recalc_sigpending(&g, &th, t.thread_signal());
+        }
+        if blocked || ignored {
+            g.flags.remove(SignalFlags::UNKILLABLE);
+        }
+    }
+    if blocked || ignored {
+        hand.update(sig, |a| *a = super::KSigAction::DEFAULT);
+    }
+    send_signal(info, t, SendTo::Thread, true);
+}
+
+/// Tells the parent of the exiting group leader `tsk` with SIGCHLD (or the
+/// signal it chose); returns whether `tsk` should reap itself because the
+/// parent ignores SIGCHLD or set `SA_NOCLDWAIT` (Linux: `do_notify_parent`).
+#[allow(dead_code, reason = "exit_notify calls it")]
+pub fn do_notify_parent<T: SigTask>(
+    tsk: &T,
+    sig: Signal,
+    exit_code: i32,
+    times: (i64, i64),
+) -> bool {
+    let Some(parent) = tsk.parent() else { return true };
+    let (code, status) = cld_code_and_status(exit_code);
+    let fields =
+        SigFields::Chld { pid: tsk.tgid(), uid: tsk.uid(), status, utime: times.0, stime: times.1 };
+    let info = SigInfo { signo: sig, errno: 0, code, fields };
+    let action = parent.sighand().action(Signal::SIGCHLD);
+    let mut autoreap = false;
+    let mut send = true;
+    if sig == Signal::SIGCHLD {
+        let ign = action.sig_handler() == SigHandler::Ignore;
+        autoreap = ign || action.flags.contains(SaFlags::NOCLDWAIT);
+        send = !ign;
+    }
+    if send {
+        send_signal(info, &parent, SendTo::Group, false);
+    }
+    tsk.wake_up_parent();
+    autoreap
+}
+
+/// Tells the parent that `tsk`'s group stopped (`CLD_STOPPED`) or continued
+/// (`CLD_CONTINUED`), unless it asked not to with `SA_NOCLDSTOP` (Linux:
+/// `do_notify_parent_cldstop`).
+pub fn do_notify_parent_cldstop<T: SigTask>(tsk: &T, why: i32, sig: Signal) {
+    let Some(parent) = tsk.parent() else { return };
+    #[expect(clippy::cast_possible_wrap, reason = "signal numbers are below 65")]
+    let status = if why == si_code::CLD_CONTINUED { Signal::SIGCONT } else { sig }.number() as i32;
+    let fields = SigFields::Chld { pid: tsk.tgid(), uid: tsk.uid(), status, utime: 0, stime: 0 };
+    let action = parent.sighand().action(Signal::SIGCHLD);
+    if action.sig_handler() != SigHandler::Ignore && !action.flags.contains(SaFlags::NOCLDSTOP) {
+        let info = SigInfo { signo: Signal::SIGCHLD, errno: 0, code: why, fields };
+        send_signal(info, &parent, SendTo::Group, false);
+    }
+    tsk.wake_up_parent();
+}

@@ -1,0 +1,213 @@
+//! The signal state of a thread and of its thread group, and what signal
+//! code needs from a task.
+//!
+//! Linux: include/linux/sched.h (`task_struct`'s `pending`, `blocked`,
+//! `real_blocked`, `saved_sigmask`), include/linux/sched/signal.h
+//! (`signal_struct`'s `shared_pending`, `flags`, `group_exit_code`;
+//! `signal_pending`, `fatal_signal_pending`), kernel/signal.c
+//! (`recalc_sigpending`).
+//!
+//! [`SigTask`] is the seam to the task code: `Task` implements it, and the
+//! self-tests implement it for a stand-in task, so that sending and
+//! delivery are tested without a scheduler.
+//!
+//! # Locking
+//! Linux guards all of this with `sighand->siglock`. Here each piece has its
+//! own IRQ-safe lock, taken in the order [`GroupSignal`] then
+//! [`ThreadSignal`]; the action table's lock (`SigHand`) is never held with
+//! either. `ThreadSignal::sigpending` (Linux: `TIF_SIGPENDING`) is read
+//! without a lock: a stale `false` is fixed by the wake-up that follows
+//! every send.
+
+use super::{SigHand, SigPending, SigSet, Signal};
+use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::spinlock::SpinLockGuard;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// A thread's own signals (Linux: the signal fields of `task_struct`).
+pub struct ThreadSignal {
+    inner: SpinLock<ThreadSigInner>,
+    /// Something may be deliverable (Linux: `TIF_SIGPENDING`).
+    sigpending: AtomicBool,
+}
+
+/// The fields under [`ThreadSignal`]'s lock.
+#[derive(Default)]
+pub struct ThreadSigInner {
+    /// Sent to this thread only (`tkill`, faults).
+    pub pending: SigPending,
+    /// Not delivered while in here (`rt_sigprocmask`).
+    pub blocked: SigSet,
+    /// The mask to restore after `rt_sigsuspend` (Linux: `saved_sigmask`
+    /// with `TIF_RESTORE_SIGMASK`).
+    pub saved_sigmask: Option<SigSet>,
+}
+
+bitflags::bitflags! {
+    /// Thread-group job-control and exit state (Linux: `SIGNAL_*` in
+    /// include/linux/sched/signal.h).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct SignalFlags: u32 {
+        /// The group is stopped (`SIGNAL_STOP_STOPPED`).
+        const STOP_STOPPED = 0x0000_0001;
+        /// SIGCONT arrived since the last report (`SIGNAL_STOP_CONTINUED`).
+        const STOP_CONTINUED = 0x0000_0002;
+        /// The group is exiting (`SIGNAL_GROUP_EXIT`).
+        const GROUP_EXIT = 0x0000_0004;
+        /// The parent must hear CLD_CONTINUED (`SIGNAL_CLD_CONTINUED`).
+        const CLD_CONTINUED = 0x0000_0020;
+        /// Default-action signals are ignored: init (`SIGNAL_UNKILLABLE`).
+        const UNKILLABLE = 0x0000_0040;
+    }
+}
+
+/// A thread group's shared signals (Linux: the signal fields of
+/// `signal_struct`, which Ferrite calls `ThreadGroup`).
+pub struct GroupSignal {
+    inner: SpinLock<GroupSigInner>,
+}
+
+/// The fields under [`GroupSignal`]'s lock.
+#[derive(Default)]
+pub struct GroupSigInner {
+    /// Sent to the process (`kill`): any thread not blocking it takes it.
+    pub shared_pending: SigPending,
+    pub flags: SignalFlags,
+    /// The wait status the group exits with once `GROUP_EXIT` is set, or
+    /// the stop signal while stopped.
+    pub group_exit_code: i32,
+}
+
+impl ThreadSignal {
+    pub fn new() -> ThreadSignal {
+        ThreadSignal {
+            inner: SpinLock::new(ThreadSigInner::default()),
+            sigpending: AtomicBool::new(false),
+        }
+    }
+
+    /// A new thread's state: the creator's blocked mask, nothing pending
+    /// (Linux: `copy_process` clears `pending`, keeps `blocked`).
+    #[allow(dead_code, reason = "copy_process gives each new thread one")]
+    pub fn for_child(&self) -> ThreadSignal {
+        let blocked = self.lock().blocked;
+        let child = ThreadSignal::new();
+        child.lock().blocked = blocked;
+        child
+    }
+
+    pub fn lock(&self) -> SpinLockGuard<'_, ThreadSigInner> {
+        self.inner.lock()
+    }
+
+    /// Whether a signal may need delivering (Linux: `signal_pending`).
+    pub fn signal_pending(&self) -> bool {
+        self.sigpending.load(Ordering::Acquire)
+    }
+
+    /// Whether SIGKILL is on its way (Linux: `__fatal_signal_pending`).
+    pub fn fatal_signal_pending(&self) -> bool {
+        self.signal_pending() && self.lock().pending.contains(Signal::SIGKILL)
+    }
+
+    pub(super) fn set_sigpending(&self, on: bool) {
+        self.sigpending.store(on, Ordering::Release);
+    }
+}
+
+impl Default for ThreadSignal {
+    fn default() -> Self {
+        ThreadSignal::new()
+    }
+}
+
+impl Default for GroupSignal {
+    fn default() -> Self {
+        GroupSignal::new()
+    }
+}
+
+impl GroupSignal {
+    pub fn new() -> GroupSignal {
+        GroupSignal { inner: SpinLock::new(GroupSigInner::default()) }
+    }
+
+    pub fn lock(&self) -> SpinLockGuard<'_, GroupSigInner> {
+        self.inner.lock()
+    }
+
+    /// Marks the group as init's: signals left at `SIG_DFL` cannot kill it.
+    pub fn set_unkillable(&self) {
+        self.lock().flags.insert(SignalFlags::UNKILLABLE);
+    }
+}
+
+/// Recomputes `thread`'s pending flag (Linux: `recalc_sigpending_tsk`).
+/// Called with both locks held, group first.
+pub(super) fn recalc_sigpending(group: &GroupSigInner, thread: &ThreadSigInner, ts: &ThreadSignal) {
+    let ready =
+        thread.pending.signal().union(group.shared_pending.signal()).difference(thread.blocked);
+    ts.set_sigpending(!ready.is_empty() || group.flags.contains(SignalFlags::GROUP_EXIT));
+}
+
+bitflags::bitflags! {
+    /// Which sleeps a signal interrupts (Linux: the `state` argument of
+    /// `wake_up_state`, `TASK_INTERRUPTIBLE`, `TASK_WAKEKILL`, `__TASK_STOPPED`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct WakeState: u32 {
+        /// `TASK_INTERRUPTIBLE`.
+        const INTERRUPTIBLE = 0x1;
+        /// `__TASK_STOPPED`: a job-control stop.
+        const STOPPED = 0x4;
+        /// `TASK_WAKEKILL`: killable sleeps (`TASK_KILLABLE`) and stops.
+        const WAKEKILL = 0x100;
+    }
+}
+
+/// What signal code needs from a task (Linux reaches into `task_struct`;
+/// Ferrite's `Task` implements this).
+pub trait SigTask: Sized {
+    /// The running task (Linux: `current`).
+    fn current() -> Arc<Self>;
+    /// The task whose thread id is `tid` (Linux: `find_task_by_vpid`).
+    fn find_task_by_vpid(tid: i32) -> Option<Arc<Self>>;
+    /// Calls `f` on every thread-group leader (Linux: `for_each_process`).
+    fn for_each_process(f: &mut dyn FnMut(&Arc<Self>));
+
+    /// Thread id (Linux: `task_pid_vnr`).
+    #[allow(dead_code, reason = "for threads in issue 5; Task provides it")]
+    fn tid(&self) -> i32;
+    /// Thread-group id (Linux: `task_tgid_vnr`).
+    fn tgid(&self) -> i32;
+    /// Process-group id (Linux: `task_pgrp_vnr`).
+    fn pgrp(&self) -> i32;
+    /// Real uid, for `si_uid` and permission checks.
+    fn uid(&self) -> u32;
+    /// The parent process, if any (Linux: `real_parent`).
+    fn parent(&self) -> Option<Arc<Self>>;
+    /// Calls `f` on every thread of this task's group (Linux: `for_each_thread`).
+    fn for_each_thread(&self, f: &mut dyn FnMut(&Arc<Self>));
+
+    fn sighand(&self) -> &SigHand;
+    fn group_signal(&self) -> &GroupSignal;
+    fn thread_signal(&self) -> &ThreadSignal;
+
+    /// Wakes the task if its sleep is one of `state`; returns whether it
+    /// woke (Linux: `wake_up_state`). A running task on another CPU should
+    /// be kicked to notice the signal (Linux: `kick_process`).
+    fn wake_up_state(&self, state: WakeState) -> bool;
+    /// Wakes the parent's `wait4` sleepers (Linux: `__wake_up_parent`).
+    fn wake_up_parent(&self);
+    /// Puts the current task in `TASK_STOPPED` and schedules until SIGCONT or
+    /// SIGKILL wakes it; does not sleep if `still_stopped()` is false after
+    /// the state is set (Linux: the tail of `do_signal_stop`).
+    fn sleep_stopped(&self, still_stopped: &dyn Fn() -> bool);
+    /// Sleeps in `TASK_INTERRUPTIBLE` until `until()` holds, checked after
+    /// the state is set so no wake-up is lost (Linux: the loop of
+    /// `sigsuspend`/`pause` around `schedule()`).
+    fn schedule_interruptible(&self, until: &dyn Fn() -> bool);
+    /// Ends the current thread group with wait status `code` (Linux:
+    /// `do_group_exit`).
+    fn do_group_exit(code: i32) -> !;
+}

@@ -1,0 +1,196 @@
+//! System-wide information and control calls that need no task: `uname`,
+//! `sysinfo`, `reboot`, and the credential getters (root until
+//! credentials exist).
+//!
+//! Linux: kernel/sys.c (`newuname`, `do_sysinfo`, `getuid`…),
+//! kernel/reboot.c (`reboot`), include/uapi/linux/utsname.h,
+//! include/uapi/linux/sysinfo.h.
+//!
+//! # Locking
+//! None: reads atomics and the page allocator's counters.
+
+use linux_raw_sys::general::{
+    LINUX_REBOOT_CMD_CAD_OFF, LINUX_REBOOT_CMD_CAD_ON, LINUX_REBOOT_CMD_HALT,
+    LINUX_REBOOT_CMD_KEXEC, LINUX_REBOOT_CMD_POWER_OFF, LINUX_REBOOT_CMD_RESTART,
+    LINUX_REBOOT_CMD_RESTART2, LINUX_REBOOT_CMD_SW_SUSPEND, LINUX_REBOOT_MAGIC1,
+    LINUX_REBOOT_MAGIC2, LINUX_REBOOT_MAGIC2A, LINUX_REBOOT_MAGIC2B, LINUX_REBOOT_MAGIC2C,
+};
+use linux_raw_sys::system::new_utsname;
+
+use crate::arch::uaccess::UserAddr;
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::UserPtr;
+use crate::kernel::time::{NSEC_PER_SEC, ktime_get_ns};
+use crate::mm::addr::PAGE_SIZE;
+
+/// What `uname -a` shows. The release looks like a Linux 6.1 kernel's, as
+/// programs (glibc, busybox) parse it for the version.
+pub const UTS_SYSNAME: &str = "Linux";
+pub const UTS_NODENAME: &str = "(none)";
+pub const UTS_RELEASE: &str = "6.1.0-ferrite";
+pub const UTS_VERSION: &str = concat!("#1 SMP PREEMPT Ferrite ", env!("CARGO_PKG_VERSION"));
+pub const UTS_MACHINE: &str = "x86_64";
+pub const UTS_DOMAINNAME: &str = "(none)";
+
+/// `s` as a NUL-padded `c_char` array (strings here are ASCII and short).
+fn uts_field(s: &str) -> [core::ffi::c_char; 65] {
+    let mut field = [0; 65];
+    for (dst, &b) in field.iter_mut().zip(s.as_bytes().iter().take(64)) {
+        *dst = b.cast_signed();
+    }
+    field
+}
+
+/// The host's identity (Linux: `init_uts_ns.name`; per UTS namespace later).
+pub fn utsname() -> new_utsname {
+    new_utsname {
+        sysname: uts_field(UTS_SYSNAME),
+        nodename: uts_field(UTS_NODENAME),
+        release: uts_field(UTS_RELEASE),
+        version: uts_field(UTS_VERSION),
+        machine: uts_field(UTS_MACHINE),
+        domainname: uts_field(UTS_DOMAINNAME),
+    }
+}
+
+/// uname(2) (Linux: `newuname`).
+pub fn sys_newuname(name: UserPtr<new_utsname>) -> KResult<()> {
+    name.write(&utsname())
+}
+
+/// `struct sysinfo` with its padding spelled out, so it can be copied to
+/// user space without leaking kernel bytes (Linux zeroes the C struct).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sysinfo {
+    pub uptime: i64,
+    pub loads: [u64; 3],
+    pub totalram: u64,
+    pub freeram: u64,
+    pub sharedram: u64,
+    pub bufferram: u64,
+    pub totalswap: u64,
+    pub freeswap: u64,
+    pub procs: u16,
+    pub pad: u16,
+    pad2: u32,
+    pub totalhigh: u64,
+    pub freehigh: u64,
+    pub mem_unit: u32,
+    pad3: u32,
+}
+
+const _: () = {
+    use core::mem::offset_of;
+    use linux_raw_sys::system::sysinfo as linux;
+    assert!(size_of::<Sysinfo>() == size_of::<linux>());
+    assert!(offset_of!(Sysinfo, procs) == offset_of!(linux, procs));
+    assert!(offset_of!(Sysinfo, totalhigh) == offset_of!(linux, totalhigh));
+    assert!(offset_of!(Sysinfo, mem_unit) == offset_of!(linux, mem_unit));
+};
+
+/// Integration: the number of threads (Linux: `nr_threads`). 1 stands for
+/// the one context that exists until tasks do.
+fn nr_threads() -> u16 {
+    1
+}
+
+/// Linux: `do_sysinfo`. With 64-bit longs every figure fits in bytes, so
+/// `mem_unit` is 1, as Linux reports on x86_64.
+pub fn do_sysinfo() -> Sysinfo {
+    let now = ktime_get_ns();
+    let mem = crate::mm::si_meminfo();
+    let bytes = |pages: u64| pages.saturating_mul(PAGE_SIZE as u64);
+    Sysinfo {
+        // Linux rounds a partial second up.
+        uptime: i64::try_from(now.div_ceil(NSEC_PER_SEC)).unwrap_or(i64::MAX),
+        totalram: bytes(mem.total_ram_pages),
+        freeram: bytes(mem.free_ram_pages),
+        procs: nr_threads(),
+        mem_unit: 1,
+        ..Sysinfo::default()
+    }
+}
+
+/// sysinfo(2).
+pub fn sys_sysinfo(info: UserPtr<Sysinfo>) -> KResult<()> {
+    info.write(&do_sysinfo())
+}
+
+// Integration: the credential getters read `current_cred()`.
+pub fn sys_getuid() -> KResult<u32> {
+    Ok(0)
+}
+
+pub fn sys_getgid() -> KResult<u32> {
+    Ok(0)
+}
+
+pub fn sys_geteuid() -> KResult<u32> {
+    Ok(0)
+}
+
+pub fn sys_getegid() -> KResult<u32> {
+    Ok(0)
+}
+
+/// reboot(2) (Linux: kernel/reboot.c). The magic numbers guard against a
+/// stray call; `CAP_SYS_BOOT` (EPERM) comes with credentials. Before
+/// powering off, integration should sync and shut devices down (Linux:
+/// `kernel_power_off` → `kernel_shutdown_prepare`).
+pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32, _arg: UserAddr) -> KResult<()> {
+    let magic2_ok =
+        [LINUX_REBOOT_MAGIC2, LINUX_REBOOT_MAGIC2A, LINUX_REBOOT_MAGIC2B, LINUX_REBOOT_MAGIC2C]
+            .contains(&magic2);
+    if magic1 != LINUX_REBOOT_MAGIC1 || !magic2_ok {
+        return Err(Errno::EINVAL);
+    }
+    match cmd {
+        LINUX_REBOOT_CMD_RESTART | LINUX_REBOOT_CMD_RESTART2 => {
+            crate::arch::reboot::kernel_restart()
+        }
+        LINUX_REBOOT_CMD_POWER_OFF => crate::arch::reboot::kernel_power_off(),
+        LINUX_REBOOT_CMD_HALT => kernel_halt(),
+        // Ctrl-Alt-Del handling: accepted, there is no keyboard to send it.
+        LINUX_REBOOT_CMD_CAD_ON | LINUX_REBOOT_CMD_CAD_OFF => Ok(()),
+        // Without CONFIG_HIBERNATION and CONFIG_KEXEC_CORE, as Linux.
+        LINUX_REBOOT_CMD_SW_SUSPEND => Err(Errno::ENOSYS),
+        LINUX_REBOOT_CMD_KEXEC => Err(Errno::EINVAL),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Stops the machine without powering it off (Linux: `kernel_halt`).
+fn kernel_halt() -> ! {
+    crate::pr_emerg!("reboot: System halted");
+    crate::arch::irqflags::local_irq_disable();
+    loop {
+        crate::arch::irqflags::halt();
+    }
+}
+
+crate::ktest!(uname_fields, {
+    let u = utsname();
+    let field = |f: &[core::ffi::c_char; 65]| -> [u8; 65] { f.map(|c| c.cast_unsigned()) };
+    crate::kassert!(field(&u.sysname).starts_with(b"Linux\0"), "sysname");
+    crate::kassert!(field(&u.machine).starts_with(b"x86_64\0"), "machine");
+    crate::kassert!(field(&u.release).starts_with(b"6.1.0-ferrite\0"), "release parses as 6.1");
+    crate::kassert!(field(&u.nodename).starts_with(b"(none)\0"), "nodename");
+    crate::kassert!(field(&u.version)[64] == 0, "NUL terminated");
+    Ok(())
+});
+
+crate::ktest!(sysinfo_and_reboot_checks, {
+    let info = do_sysinfo();
+    crate::kassert!(info.totalram >= info.freeram && info.freeram > 0, "memory figures");
+    crate::kassert!(info.uptime >= 1 && info.mem_unit == 1, "uptime, mem_unit");
+    let bad = sys_reboot(0, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF, UserAddr::new(0));
+    crate::kassert!(bad == Err(Errno::EINVAL), "bad magic1 is EINVAL");
+    let bad = sys_reboot(LINUX_REBOOT_MAGIC1, 1, LINUX_REBOOT_CMD_POWER_OFF, UserAddr::new(0));
+    crate::kassert!(bad == Err(Errno::EINVAL), "bad magic2 is EINVAL");
+    let cmd = sys_reboot(LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, 0x1234, UserAddr::new(0));
+    crate::kassert!(cmd == Err(Errno::EINVAL), "unknown cmd is EINVAL");
+    let cad = sys_reboot(LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, 0, UserAddr::new(0));
+    crate::kassert!(cad == Ok(()), "CAD_OFF");
+    Ok(())
+});

@@ -1,0 +1,187 @@
+//! Virtual memory areas: one contiguous range of an address space with one
+//! set of permissions, and the objects behind shared anonymous memory.
+//!
+//! Linux: include/linux/mm_types.h (`struct vm_area_struct`),
+//! include/linux/mm.h (`VM_*`, `vm_get_page_prot`, `is_cow_mapping`,
+//! `linear_page_index`), mm/shmem.c (`shmem_zero_setup`: the object behind
+//! `MAP_SHARED|MAP_ANONYMOUS`).
+//!
+//! A [`Vma`] is `vma_tree::Area<VmaData>`: bounds from the tree, flags and
+//! the shared object here; it derefs to its [`VmaData`], so `vma.flags`
+//! reads as in Linux. Private anonymous pages belong to the page table
+//! (each PTE holds a page reference); shared anonymous pages belong to an
+//! [`AnonShmem`] that every VMA mapping it (across fork) shares, so that
+//! writes are seen by all and never copied.
+//!
+//! # Locking
+//! VMAs live in the mm's tree under `mmap_lock`. An `AnonShmem`'s page
+//! array has its own spinlock, taken under the mm's `page_table_lock`.
+#![deny(unsafe_code)]
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+
+use bitflags::bitflags;
+
+use crate::arch::mm::pgtable_types::PteFlags;
+use crate::arch::mm::tlb::cpu_has_nx;
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::locking::SpinLock;
+use crate::mm::addr::{PAGE_SHIFT, PAGE_SIZE, Pfn};
+use crate::mm::memory::put_page;
+use crate::mm::page::pfn_to_page;
+use crate::mm::page_alloc::{alloc_pages, clear_pages};
+
+bitflags! {
+    /// Linux: the `VM_*` bits of `vm_flags`, with Linux's values.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct VmFlags: u64 {
+        const READ = 0x1;
+        const WRITE = 0x2;
+        const EXEC = 0x4;
+        const SHARED = 0x8;
+        /// What `mprotect` may later grant (Linux: `VM_MAY*`).
+        const MAYREAD = 0x10;
+        const MAYWRITE = 0x20;
+        const MAYEXEC = 0x40;
+        const MAYSHARE = 0x80;
+        /// A stack that grows down on faults below it.
+        const GROWSDOWN = 0x100;
+        /// Not inherited by fork (`MADV_DONTFORK`).
+        const DONTCOPY = 0x2_0000;
+    }
+}
+
+impl VmFlags {
+    pub const ACCESS: Self = Self::READ.union(Self::WRITE).union(Self::EXEC);
+    pub const MAY_ALL: Self = Self::MAYREAD.union(Self::MAYWRITE).union(Self::MAYEXEC);
+    /// A brk heap or a data segment (Linux: `VM_DATA_DEFAULT_FLAGS`).
+    pub const DATA_DEFAULT: Self = Self::READ.union(Self::WRITE).union(Self::MAY_ALL);
+}
+
+/// One area of an address space (Linux: `struct vm_area_struct`).
+pub type Vma = vma_tree::Area<VmaData>;
+
+/// What a [`Vma`] carries besides its bounds.
+#[derive(Clone)]
+pub struct VmaData {
+    pub flags: VmFlags,
+    /// Page offset of `start` into the shared object (Linux: `vm_pgoff`).
+    pub pgoff: u64,
+    /// The pages of a shared anonymous mapping (Linux: `vm_file` on shmem).
+    pub shmem: Option<Arc<AnonShmem>>,
+}
+
+impl VmaData {
+    pub fn anonymous(flags: VmFlags) -> Self {
+        Self { flags, pgoff: 0, shmem: None }
+    }
+
+    /// Private and possibly writable: its pages are copied on write after
+    /// fork (Linux: `is_cow_mapping`).
+    pub fn is_cow_mapping(&self) -> bool {
+        !self.flags.contains(VmFlags::SHARED) && self.flags.contains(VmFlags::MAYWRITE)
+    }
+
+    /// Whether any access is allowed (Linux: `vma_is_accessible`).
+    pub fn is_accessible(&self) -> bool {
+        self.flags.intersects(VmFlags::ACCESS)
+    }
+
+    /// The PTE bits for a page of this area before any write fault
+    /// (Linux: `vm_get_page_prot` and x86's `protection_map`): private
+    /// writable pages start read-only so that the first write can copy or
+    /// claim them; `PROT_NONE` pages stay present but kernel-only.
+    pub fn page_prot(&self) -> PteFlags {
+        let mut prot = PteFlags::PRESENT | PteFlags::ACCESSED;
+        if self.is_accessible() {
+            prot |= PteFlags::USER;
+        }
+        if !self.flags.contains(VmFlags::EXEC) && cpu_has_nx() {
+            prot |= PteFlags::NX;
+        }
+        if self.flags.contains(VmFlags::SHARED | VmFlags::WRITE) {
+            prot |= PteFlags::RW;
+        }
+        prot
+    }
+}
+
+impl vma_tree::AreaData for VmaData {
+    fn split_off(&self, offset: u64) -> Self {
+        Self { pgoff: self.pgoff + (offset >> PAGE_SHIFT), ..self.clone() }
+    }
+
+    /// Linux's `is_mergeable_vma` for anonymous memory: same flags, and
+    /// for shared memory the same object at consecutive offsets.
+    fn can_merge(&self, len: u64, next: &Self) -> bool {
+        let same_object = match (&self.shmem, &next.shmem) {
+            (None, None) => true,
+            (Some(a), Some(b)) => {
+                Arc::ptr_eq(a, b) && self.pgoff + (len >> PAGE_SHIFT) == next.pgoff
+            }
+            _ => false,
+        };
+        self.flags == next.flags && same_object
+    }
+
+    /// Linux: `stack_guard_gap`, kept free below a grows-down stack.
+    fn guard_gap(&self) -> u64 {
+        if self.flags.contains(VmFlags::GROWSDOWN) { STACK_GUARD_GAP } else { 0 }
+    }
+}
+
+/// Free space kept below a stack (Linux: `stack_guard_gap`, 256 pages).
+pub const STACK_GUARD_GAP: u64 = 256 * PAGE_SIZE as u64;
+
+/// The page index of `addr` in the object `vma` maps (Linux:
+/// `linear_page_index`).
+pub fn linear_page_index(vma: &Vma, addr: u64) -> u64 {
+    ((addr - vma.start) >> PAGE_SHIFT) + vma.pgoff
+}
+
+/// The memory behind a `MAP_SHARED|MAP_ANONYMOUS` mapping (Linux: the
+/// shmem file `shmem_zero_setup` creates): pages by index, allocated on
+/// first touch, shared by every VMA that maps it. Each page holds one
+/// reference for the object and one per PTE mapping it.
+#[doc(alias = "shmem_zero_setup")]
+pub struct AnonShmem {
+    pages: SpinLock<BTreeMap<u64, Pfn>>,
+}
+
+impl AnonShmem {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self { pages: SpinLock::new(BTreeMap::new()) })
+    }
+
+    /// The page at `index`, allocated zeroed on first use, with a
+    /// reference taken for the caller's PTE (Linux: `shmem_get_folio`).
+    pub fn get_page(&self, index: u64) -> KResult<Pfn> {
+        let mut pages = self.pages.lock();
+        let pfn = match pages.get(&index) {
+            Some(&pfn) => pfn,
+            None => {
+                let pfn = alloc_pages(0)?;
+                clear_pages(pfn, 0);
+                pages.insert(index, pfn);
+                pfn
+            }
+        };
+        pfn_to_page(pfn).ok_or(Errno::EFAULT)?.get();
+        Ok(pfn)
+    }
+
+    /// Pages allocated so far (Linux: `shmem_inode_info->alloced`).
+    #[allow(dead_code, reason = "for /proc/meminfo's Shmem line")]
+    pub fn nr_pages(&self) -> usize {
+        self.pages.lock().len()
+    }
+}
+
+impl Drop for AnonShmem {
+    fn drop(&mut self) {
+        for (_, pfn) in core::mem::take(&mut *self.pages.lock()) {
+            put_page(pfn);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+/*
+ * EFAULT: a bad user pointer is an error return, never a crash of the
+ * kernel or the caller. Raw syscalls throughout: libc wrappers may touch
+ * the buffer themselves. Linux: copy_to_user/copy_from_user callers.
+ */
+#include "test.h"
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <signal.h>
+#include <time.h>
+
+int main(void)
+{
+	REQUIRE(enter_scratch_dir() == 0);
+	void *bad = unmapped_address();
+	int fd = open("file", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, "0123456789", 10) == 10);
+	REQUIRE(lseek(fd, 0, SEEK_SET) == 0);
+
+	EXPECT_ERRNO("read_into_unmapped", syscall(SYS_read, fd, bad, 10), EFAULT);
+	CHECK("failed_read_keeps_offset", lseek(fd, 0, SEEK_CUR) == 0, "offset %ld", (long)lseek(fd, 0, SEEK_CUR));
+	EXPECT_ERRNO("read_into_low_address", syscall(SYS_read, fd, (void *)8, 10), EFAULT);
+	EXPECT_ERRNO("read_into_kernel_address", syscall(SYS_read, fd, (void *)0xffffffff81000000ul, 10), EFAULT);
+	EXPECT_ERRNO("read_into_noncanonical", syscall(SYS_read, fd, (void *)0x0000800000000000ul, 10), EFAULT);
+	EXPECT_ERRNO("write_from_unmapped", syscall(SYS_write, fd, bad, 10), EFAULT);
+	char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(ro != MAP_FAILED);
+	EXPECT_ERRNO("read_into_readonly_page", syscall(SYS_read, fd, ro, 10), EFAULT);
+
+	/* A buffer that runs into an unmapped page: a short read, not an error. */
+	char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(two != MAP_FAILED && munmap(two + 4096, 4096) == 0);
+	REQUIRE(lseek(fd, 0, SEEK_SET) == 0);
+	long n = syscall(SYS_read, fd, two + 4096 - 4, 10);
+	CHECK("read_across_into_unmapped_is_short", n == 4 && !memcmp(two + 4092, "0123", 4), "read returned %ld (%s)", n,
+	      errno_name(errno));
+
+	int fds[2];
+	REQUIRE(pipe(fds) == 0);
+	REQUIRE(write(fds[1], "abc", 3) == 3);
+	EXPECT_ERRNO("pipe_read_into_unmapped", syscall(SYS_read, fds[0], bad, 3), EFAULT);
+	EXPECT_ERRNO("pipe_write_from_unmapped", syscall(SYS_write, fds[1], bad, 3), EFAULT);
+	int devzero = open("/dev/zero", O_RDONLY);
+	EXPECT_ERRNO("dev_zero_read_into_unmapped", syscall(SYS_read, devzero, bad, 16), EFAULT);
+	struct iovec iov = {bad, 10};
+	EXPECT_ERRNO("readv_bad_iovec_base", syscall(SYS_readv, fd, &iov, 1), EFAULT);
+	EXPECT_ERRNO("readv_bad_iovec_array", syscall(SYS_readv, fd, bad, 1), EFAULT);
+
+	EXPECT_ERRNO("stat_bad_buffer", syscall(SYS_stat, "file", bad), EFAULT);
+	EXPECT_ERRNO("fstat_bad_buffer", syscall(SYS_fstat, fd, bad), EFAULT);
+	EXPECT_ERRNO("stat_bad_path", syscall(SYS_stat, bad, two), EFAULT);
+	EXPECT_ERRNO("open_bad_path", syscall(SYS_open, bad, O_RDONLY), EFAULT);
+	EXPECT_ERRNO("uname_bad_buffer", syscall(SYS_uname, bad), EFAULT);
+	EXPECT_ERRNO("clock_gettime_bad_buffer", syscall(SYS_clock_gettime, CLOCK_MONOTONIC, bad), EFAULT);
+	EXPECT_ERRNO("nanosleep_bad_request", syscall(SYS_nanosleep, bad, NULL), EFAULT);
+	EXPECT_ERRNO("pipe_bad_array", syscall(SYS_pipe, bad), EFAULT);
+	EXPECT_ERRNO("getrandom_bad_buffer", syscall(SYS_getrandom, bad, 16, 0), EFAULT);
+	EXPECT_ERRNO("rt_sigaction_bad_act", syscall(SYS_rt_sigaction, SIGUSR1, bad, NULL, 8), EFAULT);
+	EXPECT_ERRNO("rt_sigprocmask_bad_set", syscall(SYS_rt_sigprocmask, SIG_BLOCK, bad, NULL, 8), EFAULT);
+	EXPECT_ERRNO("mkdir_bad_path", syscall(SYS_mkdir, bad, 0755), EFAULT);
+	EXPECT_ERRNO("chdir_bad_path", syscall(SYS_chdir, bad), EFAULT);
+
+	/* A string that runs off the end of the mapping. */
+	memset(two + 4096 - 100, 'a', 100);
+	EXPECT_ERRNO("path_running_into_unmapped", syscall(SYS_open, two + 4096 - 100, O_RDONLY), EFAULT);
+	CHECK("still_alive", getpid() > 0, "unreachable");
+	return test_done();
+}
