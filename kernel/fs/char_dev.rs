@@ -19,10 +19,7 @@ use super::inode::DevT;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
+#[allow(dead_code, reason = "the name is for /proc/devices")]
 struct CharDevRegion {
     base: DevT,
     count: u32,
@@ -50,10 +47,7 @@ pub fn register_chrdev_region(
     Ok(())
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
+#[allow(dead_code, reason = "for drivers that take a whole major")]
 /// Binds all 256 minors of `major` (Linux: `register_chrdev`).
 pub fn register_chrdev(major: u32, name: &'static str, fops: &'static dyn FileOps) -> KResult<()> {
     register_chrdev_region(DevT::new(major, 0), 256, name, fops)
@@ -69,10 +63,7 @@ pub fn chrdev_fops(rdev: DevT) -> KResult<&'static dyn FileOps> {
         .ok_or(Errno::ENXIO)
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
+#[allow(dead_code, reason = "for /proc/devices")]
 /// Registered regions as (major, name), for /proc/devices.
 pub fn chrdevs() -> Vec<(u32, &'static str)> {
     CHRDEVS.lock().iter().map(|r| (r.base.major(), r.name)).collect()

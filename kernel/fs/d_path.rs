@@ -12,9 +12,11 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::FsContext;
 use super::namespace::Path;
+use super::{FsContext, current_fs};
+use crate::arch::uaccess::copy_to_user;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::UserPtr;
 
 /// The name of `path` as seen from `root`; a place outside `root` gets
 /// Linux's "(unreachable)" prefix.
@@ -76,4 +78,11 @@ pub fn do_getcwd(ctx: FsContext<'_>, size: usize) -> KResult<Vec<u8>> {
         return Err(Errno::ERANGE);
     }
     Ok(path)
+}
+
+/// getcwd(2): the length copied, NUL included.
+pub fn sys_getcwd(buf: UserPtr<u8>, size: usize) -> KResult<usize> {
+    let cwd = do_getcwd(current_fs()?.ctx(), size)?;
+    copy_to_user(buf.addr(), &cwd).map_err(|_| Errno::EFAULT)?;
+    Ok(cwd.len())
 }

@@ -1,5 +1,5 @@
-//! fcntl and the dup family (Linux: fs/fcntl.c `do_fcntl`, fs/file.c
-//! `ksys_dup3`).
+//! fcntl and the dup family, and their system calls (Linux: fs/fcntl.c
+//! `do_fcntl`, fs/file.c `ksys_dup3`).
 //!
 //! # Locking
 //! None of its own; see fdtable.rs.
@@ -9,7 +9,9 @@ use linux_raw_sys::general as uapi;
 
 use super::fdtable::FdTable;
 use super::file_table::FMode;
+use super::{current_files, pipe, raw_fd};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::Fd;
 
 /// dup3(2): `EINVAL` for flags other than O_CLOEXEC or for equal fds.
 pub fn ksys_dup3(files: &FdTable, oldfd: i32, newfd: i32, flags: u32) -> KResult<i32> {
@@ -50,5 +52,32 @@ pub fn do_fcntl(files: &FdTable, fd: i32, cmd: u32, arg: u64) -> KResult<i64> {
         }
         _ if is_path => Err(Errno::EBADF),
         _ => Err(Errno::EINVAL),
+    }
+}
+
+/// dup(2).
+pub fn sys_dup(fildes: Fd) -> KResult<i32> {
+    current_files()?.dup(raw_fd(fildes)?)
+}
+
+/// dup2(2): both descriptors as C `int`s, so that a negative `newfd` is
+/// `EBADF` from the table, after `oldfd` was checked.
+pub fn sys_dup2(oldfd: i32, newfd: i32) -> KResult<i32> {
+    current_files()?.dup2(oldfd, newfd)
+}
+
+/// dup3(2): flags are checked before either descriptor, as Linux does.
+pub fn sys_dup3(oldfd: i32, newfd: i32, flags: u32) -> KResult<i32> {
+    ksys_dup3(&*current_files()?, oldfd, newfd, flags)
+}
+
+/// fcntl(2): the pipe commands go to the pipe (Linux: `pipe_fcntl`), the
+/// rest to [`do_fcntl`].
+pub fn sys_fcntl(fd: Fd, cmd: u32, arg: u64) -> KResult<i64> {
+    let files = current_files()?;
+    let fd = raw_fd(fd)?;
+    match cmd {
+        uapi::F_GETPIPE_SZ | uapi::F_SETPIPE_SZ => pipe::pipe_fcntl(&*files.get(fd)?, cmd, arg),
+        _ => do_fcntl(&files, fd, cmd, arg),
     }
 }

@@ -184,7 +184,7 @@ impl FdTable {
 
     #[allow(
         dead_code,
-        reason = "syscall-facing API: the integration step wires it to the table and the task"
+        reason = "exit drops the table instead; unshare(CLONE_FILES) and close_range use it"
     )]
     /// Closes every descriptor (exit: Linux's `put_files_struct` on the
     /// last user).
@@ -223,10 +223,7 @@ impl FdTable {
         Ok(())
     }
 
-    #[allow(
-        dead_code,
-        reason = "syscall-facing API: the integration step wires it to the table and the task"
-    )]
+    #[allow(dead_code, reason = "for /proc/PID/fd")]
     /// Open descriptors, lowest first (for /proc/PID/fd).
     pub fn open_fds(&self) -> Vec<i32> {
         let inner = self.inner.lock();

@@ -50,16 +50,8 @@ bitflags::bitflags! {
 /// ones Ferrite does not implement).
 pub const SETFL_MASK: u32 = uapi::O_APPEND | uapi::O_NONBLOCK;
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// `poll` readiness bits (Linux: `__poll_t`, `POLLIN` ...).
 pub type PollMask = u32;
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// What a file that never blocks reports (Linux: `DEFAULT_POLLMASK`).
 pub const DEFAULT_POLLMASK: PollMask =
     uapi::POLLIN | uapi::POLLOUT | uapi::POLLRDNORM | uapi::POLLWRNORM;
@@ -88,14 +80,11 @@ impl Whence {
     }
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// What an open file can do (Linux: `struct file_operations`). The
 /// defaults are Linux's for a missing hook. Buffers are kernel memory: the
 /// syscall layer copies to and from user space outside every VFS lock.
 #[allow(unused_variables, reason = "the defaults ignore their arguments")]
+#[allow(dead_code, reason = "fsync: the fsync(2) call comes with disk file systems")]
 pub trait FileOps: Send + Sync {
     /// Called once the `File` exists (Linux: `open`); a device sets up its
     /// per-open state here with [`File::set_private`].
@@ -141,10 +130,6 @@ pub trait FileOps: Send + Sync {
     }
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// An open file (Linux: `struct file`).
 pub struct File {
     pub f_path: Path,
@@ -185,6 +170,8 @@ impl File {
         if !mode.contains(FMode::PATH) {
             f_op.open(&inode, &file)?;
         }
+        // The driver has seen it (a tty's open); F_GETFL does not show it.
+        file.f_flags.fetch_and(!uapi::O_NOCTTY, Ordering::Relaxed);
         Ok(file)
     }
 
@@ -200,10 +187,6 @@ impl File {
         });
     }
 
-    #[allow(
-        dead_code,
-        reason = "syscall-facing API: the integration step wires it to the table and the task"
-    )]
     pub fn is_nonblocking(&self) -> bool {
         self.flags() & uapi::O_NONBLOCK != 0
     }
@@ -217,19 +200,11 @@ impl File {
         *self.f_pos.lock()
     }
 
-    #[allow(
-        dead_code,
-        reason = "syscall-facing API: the integration step wires it to the table and the task"
-    )]
     /// Sets the driver's per-open state, once (Linux: `private_data`).
     pub fn set_private(&self, data: Box<dyn Any + Send + Sync>) {
         self.private_data.call_once(|| data);
     }
 
-    #[allow(
-        dead_code,
-        reason = "syscall-facing API: the integration step wires it to the table and the task"
-    )]
     /// The driver's per-open state, if it is a `T`.
     pub fn private<T: 'static>(&self) -> Option<&T> {
         self.private_data.get()?.downcast_ref::<T>()

@@ -45,10 +45,6 @@ impl FsStruct {
         }
     }
 
-    #[allow(
-        dead_code,
-        reason = "syscall-facing API: the integration step wires it to the table and the task"
-    )]
     /// A copy for fork without CLONE_FS (Linux: `copy_fs_struct`).
     pub fn copy(&self) -> FsStruct {
         let paths = self.paths.lock();
@@ -72,10 +68,6 @@ impl FsStruct {
         drop(old);
     }
 
-    #[allow(
-        dead_code,
-        reason = "syscall-facing API: the integration step wires it to the table and the task"
-    )]
     /// Linux: `set_fs_root` (chroot).
     pub fn set_root(&self, path: Path) {
         let old = core::mem::replace(&mut self.paths.lock().root, path);

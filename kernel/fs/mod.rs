@@ -10,9 +10,12 @@
 //! [`FsStruct`](fs_struct::FsStruct). A file system supplies
 //! [`InodeOps`](inode::InodeOps) and [`FileOps`](file_table::FileOps).
 //!
-//! System-call bodies take kernel buffers and a [`FsContext`] (what Linux
-//! reads from `current`): the syscall layer copies user memory in and out
-//! around them, never under a VFS lock.
+//! System-call bodies (`do_sys_open`, `vfs_read`...) take kernel buffers
+//! and a [`FsContext`] (what Linux reads from `current`). The `sys_*`
+//! functions beside them are the system calls: they copy paths and
+//! buffers in and out (`getname`, the bounce buffers of `uio`), never under
+//! a VFS lock, and build the context from the calling task
+//! ([`current_fs`], [`fdget`]).
 //!
 //! # Locking (outermost first; see kernel/locking/mod.rs)
 //! `SuperBlock::s_vfs_rename_lock` (every namespace change in one file
@@ -28,12 +31,14 @@ pub mod binfmt_elf;
 pub mod char_dev;
 pub mod d_path;
 pub mod dcache;
+pub mod exec;
 pub mod exec_stack;
 pub mod fcntl;
 pub mod fdtable;
 pub mod file_table;
 pub mod fs_struct;
 pub mod inode;
+pub mod ioctl;
 pub mod namei;
 pub mod namespace;
 pub mod open;
@@ -45,11 +50,20 @@ pub mod select;
 pub mod stat;
 pub mod super_block;
 pub mod tmpfs;
+pub mod uio;
 
+mod sys_tests;
 pub(crate) mod tests;
 
+use alloc::sync::Arc;
+
 use fdtable::FdTable;
+use file_table::File;
 use fs_struct::FsStruct;
+
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::sched::current;
+use crate::kernel::syscall::args::{AtFd, Fd};
 
 /// The credentials file access is checked against (Linux: the `fsuid`,
 /// `fsgid` of `current_cred()`).
@@ -72,6 +86,57 @@ pub struct FsContext<'a> {
     pub fs: &'a FsStruct,
     pub files: &'a FdTable,
     pub cred: FsCred,
+}
+
+/// The calling task's file-system view, held by reference count so that
+/// no task lock is held during a call (Linux reads `current->fs`,
+/// `current->files` and `current_cred()` in place; their refcounts play
+/// the same part).
+pub struct CurrentFs {
+    fs: Arc<FsStruct>,
+    files: Arc<FdTable>,
+    cred: FsCred,
+}
+
+impl CurrentFs {
+    /// What the system-call bodies take.
+    pub fn ctx(&self) -> FsContext<'_> {
+        FsContext { fs: &self.fs, files: &self.files, cred: self.cred }
+    }
+}
+
+/// The current task's root, working directory, descriptors and
+/// credentials. A task without them (a kernel thread that dropped them)
+/// gets `ENOENT` or `EBADF`, what a lookup in an empty view would give.
+pub fn current_fs() -> KResult<CurrentFs> {
+    let task = current();
+    let fs = task.fs.lock().clone().ok_or(Errno::ENOENT)?;
+    let files = task.files.lock().clone().ok_or(Errno::EBADF)?;
+    let cred = task.cred();
+    Ok(CurrentFs { fs, files, cred: FsCred { fsuid: cred.fsuid, fsgid: cred.fsgid } })
+}
+
+/// The current task's descriptor table (Linux: `current->files`).
+pub fn current_files() -> KResult<Arc<FdTable>> {
+    current().files.lock().clone().ok_or(Errno::EBADF)
+}
+
+/// The file behind `fd` in the current task's table (Linux: `fdget`).
+pub fn fdget(fd: Fd) -> KResult<Arc<File>> {
+    current_files()?.get(raw_fd(fd)?)
+}
+
+/// A decoded descriptor as the `int` the VFS bodies take.
+pub fn raw_fd(fd: Fd) -> KResult<i32> {
+    i32::try_from(fd.as_u32()).map_err(|_| Errno::EBADF)
+}
+
+/// A decoded `*at` directory argument as the `int` the VFS bodies take.
+pub fn raw_dfd(dfd: AtFd) -> KResult<i32> {
+    match dfd {
+        AtFd::Cwd => Ok(namei::AT_FDCWD),
+        AtFd::Fd(fd) => raw_fd(fd),
+    }
 }
 
 /// Registers the file systems, mounts the root tmpfs (Linux:

@@ -147,10 +147,7 @@ pub fn do_umount(path: &Path) -> KResult<()> {
     Ok(())
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
+#[allow(dead_code, reason = "for /proc/mounts")]
 /// All mounts, root first (for /proc/mounts and umount by device).
 pub fn mounts() -> Vec<Arc<VfsMount>> {
     let mut all: Vec<Arc<VfsMount>> = ROOT_MNT.get().cloned().into_iter().collect();

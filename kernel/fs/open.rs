@@ -1,4 +1,7 @@
-//! open, close, truncate, access, chdir, chroot, umask (Linux: fs/open.c).
+//! open, close, truncate, access, chdir, chroot, umask, chmod (Linux:
+//! fs/open.c), with their system calls: each copies its path in
+//! (`getname`), takes the current task's view (`current_fs`) and calls
+//! the body.
 //!
 //! # Locking
 //! None of its own: the descriptor table and `FsStruct` lock internally.
@@ -6,14 +9,16 @@
 
 use linux_raw_sys::general as uapi;
 
-use super::FsContext;
 use super::file_table::FMode;
-use super::inode::{FileType, SetAttr};
+use super::inode::{FileType, Inode, SetAttr};
 use super::namei::open::do_filp_open;
 use super::namei::{
-    LookupFlags, MAY_EXEC, MAY_READ, MAY_WRITE, filename_lookup, inode_permission, user_path_at,
+    AT_FDCWD, LookupFlags, MAY_EXEC, MAY_READ, MAY_WRITE, filename_lookup, getname_flags,
+    inode_permission, user_path_at,
 };
+use super::{FsContext, FsCred, current_files, current_fs, raw_dfd, raw_fd};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::{AtFd, Fd, UserPtr, getname};
 
 /// open(2), openat(2), creat(2) (Linux: `do_sys_openat2` with
 /// `build_open_flags`): unknown flags are ignored, as open(2) does.
@@ -28,15 +33,6 @@ pub fn do_sys_open(
     ctx.files.alloc_fd(0, file, flags & uapi::O_CLOEXEC != 0)
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
-/// close(2).
-pub fn close_fd(ctx: FsContext<'_>, fd: i32) -> KResult<()> {
-    ctx.files.close(fd)
-}
-
 /// Sets a regular file's size (Linux: `do_truncate`).
 fn do_truncate(inode: &super::inode::Inode, length: i64) -> KResult<()> {
     let size = u64::try_from(length).map_err(|_| Errno::EINVAL)?;
@@ -48,10 +44,6 @@ fn do_truncate(inode: &super::inode::Inode, length: i64) -> KResult<()> {
     inode.i_op.setattr(inode, &SetAttr { size: Some(size), ..SetAttr::default() })
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// truncate(2) (Linux: `do_sys_truncate`): needs write permission.
 pub fn do_sys_truncate(ctx: FsContext<'_>, name: &[u8], length: i64) -> KResult<()> {
     let path = filename_lookup(ctx, uapi::AT_FDCWD, name, LookupFlags::FOLLOW)?;
@@ -118,10 +110,6 @@ pub fn do_chdir(ctx: FsContext<'_>, name: &[u8]) -> KResult<()> {
     Ok(())
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// fchdir(2).
 pub fn do_fchdir(ctx: FsContext<'_>, fd: i32) -> KResult<()> {
     let file = ctx.files.get(fd)?;
@@ -133,10 +121,6 @@ pub fn do_fchdir(ctx: FsContext<'_>, fd: i32) -> KResult<()> {
     Ok(())
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// chroot(2): root only (`CAP_SYS_CHROOT`).
 pub fn do_chroot(ctx: FsContext<'_>, name: &[u8]) -> KResult<()> {
     let path =
@@ -150,26 +134,124 @@ pub fn do_chroot(ctx: FsContext<'_>, name: &[u8]) -> KResult<()> {
     Ok(())
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// umask(2): returns the previous mask.
 pub fn do_umask(ctx: FsContext<'_>, mask: u32) -> u32 {
     ctx.fs.set_umask(mask)
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// chmod(2), fchmodat(2) (Linux: `do_fchmodat` → `chmod_common`): owner
 /// or root only.
 pub fn do_fchmodat(ctx: FsContext<'_>, dfd: i32, name: &[u8], mode: u32) -> KResult<()> {
     let path = filename_lookup(ctx, dfd, name, LookupFlags::FOLLOW)?;
-    let inode = path.dentry.positive()?;
-    if ctx.cred.fsuid != 0 && ctx.cred.fsuid != inode.attr().uid {
+    chmod_common(&*path.dentry.positive()?, mode, ctx.cred)
+}
+
+/// fchmod(2) (Linux: `vfs_fchmod`): not on an O_PATH descriptor.
+pub fn do_fchmod(ctx: FsContext<'_>, fd: i32, mode: u32) -> KResult<()> {
+    let file = ctx.files.get(fd)?;
+    if file.f_mode.contains(FMode::PATH) {
+        return Err(Errno::EBADF);
+    }
+    chmod_common(&file.f_inode, mode, ctx.cred)
+}
+
+/// Linux: `chmod_common`: the owner or root sets the permission bits.
+fn chmod_common(inode: &Inode, mode: u32, cred: FsCred) -> KResult<()> {
+    if cred.fsuid != 0 && cred.fsuid != inode.attr().uid {
         return Err(Errno::EPERM);
     }
-    inode.i_op.setattr(&inode, &SetAttr { mode: Some(mode & 0o7777), ..SetAttr::default() })
+    inode.i_op.setattr(inode, &SetAttr { mode: Some(mode & 0o7777), ..SetAttr::default() })
+}
+
+/// open(2); `O_LARGEFILE` is implied on 64-bit (Linux: `force_o_largefile`).
+pub fn sys_open(filename: UserPtr<u8>, flags: u32, mode: u32) -> KResult<i32> {
+    let name = getname(filename)?;
+    do_sys_open(current_fs()?.ctx(), AT_FDCWD, &name, flags | uapi::O_LARGEFILE, mode)
+}
+
+/// openat(2).
+pub fn sys_openat(dfd: AtFd, filename: UserPtr<u8>, flags: u32, mode: u32) -> KResult<i32> {
+    let name = getname(filename)?;
+    do_sys_open(current_fs()?.ctx(), raw_dfd(dfd)?, &name, flags | uapi::O_LARGEFILE, mode)
+}
+
+/// creat(2): open for writing, created and truncated.
+pub fn sys_creat(pathname: UserPtr<u8>, mode: u32) -> KResult<i32> {
+    sys_open(pathname, uapi::O_CREAT | uapi::O_WRONLY | uapi::O_TRUNC, mode)
+}
+
+/// close(2).
+pub fn sys_close(fd: Fd) -> KResult<()> {
+    current_files()?.close(raw_fd(fd)?)
+}
+
+/// truncate(2).
+pub fn sys_truncate(path: UserPtr<u8>, length: i64) -> KResult<()> {
+    let name = getname(path)?;
+    do_sys_truncate(current_fs()?.ctx(), &name, length)
+}
+
+/// ftruncate(2).
+pub fn sys_ftruncate(fd: Fd, length: i64) -> KResult<()> {
+    do_sys_ftruncate(current_fs()?.ctx(), raw_fd(fd)?, length)
+}
+
+/// access(2).
+pub fn sys_access(filename: UserPtr<u8>, mode: u32) -> KResult<()> {
+    sys_faccessat2(AtFd::Cwd, filename, mode, 0)
+}
+
+/// faccessat(2): the system call has no flags argument.
+pub fn sys_faccessat(dfd: AtFd, filename: UserPtr<u8>, mode: u32) -> KResult<()> {
+    sys_faccessat2(dfd, filename, mode, 0)
+}
+
+/// faccessat2(2).
+pub fn sys_faccessat2(dfd: AtFd, filename: UserPtr<u8>, mode: u32, flags: u32) -> KResult<()> {
+    let name = getname_flags(filename, flags & uapi::AT_EMPTY_PATH != 0)?;
+    do_faccessat(current_fs()?.ctx(), raw_dfd(dfd)?, &name, mode, flags)
+}
+
+/// chdir(2).
+pub fn sys_chdir(filename: UserPtr<u8>) -> KResult<()> {
+    let name = getname(filename)?;
+    do_chdir(current_fs()?.ctx(), &name)
+}
+
+/// fchdir(2).
+pub fn sys_fchdir(fd: Fd) -> KResult<()> {
+    do_fchdir(current_fs()?.ctx(), raw_fd(fd)?)
+}
+
+/// chroot(2).
+pub fn sys_chroot(filename: UserPtr<u8>) -> KResult<()> {
+    let name = getname(filename)?;
+    do_chroot(current_fs()?.ctx(), &name)
+}
+
+/// umask(2): the old mask.
+pub fn sys_umask(mask: u32) -> KResult<u32> {
+    Ok(do_umask(current_fs()?.ctx(), mask))
+}
+
+/// chmod(2).
+pub fn sys_chmod(filename: UserPtr<u8>, mode: u32) -> KResult<()> {
+    sys_fchmodat(AtFd::Cwd, filename, mode)
+}
+
+/// fchmod(2).
+pub fn sys_fchmod(fd: Fd, mode: u32) -> KResult<()> {
+    do_fchmod(current_fs()?.ctx(), raw_fd(fd)?, mode)
+}
+
+/// fchmodat(2).
+pub fn sys_fchmodat(dfd: AtFd, filename: UserPtr<u8>, mode: u32) -> KResult<()> {
+    let name = getname(filename)?;
+    do_fchmodat(current_fs()?.ctx(), raw_dfd(dfd)?, &name, mode)
+}
+
+/// sync(2): tmpfs and the other in-memory file systems have nothing to
+/// write back, so success is Linux's answer too.
+pub fn sys_sync() -> KResult<()> {
+    Ok(())
 }

@@ -23,6 +23,7 @@ use linux_raw_sys::general as uapi;
 
 use alloc::boxed::Box;
 
+use super::current_files;
 use super::dcache::Dentry;
 use super::file_table::{FMode, File, FileOps, PollMask};
 use super::inode::{Inode, InodeAttr, InodeOps};
@@ -32,7 +33,9 @@ use super::super_block::{FileSystemType, SuperBlock};
 use crate::arch::uaccess::{UserAddr, copy_to_user};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
+use crate::kernel::sched::current;
 use crate::kernel::sched::wait::WaitQueue;
+use crate::kernel::syscall::args::UserPtr;
 
 /// Atomic write size (Linux: `PIPE_BUF`).
 pub const PIPE_BUF: usize = uapi::PIPE_BUF as usize;
@@ -258,6 +261,18 @@ impl PipeInodeInfo {
     }
 }
 
+/// `F_GETPIPE_SZ` and `F_SETPIPE_SZ` (Linux: `pipe_fcntl`): `EBADF` on
+/// anything but a pipe.
+pub fn pipe_fcntl(file: &File, cmd: u32, arg: u64) -> KResult<i64> {
+    let pipe = file_pipe(file).map_err(|_| Errno::EBADF)?;
+    let size = match cmd {
+        uapi::F_GETPIPE_SZ => pipe.pipe_size(),
+        uapi::F_SETPIPE_SZ => pipe.set_pipe_size(arg & 0xffff_ffff)?,
+        _ => return Err(Errno::EINVAL),
+    };
+    i64::try_from(size).map_err(|_| Errno::EINVAL)
+}
+
 /// The flags `pipe2` accepts (Linux: `__do_pipe_flags`).
 pub fn check_pipe2_flags(flags: u32) -> KResult<()> {
     if flags & !(uapi::O_CLOEXEC | uapi::O_NONBLOCK | uapi::O_DIRECT) != 0 {
@@ -382,10 +397,35 @@ pub fn do_pipe2(flags: u32, uid: u32, gid: u32) -> KResult<(Arc<File>, Arc<File>
     Ok((read, write))
 }
 
-/// LEAD: raise SIGPIPE on the current thread here (Linux:
-/// `send_sig(SIGPIPE, current, 0)` in `pipe_write`), through the signal
-/// engineer's `send_signal`.
-fn send_sigpipe() {}
+/// pipe(2).
+pub fn sys_pipe(fildes: UserPtr<[i32; 2]>) -> KResult<()> {
+    sys_pipe2(fildes, 0)
+}
+
+/// pipe2(2) (Linux: `do_pipe2`): the descriptors are installed, then
+/// reported; if the report faults they are closed again (Linux reserves
+/// them and installs only after the copy; only another thread of the
+/// caller could tell the difference).
+pub fn sys_pipe2(fildes: UserPtr<[i32; 2]>, flags: u32) -> KResult<()> {
+    let cred = current().cred();
+    let (read, write) = do_pipe2(flags, cred.fsuid, cred.fsgid)?;
+    let files = current_files()?;
+    let cloexec = flags & uapi::O_CLOEXEC != 0;
+    let rfd = files.alloc_fd(0, read, cloexec)?;
+    let wfd = files.alloc_fd(0, write, cloexec).inspect_err(|_| {
+        let _ = files.close(rfd);
+    })?;
+    fildes.write(&[rfd, wfd]).inspect_err(|_| {
+        let _ = files.close(rfd);
+        let _ = files.close(wfd);
+    })
+}
+
+/// A write with no reader left raises SIGPIPE on the writer (Linux:
+/// `send_sig(SIGPIPE, current, 0)` in `pipe_write`).
+fn send_sigpipe() {
+    crate::kernel::signal::send_sig_current(crate::kernel::signal::Signal::SIGPIPE);
+}
 
 crate::ktest!(pipe_write_read_eof_eagain, {
     let pipe = PipeInodeInfo::new();

@@ -1,10 +1,13 @@
 //! read, write, their positioned and vectored forms, and lseek (Linux:
 //! fs/read_write.c `vfs_read`, `vfs_write`, `vfs_llseek`,
-//! `generic_file_llseek_size`).
+//! `generic_file_llseek_size`, `ksys_read`, `do_readv`, ...).
 //!
-//! These take kernel buffers; the syscall layer copies user memory through
-//! a bounce buffer around them (`MAX_RW_COUNT` at most per call, as Linux
-//! caps every read and write).
+//! The `vfs_*` functions take kernel buffers; the `sys_*` system calls move
+//! user memory through a bounce buffer around them (uio.rs), at most
+//! `MAX_RW_COUNT` bytes per call, as Linux caps every read and write.
+//! Regular files go round in bounce-sized steps until the count is done
+//! or the file is short; a pipe or a tty is read once, since a second read
+//! could block after the first returned data.
 //!
 //! # Locking
 //! For files with `FMode::ATOMIC_POS` (regular files, directories) `f_pos`
@@ -12,8 +15,12 @@
 //! that may block) read the position, call, and store it back.
 #![deny(unsafe_code)]
 
+use super::fdget;
 use super::file_table::{FMode, File, Whence};
+use super::uio::{Bounce, IoVec, copy_from_iov, copy_to_iov, fault_in_writeable, import_iovec};
+use crate::arch::uaccess::{UserAddr, access_ok};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::{Fd, UserPtr};
 use crate::mm::addr::PAGE_SIZE;
 
 /// Largest file offset (Linux: `MAX_LFS_FILESIZE` on 64-bit).
@@ -71,10 +78,6 @@ pub fn vfs_pread(file: &File, buf: &mut [u8], offset: i64) -> KResult<usize> {
     file.f_op.read(file, &mut buf[..count], &mut pos)
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
 /// pwrite64(2): writes at `offset` (the end, for O_APPEND files, as Linux
 /// does), leaving `f_pos` alone.
 pub fn vfs_pwrite(file: &File, buf: &[u8], offset: i64) -> KResult<usize> {
@@ -82,52 +85,6 @@ pub fn vfs_pwrite(file: &File, buf: &[u8], offset: i64) -> KResult<usize> {
     let mut pos = check_offset(file, offset, FMode::PWRITE)?;
     let count = buf.len().min(MAX_RW_COUNT);
     file.f_op.write(file, &buf[..count], &mut pos)
-}
-
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
-/// readv(2) over kernel buffers: fills them in order and stops at the
-/// first short read; an error after some data returns the data (Linux:
-/// `do_iter_readv_writev` for files without `read_iter`).
-pub fn vfs_readv(file: &File, bufs: &mut [&mut [u8]]) -> KResult<usize> {
-    let mut total = 0usize;
-    for buf in bufs.iter_mut() {
-        match vfs_read(file, buf) {
-            Ok(n) => {
-                total += n;
-                if n < buf.len() {
-                    break;
-                }
-            }
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(total)
-}
-
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
-/// writev(2) from kernel buffers, in order, stopping at a short write.
-pub fn vfs_writev(file: &File, bufs: &[&[u8]]) -> KResult<usize> {
-    let mut total = 0usize;
-    for buf in bufs {
-        match vfs_write(file, buf) {
-            Ok(n) => {
-                total += n;
-                if n < buf.len() {
-                    break;
-                }
-            }
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(total)
 }
 
 /// lseek(2) (Linux: `vfs_llseek`): `EINVAL` for a bad whence or a
@@ -164,4 +121,170 @@ pub fn generic_file_llseek(pos: u64, size: u64, offset: i64, whence: Whence) -> 
         return Err(Errno::EINVAL);
     }
     Ok(new)
+}
+
+/// Where a system call reads or writes: at the file position, or at an
+/// offset that leaves it alone (pread64/pwrite64).
+#[derive(Clone, Copy, Debug)]
+enum At {
+    Pos,
+    Offset(i64),
+}
+
+impl At {
+    /// `done` bytes further on.
+    fn advanced(self, done: usize) -> KResult<At> {
+        Ok(match self {
+            At::Pos => At::Pos,
+            At::Offset(off) => {
+                let done = i64::try_from(done).map_err(|_| Errno::EINVAL)?;
+                At::Offset(off.checked_add(done).ok_or(Errno::EINVAL)?)
+            }
+        })
+    }
+}
+
+/// One user buffer as a one-segment list, after the checks `vfs_read`
+/// makes before it (`EBADF` for the wrong mode, then `EFAULT` outside the
+/// user half).
+fn user_buf(file: &File, need: FMode, buf: UserPtr<u8>, count: usize) -> KResult<[IoVec; 1]> {
+    check_mode(file, need)?;
+    if !access_ok(buf.addr(), count) {
+        return Err(Errno::EFAULT);
+    }
+    Ok([IoVec { base: buf.addr(), len: count.min(MAX_RW_COUNT) }])
+}
+
+/// A pipe or tty wait broken by a signal restarts the call if the
+/// handler has `SA_RESTART` (or there is no handler: a stop and continue),
+/// else fails with `EINTR` (Linux: `pipe_read`'s `-ERESTARTSYS`).
+fn restart_code(e: Errno) -> Errno {
+    if e == Errno::EINTR { Errno::ERESTARTSYS } else { e }
+}
+
+/// Reads `total` bytes into the user segments (Linux: `vfs_read` /
+/// `vfs_iter_read` with a user `iov_iter`). Bytes the file gave but the
+/// copy could not deliver are given back to a seekable file by moving its
+/// position back; a stream is first checked to be writable at the start.
+fn do_iter_read(file: &File, segs: &[IoVec], total: usize, at: At) -> KResult<usize> {
+    if let At::Offset(off) = at {
+        check_offset(file, off, FMode::PREAD)?;
+    }
+    let streaming = !file.f_mode.contains(FMode::LSEEK);
+    if streaming {
+        fault_in_writeable(segs)?;
+    }
+    let mut bounce = Bounce::new(total)?;
+    let buf = bounce.buf();
+    let mut done = 0;
+    loop {
+        let want = (total - done).min(buf.len());
+        let step = match at.advanced(done)? {
+            At::Pos => vfs_read(file, &mut buf[..want]),
+            At::Offset(off) => vfs_pread(file, &mut buf[..want], off),
+        };
+        let n = match step {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(restart_code(e)),
+            Err(_) => break,
+        };
+        let copied = copy_to_iov(segs, done, &buf[..n]);
+        done += copied;
+        if copied < n {
+            if let At::Pos = at
+                && !streaming
+            {
+                let mut pos = file.f_pos.lock();
+                *pos = pos.saturating_sub(u64::try_from(n - copied).unwrap_or(0));
+            }
+            return if done == 0 { Err(Errno::EFAULT) } else { Ok(done) };
+        }
+        if n < want || streaming || done >= total {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Writes `total` bytes from the user segments (Linux: `vfs_write` /
+/// `vfs_iter_write`); a fault part-way writes what was read before it.
+fn do_iter_write(file: &File, segs: &[IoVec], total: usize, at: At) -> KResult<usize> {
+    if let At::Offset(off) = at {
+        check_offset(file, off, FMode::PWRITE)?;
+    }
+    let mut bounce = Bounce::new(total)?;
+    let buf = bounce.buf();
+    let mut done = 0;
+    loop {
+        let want = (total - done).min(buf.len());
+        let got = copy_from_iov(segs, done, &mut buf[..want]);
+        if got == 0 && want > 0 {
+            return if done == 0 { Err(Errno::EFAULT) } else { Ok(done) };
+        }
+        let step = match at.advanced(done)? {
+            At::Pos => vfs_write(file, &buf[..got]),
+            At::Offset(off) => vfs_pwrite(file, &buf[..got], off),
+        };
+        let n = match step {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(restart_code(e)),
+            Err(_) => break,
+        };
+        done += n;
+        if n < got || got < want || done >= total {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// read(2).
+pub fn sys_read(fd: Fd, buf: UserPtr<u8>, count: usize) -> KResult<usize> {
+    let file = fdget(fd)?;
+    let seg = user_buf(&file, FMode::READ, buf, count)?;
+    do_iter_read(&file, &seg, seg[0].len, At::Pos)
+}
+
+/// write(2).
+pub fn sys_write(fd: Fd, buf: UserPtr<u8>, count: usize) -> KResult<usize> {
+    let file = fdget(fd)?;
+    let seg = user_buf(&file, FMode::WRITE, buf, count)?;
+    do_iter_write(&file, &seg, seg[0].len, At::Pos)
+}
+
+/// pread64(2): `EINVAL` for a negative offset, `ESPIPE` on a stream.
+pub fn sys_pread64(fd: Fd, buf: UserPtr<u8>, count: usize, pos: i64) -> KResult<usize> {
+    let file = fdget(fd)?;
+    let seg = user_buf(&file, FMode::READ, buf, count)?;
+    do_iter_read(&file, &seg, seg[0].len, At::Offset(pos))
+}
+
+/// pwrite64(2).
+pub fn sys_pwrite64(fd: Fd, buf: UserPtr<u8>, count: usize, pos: i64) -> KResult<usize> {
+    let file = fdget(fd)?;
+    let seg = user_buf(&file, FMode::WRITE, buf, count)?;
+    do_iter_write(&file, &seg, seg[0].len, At::Offset(pos))
+}
+
+/// readv(2) (Linux: `do_readv`): one transfer over all the segments.
+pub fn sys_readv(fd: Fd, vec: UserAddr, vlen: u64) -> KResult<usize> {
+    let file = fdget(fd)?;
+    check_mode(&file, FMode::READ)?;
+    let (segs, total) = import_iovec(vec, vlen)?;
+    do_iter_read(&file, &segs, total, At::Pos)
+}
+
+/// writev(2) (Linux: `do_writev`).
+pub fn sys_writev(fd: Fd, vec: UserAddr, vlen: u64) -> KResult<usize> {
+    let file = fdget(fd)?;
+    check_mode(&file, FMode::WRITE)?;
+    let (segs, total) = import_iovec(vec, vlen)?;
+    do_iter_write(&file, &segs, total, At::Pos)
+}
+
+/// lseek(2): the new offset.
+pub fn sys_lseek(fd: Fd, offset: i64, whence: u32) -> KResult<i64> {
+    let file = fdget(fd)?;
+    let pos = vfs_llseek(&file, offset, whence)?;
+    i64::try_from(pos).map_err(|_| Errno::EOVERFLOW)
 }

@@ -12,8 +12,12 @@
 //! `f_pos_lock` and the inode's `i_rwsem` shared).
 #![deny(unsafe_code)]
 
+use super::fdget;
 use super::file_table::{FMode, File};
+use super::uio::{BOUNCE_MAX, copy_to_user_partial};
+use crate::arch::uaccess::access_ok;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::{Fd, UserPtr};
 
 /// Bytes before the name in a `linux_dirent64` (Linux: `offsetof(struct
 /// linux_dirent64, d_name)`).
@@ -92,4 +96,26 @@ pub fn do_getdents64(file: &File, buf: &mut [u8]) -> KResult<usize> {
         return Err(Errno::EINVAL);
     }
     Ok(used)
+}
+
+/// getdents64(2): records go through a kernel buffer of at most
+/// `BOUNCE_MAX` bytes; if they cannot be copied out, the directory
+/// position goes back to where it was, as if nothing had been read.
+pub fn sys_getdents64(fd: Fd, dirent: UserPtr<u8>, count: u32) -> KResult<usize> {
+    let file = fdget(fd)?;
+    let count = usize::try_from(count).map_err(|_| Errno::EINVAL)?;
+    if !access_ok(dirent.addr(), count) {
+        return Err(Errno::EFAULT);
+    }
+    let mut buf = alloc::vec::Vec::new();
+    let len = count.min(BOUNCE_MAX);
+    buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(len, 0);
+    let start = file.pos();
+    let n = do_getdents64(&file, &mut buf)?;
+    if copy_to_user_partial(dirent.addr(), &buf[..n]) < n {
+        *file.f_pos.lock() = start;
+        return Err(Errno::EFAULT);
+    }
+    Ok(n)
 }

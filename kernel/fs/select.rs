@@ -25,9 +25,19 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use linux_raw_sys::general as uapi;
 
+use alloc::vec::Vec;
+
+use linux_raw_sys::general::__kernel_timespec;
+
+use super::current_files;
 use super::file_table::{File, PollMask};
+use crate::arch::uaccess::{UserAddr, copy_from_user, copy_to_user};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::sched::current;
 use crate::kernel::sched::wait::WaitQueue;
+use crate::kernel::signal::deliver::set_current_blocked;
+use crate::kernel::signal::{SigSet, SigTask};
+use crate::kernel::syscall::args::UserPtr;
 use crate::kernel::time::{HZ, jiffies};
 
 static POLL_WAIT: WaitQueue = WaitQueue::new();
@@ -44,7 +54,6 @@ pub fn poll_wake() {
 /// Wakes timed sleepers whose deadline has passed; the timer tick calls
 /// it. Sleepers whose deadline is still ahead go back to sleep and
 /// publish it again.
-#[allow(dead_code, reason = "LEAD: call from the timer tick (kernel/time/tick.rs)")]
 pub fn poll_timer_tick() {
     if jiffies() >= NEXT_DEADLINE.load(Ordering::Acquire) {
         NEXT_DEADLINE.store(u64::MAX, Ordering::Release);
@@ -83,7 +92,6 @@ pub struct PollFd {
 pub const POLLFD_SIZE: usize = 8;
 const _: () = assert!(core::mem::size_of::<uapi::pollfd>() == POLLFD_SIZE);
 
-#[allow(dead_code, reason = "sys_poll and sys_ppoll copy the array with these")]
 impl PollFd {
     pub fn from_bytes(b: &[u8; POLLFD_SIZE]) -> Self {
         Self {
@@ -113,7 +121,6 @@ pub fn check_nfds(nfds: u64, rlimit_nofile: u64) -> KResult<usize> {
 
 /// A poll timeout in milliseconds as poll(2) takes it: negative waits
 /// forever. Returns jiffies, `None` for forever.
-#[allow(dead_code, reason = "sys_poll decodes its timeout with it")]
 pub fn poll_timeout_jiffies(timeout_ms: i32) -> Option<u64> {
     let ms = u64::try_from(timeout_ms).ok()?;
     Some(ms.saturating_mul(HZ).div_ceil(1000))
@@ -176,6 +183,78 @@ pub fn do_poll(
         let changed = || POLL_SEQ.load(Ordering::Acquire) != seq;
         wait_event_interruptible_timeout(changed, left)?;
     }
+}
+
+/// The body of poll(2) and ppoll(2) (Linux: `do_sys_poll`): copies the
+/// array in, polls, copies it back with `revents` filled in. A signal
+/// ends the wait with `ERESTARTNOHAND`: restarted if no handler ran,
+/// `EINTR` if one did.
+fn do_sys_poll(ufds: UserAddr, nfds: u32, timeout: Option<u64>) -> KResult<usize> {
+    let files = current_files()?;
+    let nofile = u64::try_from(files.nofile()).unwrap_or(u64::MAX);
+    let nfds = check_nfds(u64::from(nfds), nofile)?;
+    let mut raw = Vec::new();
+    raw.try_reserve_exact(nfds * POLLFD_SIZE).map_err(|_| Errno::ENOMEM)?;
+    raw.resize(nfds * POLLFD_SIZE, 0);
+    copy_from_user(&mut raw, ufds).map_err(|_| Errno::EFAULT)?;
+    let mut fds = Vec::new();
+    fds.try_reserve_exact(nfds).map_err(|_| Errno::ENOMEM)?;
+    for chunk in raw.chunks_exact(POLLFD_SIZE) {
+        let mut entry = [0u8; POLLFD_SIZE];
+        entry.copy_from_slice(chunk);
+        fds.push(PollFd::from_bytes(&entry));
+    }
+    let fget = |fd: i32| files.get(fd).ok();
+    let count = match do_poll(&mut fds, timeout, &fget) {
+        Err(Errno::EINTR) => return Err(Errno::ERESTARTNOHAND),
+        other => other?,
+    };
+    for (chunk, pfd) in raw.chunks_exact_mut(POLLFD_SIZE).zip(&fds) {
+        chunk.copy_from_slice(&pfd.to_bytes());
+    }
+    copy_to_user(ufds, &raw).map_err(|_| Errno::EFAULT)?;
+    Ok(count)
+}
+
+/// poll(2): `timeout_msecs` < 0 waits forever.
+pub fn sys_poll(ufds: UserAddr, nfds: u32, timeout_msecs: i32) -> KResult<usize> {
+    do_sys_poll(ufds, nfds, poll_timeout_jiffies(timeout_msecs))
+}
+
+/// ppoll(2): a NULL `tsp` waits forever; `sigmask` replaces the blocked
+/// mask for the wait (Linux: `set_user_sigmask`). If a signal ends the
+/// wait, the old mask comes back after its handler, as with
+/// rt_sigsuspend; otherwise at once. The time left is not written back.
+pub fn sys_ppoll(
+    ufds: UserAddr,
+    nfds: u32,
+    tsp: UserPtr<__kernel_timespec>,
+    sigmask: UserPtr<u64>,
+    sigsetsize: usize,
+) -> KResult<usize> {
+    let timeout = if tsp.is_null() {
+        None
+    } else {
+        let ts = tsp.read()?;
+        Some(ppoll_timeout_jiffies(ts.tv_sec, ts.tv_nsec)?)
+    };
+    if sigmask.is_null() {
+        return do_sys_poll(ufds, nfds, timeout);
+    }
+    if sigsetsize != core::mem::size_of::<u64>() {
+        return Err(Errno::EINVAL);
+    }
+    let mask = SigSet::from_bits(sigmask.read()?);
+    let cur = current();
+    let old = cur.thread_signal().lock().blocked;
+    set_current_blocked(cur.as_ref(), mask);
+    let result = do_sys_poll(ufds, nfds, timeout);
+    if result == Err(Errno::ERESTARTNOHAND) {
+        cur.thread_signal().lock().saved_sigmask = Some(old);
+    } else {
+        set_current_blocked(cur.as_ref(), old);
+    }
+    result
 }
 
 crate::ktest!(poll_pipe_pollin_and_pollhup, {

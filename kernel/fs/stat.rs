@@ -3,7 +3,7 @@
 //!
 //! [`Kstat`] is the file-system-neutral answer; [`cp_new_stat`] and
 //! [`cp_statx`] lay it out as x86_64's `struct stat` and `struct statx`
-//! (from linux-raw-sys), which the syscall layer copies out whole.
+//! (from linux-raw-sys), which the system calls at the end copy out whole.
 //!
 //! # Locking
 //! Reads one inode's attributes under its `i_lock`.
@@ -13,11 +13,13 @@ use alloc::vec::Vec;
 
 use linux_raw_sys::general as uapi;
 
-use super::FsContext;
 use super::inode::{DevT, FileType, Inode, Timespec};
-use super::namei::{LookupFlags, filename_lookup, user_path_at};
+use super::namei::{LookupFlags, filename_lookup, getname_flags, user_path_at};
 use super::namespace::Path;
+use super::{FsContext, current_fs, raw_dfd, raw_fd};
+use crate::arch::uaccess::copy_to_user;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::{AtFd, Fd, UserPtr};
 
 /// Attributes of a file (Linux: `struct kstat`).
 #[derive(Clone, Copy, Debug)]
@@ -192,4 +194,69 @@ pub fn do_readlinkat(ctx: FsContext<'_>, dfd: i32, name: &[u8], bufsiz: usize) -
     let mut target = inode.i_op.get_link(&inode)?;
     target.truncate(bufsiz);
     Ok(target)
+}
+
+/// stat(2).
+pub fn sys_newstat(filename: UserPtr<u8>, statbuf: UserPtr<uapi::stat>) -> KResult<()> {
+    sys_newfstatat(AtFd::Cwd, filename, statbuf, 0)
+}
+
+/// lstat(2).
+pub fn sys_newlstat(filename: UserPtr<u8>, statbuf: UserPtr<uapi::stat>) -> KResult<()> {
+    sys_newfstatat(AtFd::Cwd, filename, statbuf, uapi::AT_SYMLINK_NOFOLLOW)
+}
+
+/// fstat(2).
+pub fn sys_newfstat(fd: Fd, statbuf: UserPtr<uapi::stat>) -> KResult<()> {
+    let st = vfs_fstat(current_fs()?.ctx(), raw_fd(fd)?)?;
+    statbuf.write(&cp_new_stat(&st))
+}
+
+/// newfstatat(2), the `fstatat` of 64-bit programs.
+pub fn sys_newfstatat(
+    dfd: AtFd,
+    filename: UserPtr<u8>,
+    statbuf: UserPtr<uapi::stat>,
+    flag: u32,
+) -> KResult<()> {
+    let name = getname_flags(filename, flag & uapi::AT_EMPTY_PATH != 0)?;
+    let st = vfs_fstatat(current_fs()?.ctx(), raw_dfd(dfd)?, &name, flag)?;
+    statbuf.write(&cp_new_stat(&st))
+}
+
+/// statx(2).
+pub fn sys_statx(
+    dfd: AtFd,
+    filename: UserPtr<u8>,
+    flags: u32,
+    mask: u32,
+    buffer: UserPtr<uapi::statx>,
+) -> KResult<()> {
+    let name = getname_flags(filename, flags & uapi::AT_EMPTY_PATH != 0)?;
+    let stx = do_statx(current_fs()?.ctx(), raw_dfd(dfd)?, &name, flags, mask)?;
+    buffer.write(&stx)
+}
+
+/// readlink(2).
+pub fn sys_readlink(path: UserPtr<u8>, buf: UserPtr<u8>, bufsiz: i32) -> KResult<usize> {
+    sys_readlinkat(AtFd::Cwd, path, buf, bufsiz)
+}
+
+/// readlinkat(2): the target's length; `EINVAL` for `bufsiz <= 0` before
+/// the path is even read, as Linux does.
+pub fn sys_readlinkat(
+    dfd: AtFd,
+    path: UserPtr<u8>,
+    buf: UserPtr<u8>,
+    bufsiz: i32,
+) -> KResult<usize> {
+    let size = usize::try_from(bufsiz).ok().filter(|&n| n > 0).ok_or(Errno::EINVAL)?;
+    let name = getname_flags(path, true)?;
+    let target = match do_readlinkat(current_fs()?.ctx(), raw_dfd(dfd)?, &name, size) {
+        // An empty path names the descriptor itself: not a link is ENOENT.
+        Err(Errno::EINVAL) if name.is_empty() => return Err(Errno::ENOENT),
+        other => other?,
+    };
+    copy_to_user(buf.addr(), &target).map_err(|_| Errno::EFAULT)?;
+    Ok(target.len())
 }

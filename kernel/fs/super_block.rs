@@ -26,10 +26,7 @@ use super::inode::{DevT, Inode};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
+#[allow(dead_code, reason = "requires_dev: for mount(2) of disk file systems")]
 /// A kind of file system (Linux: `struct file_system_type`).
 pub trait FileSystemType: Send + Sync {
     /// The name `mount -t` and /proc/filesystems use.
@@ -64,10 +61,7 @@ pub fn get_fs_type(name: &[u8]) -> Option<&'static dyn FileSystemType> {
     FILE_SYSTEMS.lock().iter().copied().find(|f| f.name().as_bytes() == name)
 }
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
+#[allow(dead_code, reason = "for /proc/filesystems")]
 /// Names of the registered types, `nodev` first as in /proc/filesystems.
 pub fn filesystems() -> Vec<(&'static str, bool)> {
     FILE_SYSTEMS.lock().iter().map(|f| (f.name(), f.requires_dev())).collect()
@@ -77,10 +71,7 @@ pub fn filesystems() -> Vec<(&'static str, bool)> {
 /// (Linux: `get_anon_bdev`).
 static NEXT_ANON_DEV: AtomicU32 = AtomicU32::new(1);
 
-#[allow(
-    dead_code,
-    reason = "syscall-facing API: the integration step wires it to the table and the task"
-)]
+#[allow(dead_code, reason = "s_type, s_magic, s_fs_info: for statfs(2) and disk file systems")]
 /// One mounted instance of a file system (Linux: `struct super_block`).
 pub struct SuperBlock {
     /// What `st_dev` reports (Linux: `s_dev`).

@@ -58,7 +58,7 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     pr_info!("Kernel initialisation done");
     drivers::misc::lkdtm::run(params.cmdline());
 
-    rest_init(cmdline.ktest().map(|selection| selection.filter.unwrap_or("")))
+    rest_init(params.cmdline(), cmdline.ktest().map(|selection| selection.filter.unwrap_or("")))
 }
 
 /// Lets `kthreadd` (PID 2) run before `kernel_init` (PID 1) goes on.
@@ -66,8 +66,8 @@ static KTHREADD_DONE: Completion = Completion::new();
 
 /// Starts init (PID 1) and `kthreadd` (PID 2); the boot flow becomes the
 /// idle task, PID 0 (Linux: `rest_init`).
-fn rest_init(ktest: Option<&'static str>) -> ! {
-    let init = kernel_thread(move || kernel_init(ktest), "init", CloneFlags::FS)
+fn rest_init(cmdline: &'static str, ktest: Option<&'static str>) -> ! {
+    let init = kernel_thread(move || kernel_init(cmdline, ktest), "init", CloneFlags::FS)
         .expect("cannot start init");
     pid::init_pid_ns().set_child_reaper(&init);
     drop(init);
@@ -77,13 +77,17 @@ fn rest_init(ktest: Option<&'static str>) -> ! {
     kernel::sched::idle::cpu_startup_entry()
 }
 
-/// PID 1 (Linux: `kernel_init`): runs the self-tests if asked, else the
-/// kernel monitor until there is a user-space init to run.
-fn kernel_init(ktest: Option<&'static str>) -> i32 {
+/// PID 1 (Linux: `kernel_init`): runs the self-tests if asked, else
+/// execs the user-space init; returning 0 after a successful exec enters
+/// it (see `ret_from_fork`). With no init to run, the kernel monitor.
+fn kernel_init(cmdline: &'static str, ktest: Option<&'static str>) -> i32 {
     KTHREADD_DONE.wait_for_completion();
     if let Some(filter) = ktest {
         let (_, failed) = ktest::run_all(filter);
         qemu_exit(if failed == 0 { QemuExitCode::Success } else { QemuExitCode::Failure });
+    }
+    if super::run_init::run_init(&CmdLine::new(cmdline)) {
+        return 0;
     }
     super::monitor::run()
 }

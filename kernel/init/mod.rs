@@ -6,5 +6,6 @@
 pub mod initramfs;
 mod main;
 mod monitor;
+mod run_init;
 
 pub use main::{on_panic, start_kernel};

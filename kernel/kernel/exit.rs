@@ -1,12 +1,14 @@
-//! Ending tasks: `do_exit`, zombies, reaping, and orphans.
+//! Ending tasks: `do_exit`, `exit`/`exit_group`, zombies, reaping, and
+//! orphans. Waiting for children is in wait.rs.
 //!
 //! Linux: kernel/exit.c (`do_exit`, `exit_notify`, `forget_original_parent`,
-//! `release_task`, `do_wait`, `wait_task_zombie`), kernel/sched/core.c
+//! `release_task`, `mm_release`), kernel/sched/core.c
 //! (`do_task_dead`).
 //!
 //! An exiting task drops its address space, files and filesystem context,
-//! gives its children to the namespace's init (the child reaper), then
-//! either becomes a zombie (`EXIT_ZOMBIE`) for its parent to collect with
+//! gives its children to the namespace's init (the child reaper), sends
+//! its parent SIGCHLD (`signal::exit_notify_parent`), then either becomes
+//! a zombie (`EXIT_ZOMBIE`) for its parent to collect with
 //! `wait`, or, if nobody will (its parent ignores SIGCHLD, as `kthreadd`
 //! does, or it is a non-leader thread), releases itself (`EXIT_DEAD`). It
 //! then schedules away for good; its memory goes with the last reference,
@@ -21,14 +23,13 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
-use crate::kernel::errno::{Errno, KResult};
+use crate::arch::uaccess::{UserAddr, put_user};
+use crate::kernel::errno::KResult;
 use crate::kernel::fork::TASKLIST_LOCK;
 use crate::kernel::pid::{self, PidType};
 use crate::kernel::sched::task::{EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, TASK_DEAD};
 use crate::kernel::sched::{self, Task, current};
-
-/// Linux: `WNOHANG` for `kernel_wait4`'s `options`.
-pub const WNOHANG: u32 = linux_raw_sys::general::WNOHANG;
+use crate::kernel::signal::w_exitcode;
 
 /// Ends the running task with `code` (Linux: `do_exit`). `code` is stored
 /// as given: the exit syscalls encode it as `wait` reports it
@@ -50,6 +51,7 @@ fn exit_prepare(code: i32) {
     }
     tsk.set_flags(PF_EXITING);
     tsk.exit_code.store(code, Ordering::Relaxed);
+    exit_mm_release(&tsk);
     // Linux: exit_mm, exit_files, exit_fs. Taken out under the lock,
     // dropped after it.
     drop(tsk.mm.lock().take());
@@ -59,6 +61,19 @@ fn exit_prepare(code: i32) {
         kthread.exited(code);
     }
     exit_notify(&tsk);
+}
+
+/// Lets go of the address space as a user of it (Linux: `exit_mm_release`
+/// → `mm_release`): a `vfork` parent goes on, and with `CLONE_CHILD_CLEARTID`
+/// the thread ID word is zeroed for whoever shares the memory (the futex
+/// wake-up Linux adds comes with futexes).
+fn exit_mm_release(tsk: &Task) {
+    let tid_addr = tsk.clear_child_tid.swap(0, Ordering::Relaxed);
+    let shared = tsk.mm.lock().as_ref().is_some_and(|mm| Arc::strong_count(mm) > 1);
+    if tid_addr != 0 && shared {
+        let _ = put_user(UserAddr::new(tid_addr), &0i32);
+    }
+    crate::kernel::fork::mm_release(tsk);
 }
 
 /// The last schedule of a dead task (Linux: `do_task_dead`).
@@ -101,9 +116,14 @@ fn exit_notify(tsk: &Arc<Task>) {
     let (parent, autoreap, zombie_orphans) = {
         let _tasklist = TASKLIST_LOCK.lock();
         let zombie_orphans = forget_original_parent(tsk, reaper.as_ref());
+        // SIGCHLD (or the chosen exit signal) to the parent, which answers
+        // whether nobody will wait (SIG_IGN, SA_NOCLDWAIT, no exit
+        // signal). Under the lock with the state change, as Linux: a
+        // parent woken by it finds the zombie.
+        let notified_autoreap = crate::kernel::signal::exit_notify_parent(tsk);
         let parent = tsk.real_parent.lock().upgrade();
-        // TODO(integration): send `exit_signal` (SIGCHLD) to the parent.
-        let autoreap = tsk.exit_signal < 0
+        // `kthreadd` stands for a parent that ignores SIGCHLD.
+        let autoreap = notified_autoreap
             || parent.as_ref().is_none_or(|p| p.sigchld_ignored.load(Ordering::Relaxed));
         tsk.set_exit_state(if autoreap { EXIT_DEAD } else { EXIT_ZOMBIE });
         (parent, autoreap, zombie_orphans)
@@ -130,63 +150,21 @@ pub fn release_task(p: &Task) {
             Some(children.swap_remove(i))
         });
         pid::detach_pid(p, &p.pid_link, PidType::Pid);
+        pid::remove_process(p);
         removed
     };
     drop(removed);
 }
 
-/// Which children a wait is for (Linux: the `pid` argument of `wait4`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WaitFor {
-    Any,
-    Pid(i32),
+/// exit(2): ends the calling thread (Linux: `sys_exit`).
+pub fn sys_exit(code: i32) -> KResult<()> {
+    do_exit(w_exitcode(code))
 }
 
-enum Found {
-    Zombie(Arc<Task>),
-    Waiting,
-    NoChild,
-}
-
-/// Looks for a matching zombie among `parent`'s children.
-fn find_zombie(parent: &Task, which: WaitFor) -> Found {
-    let _tasklist = TASKLIST_LOCK.lock();
-    let children = parent.children.lock();
-    let mut matching =
-        children.iter().filter(|c| which == WaitFor::Any || which == WaitFor::Pid(c.pid));
-    let mut any = false;
-    for child in &mut matching {
-        any = true;
-        if child.exit_state() == EXIT_ZOMBIE {
-            return Found::Zombie(child.clone());
-        }
-    }
-    if any { Found::Waiting } else { Found::NoChild }
-}
-
-/// Waits for a child to exit and reaps it: `Ok(Some((pid, exit_code)))`,
-/// `Ok(None)` with `WNOHANG` if none has exited yet, `ECHILD` if there is
-/// no such child, `EINTR` on a signal (Linux: `do_wait` →
-/// `wait_task_zombie`, for exited children only: stopped and continued
-/// ones come with signals).
-pub fn kernel_wait4(which: WaitFor, options: u32) -> KResult<Option<(i32, i32)>> {
-    let me = current();
-    let mut found = None;
-    me.wait_chldexit.wait_event_interruptible(|| match find_zombie(&me, which) {
-        Found::Zombie(child) => {
-            found = Some(Ok(child));
-            true
-        }
-        Found::NoChild => {
-            found = Some(Err(Errno::ECHILD));
-            true
-        }
-        Found::Waiting => options & WNOHANG != 0,
-    })?;
-    let Some(child) = found.transpose()? else { return Ok(None) };
-    let result = (child.pid, child.exit_code.load(Ordering::Relaxed));
-    release_task(&child);
-    Ok(Some(result))
+/// exit_group(2): ends the whole process (Linux: `sys_exit_group` →
+/// `do_group_exit`).
+pub fn sys_exit_group(code: i32) -> KResult<()> {
+    crate::kernel::signal::do_group_exit(w_exitcode(code))
 }
 
 /// Children of `task`, for /proc and tests.
@@ -194,19 +172,3 @@ pub fn kernel_wait4(which: WaitFor, options: u32) -> KResult<Option<(i32, i32)>>
 pub fn children_of(task: &Task) -> Vec<Arc<Task>> {
     task.children.lock().clone()
 }
-
-crate::ktest!(exit_zombie_is_reaped_by_wait, {
-    use crate::kernel::fork::{CloneFlags, kernel_thread};
-    let flags = CloneFlags::FS | CloneFlags::FILES;
-    let child = kernel_thread(|| 42, "ktest-zombie", flags).map_err(|_| "fork")?;
-    let pid = child.pid;
-    let reaped = kernel_wait4(WaitFor::Pid(pid), 0).map_err(|_| "wait")?;
-    crate::kassert!(reaped == Some((pid, 42)), "wait returns the child's PID and code");
-    crate::kassert!(child.exit_state() == EXIT_DEAD, "reaped");
-    crate::kassert!(pid::find_task_by_vpid(pid).is_none(), "its PID is gone");
-    crate::kassert!(
-        kernel_wait4(WaitFor::Any, WNOHANG).err() == Some(Errno::ECHILD),
-        "no children left: ECHILD"
-    );
-    Ok(())
-});

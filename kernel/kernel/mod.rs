@@ -3,6 +3,7 @@
 //! Linux: kernel/.
 #![deny(unsafe_code)]
 
+pub mod cred;
 pub mod errno;
 pub mod exit;
 pub mod fork;
@@ -14,8 +15,11 @@ pub mod locking;
 pub mod panic;
 pub mod pid;
 pub mod printk;
+pub mod resource;
+pub mod restart_block;
 pub mod sched;
 pub mod signal;
 pub mod sys;
 pub mod syscall;
 pub mod time;
+pub mod wait;

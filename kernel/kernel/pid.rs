@@ -254,6 +254,38 @@ pub fn detach_pid(task: &Task, pid: &Pid, kind: PidType) {
     }
 }
 
+/// Every process (thread-group leader), kernel threads included (Linux:
+/// the `init_task.tasks` list). Changed under `fork::TASKLIST_LOCK`.
+static PROCESSES: SpinLock<Vec<Weak<Task>>> = SpinLock::new(Vec::new());
+
+/// Makes room for one more process, so that `add_process` cannot fail.
+pub fn reserve_process_slot() -> KResult<()> {
+    PROCESSES.lock().try_reserve(1).map_err(|_| Errno::ENOMEM)
+}
+
+/// Adds a new process to the list (the `list_add_tail_rcu(&p->tasks, …)`
+/// of `copy_process`); call after `reserve_process_slot`.
+pub fn add_process(task: &Arc<Task>) {
+    PROCESSES.lock().push(Arc::downgrade(task));
+}
+
+/// Takes a released process off the list (Linux: `__unhash_process`).
+pub fn remove_process(task: &Task) {
+    let mut list = PROCESSES.lock();
+    if let Some(i) = list.iter().position(|w| core::ptr::eq(w.as_ptr(), task)) {
+        list.swap_remove(i);
+    }
+}
+
+/// Calls `f` on every process, zombies included (Linux:
+/// `for_each_process`). `f` runs without the list's lock held.
+pub fn for_each_process(mut f: impl FnMut(&Arc<Task>)) {
+    let tasks: Vec<Arc<Task>> = PROCESSES.lock().iter().filter_map(Weak::upgrade).collect();
+    for task in &tasks {
+        f(task);
+    }
+}
+
 /// The `Pid` numbered `nr` in `ns` (Linux: `find_pid_ns`).
 pub fn find_pid_ns(nr: i32, ns: &PidNamespace) -> Option<Arc<Pid>> {
     let nr = u32::try_from(nr).ok()?;

@@ -17,8 +17,14 @@ use linux_raw_sys::general::{
 };
 use linux_raw_sys::system::new_utsname;
 
+use alloc::sync::Arc;
+
 use crate::arch::uaccess::UserAddr;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::fork::TASKLIST_LOCK;
+use crate::kernel::pid::{self, find_task_by_vpid};
+use crate::kernel::sched::task::PF_FORKNOEXEC;
+use crate::kernel::sched::{Task, current};
 use crate::kernel::syscall::args::UserPtr;
 use crate::kernel::time::{NSEC_PER_SEC, ktime_get_ns};
 use crate::mm::addr::PAGE_SIZE;
@@ -89,14 +95,17 @@ const _: () = {
     assert!(offset_of!(Sysinfo, mem_unit) == offset_of!(linux, mem_unit));
 };
 
-/// Integration: the number of threads (Linux: `nr_threads`). 1 stands for
-/// the one context that exists until tasks do.
+/// The number of tasks, kernel threads included (Linux: `nr_threads`):
+/// every task holds one PID of the initial namespace. Clamped as Linux's
+/// 16-bit `procs` field is.
 fn nr_threads() -> u16 {
-    1
+    let nr = crate::kernel::pid::init_pid_ns().nr_allocated();
+    u16::try_from(nr).unwrap_or(u16::MAX)
 }
 
 /// Linux: `do_sysinfo`. With 64-bit longs every figure fits in bytes, so
-/// `mem_unit` is 1, as Linux reports on x86_64.
+/// `mem_unit` is 1, as Linux reports on x86_64. The load averages stay 0
+/// until the scheduler keeps them (Linux: `calc_global_load`).
 pub fn do_sysinfo() -> Sysinfo {
     let now = ktime_get_ns();
     let mem = crate::mm::si_meminfo();
@@ -117,21 +126,109 @@ pub fn sys_sysinfo(info: UserPtr<Sysinfo>) -> KResult<()> {
     info.write(&do_sysinfo())
 }
 
-// Integration: the credential getters read `current_cred()`.
-pub fn sys_getuid() -> KResult<u32> {
-    Ok(0)
+/// getpid(2): the thread-group ID (Linux: `task_tgid_vnr`).
+pub fn sys_getpid() -> KResult<i32> {
+    Ok(current().tgid)
 }
 
-pub fn sys_getgid() -> KResult<u32> {
-    Ok(0)
+/// getppid(2).
+pub fn sys_getppid() -> KResult<i32> {
+    Ok(current().ppid())
 }
 
-pub fn sys_geteuid() -> KResult<u32> {
-    Ok(0)
+/// gettid(2).
+pub fn sys_gettid() -> KResult<i32> {
+    Ok(current().pid)
 }
 
-pub fn sys_getegid() -> KResult<u32> {
-    Ok(0)
+/// set_tid_address(2): where to clear the TID at exit (Linux:
+/// `clear_child_tid`); returns the caller's TID.
+pub fn sys_set_tid_address(tidptr: u64) -> KResult<i32> {
+    let tsk = current();
+    tsk.clear_child_tid.store(tidptr, core::sync::atomic::Ordering::Relaxed);
+    Ok(tsk.pid)
+}
+
+/// The process a `pid` argument names: 0 is the caller.
+fn process_by_pid(pid: i32) -> KResult<Arc<Task>> {
+    match pid {
+        0 => Ok(current()),
+        p if p < 0 => Err(Errno::ESRCH),
+        p => find_task_by_vpid(p).filter(|t| t.pid == t.tgid).ok_or(Errno::ESRCH),
+    }
+}
+
+/// getpgid(2).
+pub fn sys_getpgid(pid: i32) -> KResult<i32> {
+    Ok(process_by_pid(pid)?.pgrp())
+}
+
+/// getpgrp(2).
+pub fn sys_getpgrp() -> KResult<i32> {
+    Ok(current().pgrp())
+}
+
+/// getsid(2).
+pub fn sys_getsid(pid: i32) -> KResult<i32> {
+    Ok(process_by_pid(pid)?.session())
+}
+
+/// The session of process group `pgrp`, if the group has a member
+/// (Linux: `session_of_pgrp`); for the tty's job control.
+pub fn session_of_pgrp(pgrp: i32) -> Option<i32> {
+    let mut session = None;
+    pid::for_each_process(|p| {
+        if session.is_none() && p.pgrp() == pgrp && p.exit_state() == 0 {
+            session = Some(p.session());
+        }
+    });
+    session
+}
+
+/// setpgid(2) (Linux: kernel/sys.c `setpgid`): a process may move itself
+/// or a child that has not exec'd, within its session, to a group of that
+/// session or a new group named after the moved process.
+pub fn sys_setpgid(pid: i32, pgid: i32) -> KResult<()> {
+    let me = current();
+    let pid = if pid == 0 { me.tgid } else { pid };
+    let pgid = if pgid == 0 { pid } else { pgid };
+    if pgid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = process_by_pid(pid)?;
+    let _tasklist = TASKLIST_LOCK.lock();
+    let is_child = p.real_parent.lock().upgrade().is_some_and(|parent| parent.tgid == me.tgid);
+    if is_child {
+        if p.session() != me.session() {
+            return Err(Errno::EPERM);
+        }
+        if p.flags() & PF_FORKNOEXEC == 0 {
+            return Err(Errno::EACCES);
+        }
+    } else if p.tgid != me.tgid {
+        return Err(Errno::ESRCH);
+    }
+    if p.session() == p.tgid {
+        return Err(Errno::EPERM); // a session leader stays in its group
+    }
+    if pgid != pid && session_of_pgrp(pgid) != Some(me.session()) {
+        return Err(Errno::EPERM);
+    }
+    p.set_pgrp(pgid);
+    Ok(())
+}
+
+/// setsid(2): a new session and process group led by the caller, with no
+/// controlling terminal; `EPERM` for a process-group leader.
+pub fn sys_setsid() -> KResult<i32> {
+    let me = current();
+    let _tasklist = TASKLIST_LOCK.lock();
+    if session_of_pgrp(me.tgid).is_some() {
+        return Err(Errno::EPERM);
+    }
+    me.set_session(me.tgid);
+    me.set_pgrp(me.tgid);
+    Ok(me.tgid)
 }
 
 /// reboot(2) (Linux: kernel/reboot.c). The magic numbers guard against a

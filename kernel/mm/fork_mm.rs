@@ -43,7 +43,9 @@ impl Mm {
             }
             let copy = Vma { start: vma.start, end: vma.end, data: vma.data.clone() };
             new.vmas.insert(copy).map_err(|_| Errno::ENOMEM)?;
-            if vma.is_cow_mapping() {
+            // A wipe-on-fork area starts empty in the child (Linux:
+            // `dup_mmap` skips `copy_page_range` for `VM_WIPEONFORK`).
+            if vma.is_cow_mapping() && !vma.flags.contains(VmFlags::WIPEONFORK) {
                 copy_page_range(&child, self, vma)?;
             }
         }

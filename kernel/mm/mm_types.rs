@@ -160,6 +160,12 @@ impl Mm {
     }
 }
 
+/// The running task's address space (Linux: `current->mm`): `None` for a
+/// kernel thread, or before the scheduler runs.
+pub fn current_mm() -> Option<Arc<Mm>> {
+    crate::kernel::sched::try_current().and_then(|task| task.mm.lock().clone())
+}
+
 impl Drop for Mm {
     /// Linux: `exit_mmap` then `pgd_free`.
     fn drop(&mut self) {

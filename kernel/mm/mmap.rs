@@ -17,15 +17,17 @@
 //! `page_table_lock` to drop the PTEs of what is unmapped.
 #![deny(unsafe_code)]
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use bitflags::bitflags;
 use linux_raw_sys::general as g;
 
+use crate::fs::file_table::FMode;
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::memory::{FaultFlags, handle_user_fault, zap_page_range};
-use crate::mm::mm_types::{MAX_MAP_COUNT, MMAP_MIN_ADDR, Mm, MmLayout, TASK_SIZE};
+use crate::mm::mm_types::{MAX_MAP_COUNT, MMAP_MIN_ADDR, Mm, MmLayout, TASK_SIZE, current_mm};
 use crate::mm::vma::{AnonShmem, VmFlags, Vma, VmaData};
 
 bitflags! {
@@ -280,4 +282,80 @@ pub fn do_brk(mm: &Mm, brk: u64) -> u64 {
     layout.total_vm += (newbrk - oldbrk) / PAGE;
     layout.brk = brk;
     brk
+}
+
+/// The flags `MAP_SHARED_VALIDATE` accepts for any file (Linux:
+/// `LEGACY_MAP_MASK`); others need the file's `mmap_supported_flags`.
+const LEGACY_MAP_MASK: u32 = g::MAP_SHARED
+    | g::MAP_PRIVATE
+    | g::MAP_FIXED
+    | g::MAP_ANONYMOUS
+    | g::MAP_DENYWRITE
+    | g::MAP_EXECUTABLE
+    | g::MAP_UNINITIALIZED
+    | g::MAP_GROWSDOWN
+    | g::MAP_LOCKED
+    | g::MAP_NORESERVE
+    | g::MAP_POPULATE
+    | g::MAP_NONBLOCK
+    | g::MAP_STACK
+    | g::MAP_HUGETLB
+    | (g::MAP_HUGE_MASK << g::MAP_HUGE_SHIFT);
+
+/// The running task's mm; a kernel thread has none to map into.
+fn mm_of_current() -> KResult<Arc<Mm>> {
+    current_mm().ok_or(Errno::ENOMEM)
+}
+
+/// A file mapping: the descriptor is checked as Linux does, then refused
+/// with `ENODEV` (no file has an `mmap` operation until the page cache
+/// can back one).
+fn mmap_file(fd: i32, flags: MapFlags, prot: Prot) -> KResult<i64> {
+    let files = crate::kernel::sched::current().files.lock().clone().ok_or(Errno::EBADF)?;
+    let file = files.get(fd)?;
+    match flags.bits() & g::MAP_TYPE {
+        g::MAP_SHARED_VALIDATE if flags.bits() & !LEGACY_MAP_MASK != 0 => {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        g::MAP_SHARED | g::MAP_SHARED_VALIDATE
+            if prot.contains(Prot::WRITE) && !file.f_mode.contains(FMode::WRITE) =>
+        {
+            return Err(Errno::EACCES);
+        }
+        g::MAP_SHARED | g::MAP_SHARED_VALIDATE | g::MAP_PRIVATE => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    if !file.f_mode.contains(FMode::READ) {
+        return Err(Errno::EACCES);
+    }
+    Err(Errno::ENODEV)
+}
+
+/// mmap(2) (Linux: arch/x86's `sys_mmap`, then `ksys_mmap_pgoff`).
+/// Unknown `prot` and `flags` bits are ignored, as Linux does.
+pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> KResult<i64> {
+    if !off.is_multiple_of(PAGE) {
+        return Err(Errno::EINVAL);
+    }
+    let (prot, flags) = (Prot::from_bits_retain(prot), MapFlags::from_bits_retain(flags));
+    if !flags.contains(MapFlags::ANONYMOUS) {
+        return mmap_file(fd, flags, prot);
+    }
+    let mm = mm_of_current()?;
+    let start = do_mmap(&mm, addr, len, prot, flags, off / PAGE)?;
+    // User addresses are below 2^47.
+    i64::try_from(start).map_err(|_| Errno::ENOMEM)
+}
+
+/// munmap(2).
+pub fn sys_munmap(addr: u64, len: u64) -> KResult<()> {
+    let mm = mm_of_current()?;
+    do_munmap(&mm, addr, len)
+}
+
+/// brk(2): the new break, or the unchanged one if the request is refused
+/// (Linux's raw syscall never fails; libc's `brk` compares).
+pub fn sys_brk(brk: u64) -> KResult<i64> {
+    let mm = mm_of_current()?;
+    i64::try_from(do_brk(&mm, brk)).map_err(|_| Errno::ENOMEM)
 }

@@ -16,7 +16,8 @@
 //! (`PageTable`; entry format and CR3/TLB in `arch::mm`), `slub` and
 //! `slab_common` (`KmemCache`, `kmalloc`), `vmalloc`, `kstack`. User
 //! address spaces: `mm_types` (`Mm`), `vma` (`Vma`), `memory` (page
-//! faults, COW), `mmap`, `mprotect`, `fork_mm` (`dup_mmap`), `highmem`
+//! faults, COW), `mmap` (with the `mmap`/`munmap`/`brk` syscalls),
+//! `mprotect`, `madvise`, `msync`, `mincore`, `fork_mm` (`dup_mmap`), `highmem`
 //! (frame contents) and `page_table/walk` (PTE ranges).
 //! Only `page`, `page_alloc`, `page_table`, `slub` and `slab_common` use
 //! `unsafe`, each for a handful of commented raw-memory accesses.
@@ -31,11 +32,14 @@ pub mod addr;
 pub mod fork_mm;
 pub mod highmem;
 pub mod kstack;
+pub mod madvise;
 pub mod memblock;
 pub mod memory;
+pub mod mincore;
 pub mod mm_types;
 pub mod mmap;
 pub mod mprotect;
+pub mod msync;
 pub mod page;
 pub mod page_alloc;
 pub mod page_table;

@@ -16,7 +16,7 @@ use crate::arch::mm::pgtable_types::{Pte, PteFlags};
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::memory::is_zero_pfn;
-use crate::mm::mm_types::{Mm, MmLayout};
+use crate::mm::mm_types::{Mm, MmLayout, current_mm};
 use crate::mm::mmap::{Prot, calc_vm_prot_bits};
 use crate::mm::page::pfn_to_page;
 use crate::mm::vma::{VmFlags, Vma};
@@ -102,4 +102,12 @@ fn change_protection(mm: &Mm, vma: &Vma) {
         }
         Some(Pte::new(pte.pfn(), flags))
     });
+}
+
+/// mprotect(2). `prot` is a C `unsigned long`: bits above the known ones,
+/// high half included, are `EINVAL`.
+pub fn sys_mprotect(start: u64, len: u64, prot: u64) -> KResult<()> {
+    let prot = u32::try_from(prot).map(Prot::from_bits_retain).map_err(|_| Errno::EINVAL)?;
+    let mm = current_mm().ok_or(Errno::ENOMEM)?;
+    do_mprotect(&mm, start, len, prot)
 }

@@ -249,3 +249,45 @@ crate::ktest!(mm_drop_frees_everything, {
     crate::kassert!(nr_free_pages() == free, "every page and page table comes back");
     Ok(())
 });
+
+crate::ktest!(mm_madvise_msync_and_wipeonfork, {
+    use crate::mm::madvise::do_madvise;
+    use crate::mm::msync::do_msync;
+    use linux_raw_sys::general::{MADV_DONTNEED, MADV_REMOVE, MADV_WILLNEED, MADV_WIPEONFORK};
+    let mm = new_mm()?;
+    let a = do_mmap(&mm, 0, 4 * PAGE, RW, ANON, 0).map_err(|_| "mmap")?;
+    user_write(&mm, a, 7).map_err(|_| "write")?;
+    user_write(&mm, a + PAGE, 8).map_err(|_| "write")?;
+    do_madvise(&mm, a, a + PAGE, MADV_DONTNEED).map_err(|_| "DONTNEED")?;
+    crate::kassert!(user_read(&mm, a) == Ok(0), "DONTNEED: private memory reads back as zeros");
+    crate::kassert!(user_read(&mm, a + PAGE) == Ok(8), "only the range is dropped");
+    let shared = MapFlags::SHARED.union(MapFlags::ANONYMOUS);
+    let s = do_mmap(&mm, 0, PAGE, RW, shared, 0).map_err(|_| "mmap shared")?;
+    user_write(&mm, s, 9).map_err(|_| "write shared")?;
+    do_madvise(&mm, s, s + PAGE, MADV_DONTNEED).map_err(|_| "DONTNEED shared")?;
+    crate::kassert!(
+        user_read(&mm, s) == Ok(9),
+        "DONTNEED: shared memory comes back from its object"
+    );
+    do_madvise(&mm, s, s + PAGE, MADV_REMOVE).map_err(|_| "REMOVE")?;
+    crate::kassert!(user_read(&mm, s) == Ok(0), "REMOVE frees the object's page");
+    crate::kassert!(
+        do_madvise(&mm, a, a + PAGE, MADV_REMOVE) == Err(Errno::EINVAL),
+        "REMOVE private"
+    );
+    // A hole: the areas around it still get the advice, then ENOMEM.
+    do_munmap(&mm, a + 2 * PAGE, PAGE).map_err(|_| "munmap")?;
+    let hole = do_madvise(&mm, a, a + 4 * PAGE, MADV_WILLNEED);
+    crate::kassert!(hole == Err(Errno::ENOMEM), "a hole in madvise's range is ENOMEM");
+    crate::kassert!(do_msync(&mm, a, a + 2 * PAGE) == Ok(()), "msync on mapped memory");
+    crate::kassert!(do_msync(&mm, a, a + 4 * PAGE) == Err(Errno::ENOMEM), "msync over a hole");
+    do_madvise(&mm, a + PAGE, a + 2 * PAGE, MADV_WIPEONFORK).map_err(|_| "WIPEONFORK")?;
+    let child = mm.dup().map_err(|_| "dup")?;
+    crate::kassert!(user_read(&child, a + PAGE) == Ok(0), "WIPEONFORK: the child's copy is empty");
+    crate::kassert!(user_read(&mm, a + PAGE) == Ok(8), "and the parent keeps its data");
+    crate::kassert!(
+        mm.mmap_read().vmas.lookup(a + PAGE).is_some_and(|v| v.start == a + PAGE),
+        "split"
+    );
+    Ok(())
+});

@@ -49,6 +49,8 @@ bitflags! {
         const GROWSDOWN = 0x100;
         /// Not inherited by fork (`MADV_DONTFORK`).
         const DONTCOPY = 0x2_0000;
+        /// The child of a fork gets it zero-filled (`MADV_WIPEONFORK`).
+        const WIPEONFORK = 0x200_0000;
     }
 }
 
@@ -169,6 +171,27 @@ impl AnonShmem {
         };
         pfn_to_page(pfn).ok_or(Errno::EFAULT)?.get();
         Ok(pfn)
+    }
+
+    /// Frees the object's pages with index in `[start, end)`; whoever
+    /// maps them keeps the page until its PTE goes (Linux:
+    /// `shmem_fallocate(FALLOC_FL_PUNCH_HOLE)` for `MADV_REMOVE`).
+    pub fn punch_hole(&self, start: u64, end: u64) {
+        let removed = {
+            let mut pages = self.pages.lock();
+            let mut removed = pages.split_off(&start);
+            let mut rest = removed.split_off(&end);
+            pages.append(&mut rest);
+            removed
+        };
+        for pfn in removed.into_values() {
+            put_page(pfn);
+        }
+    }
+
+    /// Whether the page at `index` exists (Linux: `mincore_page`).
+    pub fn has_page(&self, index: u64) -> bool {
+        self.pages.lock().contains_key(&index)
     }
 
     /// Pages allocated so far (Linux: `shmem_inode_info->alloced`).

@@ -6,13 +6,22 @@
 //!
 //! Every stub leaves a [`PtRegs`](super::ptrace::PtRegs) at the stack
 //! pointer: the CPU pushed `ss rsp rflags cs rip` (and an error code for
-//! some exceptions, which becomes `orig_rax`; stubs without one push -1),
+//! some exceptions, in the `orig_rax` slot; stubs without one push -1),
 //! then the stub pushes the 15 general registers. If the frame came from
 //! ring 3 (`cs` RPL 3) it runs `swapgs` so that GS base points at this CPU's
-//! `PerCpu`, and again before `iretq`. Then it calls
-//! `handler(regs: &mut PtRegs, error_code: u64)` with a 16-byte aligned
-//! stack: the CPU aligns RSP before pushing, and the 21-word frame plus 8
-//! bytes of padding keep the alignment Rust expects.
+//! `PerCpu`, and again before `iretq`. Then it takes the error code (or
+//! vector) out of the frame, sets `orig_rax` to -1 (not a system call, so
+//! signal delivery never "restarts" an interrupted instruction; Linux:
+//! `error_entry`) and calls `handler(regs: &mut PtRegs, error_code: u64)`
+//! with a 16-byte aligned stack: the CPU aligns RSP before pushing, and the
+//! 21-word frame plus 8 bytes of padding keep the alignment Rust expects.
+//!
+//! Back to ring 3, the stub first runs `syscall_exit_to_user_mode(regs)`
+//! on the task's stack, so the tick preempts user code and signals (the
+//! ones exceptions raise included) are delivered (Linux:
+//! `irqentry_exit_to_user_mode`). The IST vectors (#DB, NMI, #DF, #MC)
+//! return without that work: they run on per-CPU stacks where sleeping
+//! would be fatal (Linux's `paranoid_exit`).
 //!
 //! External vectors 32..=255 have 16-byte stubs starting at
 //! `irq_entries_start` that push their vector and jump to
@@ -71,17 +80,37 @@ global_asm!(
 
     .pushsection .text
 /* rsp points at a complete PtRegs; rax holds the Rust handler. */
-    .balign 16
-error_entry_common:
+.macro ENTRY_CALL_HANDLER
     test byte ptr [rsp + 17 * 8], 3          /* came from user mode? */
     jz 2f
     swapgs
 2:  cld
     mov rdi, rsp                             /* arg 1: &mut PtRegs */
     mov rsi, [rsp + 15 * 8]                  /* arg 2: error code or vector */
+    mov qword ptr [rsp + 15 * 8], -1         /* orig_rax: not a syscall */
     sub rsp, 8                               /* 16-byte alignment for Rust */
     call rax
     add rsp, 8
+.endm
+
+    .balign 16
+error_entry_common:
+    ENTRY_CALL_HANDLER
+    test byte ptr [rsp + 17 * 8], 3
+    jz 3f
+    mov rdi, rsp                             /* irqentry_exit_to_user_mode */
+    sub rsp, 8
+    call syscall_exit_to_user_mode
+    add rsp, 8
+    swapgs
+3:  POP_REGS
+    add rsp, 8                               /* orig_rax */
+    iretq
+
+    /* The IST vectors: no exit work on a per-CPU stack. */
+    .balign 16
+paranoid_entry_common:
+    ENTRY_CALL_HANDLER
     test byte ptr [rsp + 17 * 8], 3
     jz 3f
     swapgs
@@ -89,7 +118,7 @@ error_entry_common:
     add rsp, 8                               /* orig_rax */
     iretq
 
-.macro idtentry asmsym, cfunc, has_error_code
+.macro idtentry asmsym, cfunc, has_error_code, ist=0
     .globl \asmsym
     .balign 16
 \asmsym:
@@ -98,18 +127,22 @@ error_entry_common:
     .endif
     PUSH_REGS
     lea rax, [rip + \cfunc]
+    .if \ist
+    jmp paranoid_entry_common
+    .else
     jmp error_entry_common
+    .endif
 .endm
 
     idtentry asm_exc_divide_error, exc_divide_error, 0
-    idtentry asm_exc_debug, exc_debug, 0
-    idtentry asm_exc_nmi, exc_nmi, 0
+    idtentry asm_exc_debug, exc_debug, 0, 1
+    idtentry asm_exc_nmi, exc_nmi, 0, 1
     idtentry asm_exc_int3, exc_int3, 0
     idtentry asm_exc_overflow, exc_overflow, 0
     idtentry asm_exc_bounds, exc_bounds, 0
     idtentry asm_exc_invalid_op, exc_invalid_op, 0
     idtentry asm_exc_device_not_available, exc_device_not_available, 0
-    idtentry asm_exc_double_fault, exc_double_fault, 1
+    idtentry asm_exc_double_fault, exc_double_fault, 1, 1
     idtentry asm_exc_coproc_segment_overrun, exc_coproc_segment_overrun, 0
     idtentry asm_exc_invalid_tss, exc_invalid_tss, 1
     idtentry asm_exc_segment_not_present, exc_segment_not_present, 1
@@ -119,7 +152,7 @@ error_entry_common:
     idtentry asm_exc_spurious_interrupt_bug, exc_spurious_interrupt_bug, 0
     idtentry asm_exc_coprocessor_error, exc_coprocessor_error, 0
     idtentry asm_exc_alignment_check, exc_alignment_check, 1
-    idtentry asm_exc_machine_check, exc_machine_check, 0
+    idtentry asm_exc_machine_check, exc_machine_check, 0, 1
     idtentry asm_exc_simd_coprocessor_error, exc_simd_coprocessor_error, 0
     idtentry asm_exc_virtualization_exception, exc_virtualization_exception, 0
     idtentry asm_exc_control_protection, exc_control_protection, 1

@@ -20,7 +20,9 @@ use x86_64::registers::control::{Cr2, Cr3};
 
 use super::dumpstack::{die, oops_begin};
 use super::extable::{fixup_exception, probe_read_u64, search_exception_tables};
+use super::irqflags::{local_irq_disable, local_irq_enable};
 use super::ptrace::PtRegs;
+use super::syscall::X86_EFLAGS_IF;
 use crate::kernel::printk::emergency_write;
 use crate::mm::addr::{PAGE_SIZE, PhysAddr, phys_to_virt};
 use crate::mm::memory::{FaultFlags, VmFault, handle_user_fault};
@@ -51,11 +53,10 @@ extern "C" fn exc_page_fault(regs: &mut PtRegs, error_code: u64) {
     page_fault_oops(regs, error_code, address);
 }
 
-/// The address space of the running task, if it has one.
+/// The address space of the running task, if it has one (Linux:
+/// `current->mm`; a kernel thread has none).
 fn current_mm() -> Option<alloc::sync::Arc<Mm>> {
-    // TODO(lead): `crate::kernel::sched::current_mm()` once tasks carry
-    // their mm; until then every user-address fault is a bad area.
-    None
+    crate::mm::mm_types::current_mm()
 }
 
 /// A fault on a user address, or from user mode (Linux:
@@ -67,23 +68,20 @@ fn do_user_addr_fault(regs: &mut PtRegs, error_code: u64, address: u64) {
     if error_code & X86_PF_RSVD != 0 || (!user && search_exception_tables(regs.rip).is_none()) {
         page_fault_oops(regs, error_code, address);
     }
-    let mut flags = FaultFlags::empty();
-    flags.set(FaultFlags::WRITE, error_code & X86_PF_WRITE != 0);
-    flags.set(FaultFlags::INSTRUCTION, error_code & X86_PF_INSTR != 0);
-    flags.set(FaultFlags::USER, user);
-    let maperr = VmFault::Sigsegv { code: linux_raw_sys::general::SEGV_MAPERR };
-    let result = match current_mm() {
-        // A read that hit a present page was refused by protection
-        // (Linux: `access_error`'s X86_PF_PROT rule).
-        Some(_)
-            if address < TASK_SIZE
-                && error_code & (X86_PF_PROT | X86_PF_WRITE | X86_PF_INSTR) == X86_PF_PROT =>
-        {
-            Err(VmFault::Sigsegv { code: linux_raw_sys::general::SEGV_ACCERR })
-        }
-        Some(mm) if address < TASK_SIZE => handle_user_fault(&mm, address, flags),
-        _ => Err(maperr),
-    };
+    // Resolving a fault allocates and may later sleep (swap-in): run it
+    // with interrupts on if the faulting context had them on, as Linux
+    // does; they go off again before the iret path swaps GS back.
+    let irqs_were_on = regs.eflags & X86_EFLAGS_IF != 0;
+    if irqs_were_on {
+        local_irq_enable();
+    }
+    let result = resolve_user_fault(error_code, address, user);
+    if result == Err(VmFault::Oom) && user {
+        pagefault_out_of_memory(address);
+    }
+    if irqs_were_on {
+        local_irq_disable();
+    }
     let Err(fault) = result else { return };
     if !user {
         if fixup_exception(regs) {
@@ -94,18 +92,83 @@ fn do_user_addr_fault(regs: &mut PtRegs, error_code: u64, address: u64) {
     bad_area_user(regs, error_code, address, fault);
 }
 
+/// Hands the fault to the mm of the running task (Linux: the part of
+/// `do_user_addr_fault` from `lock_mm_and_find_vma` on).
+fn resolve_user_fault(error_code: u64, address: u64, user: bool) -> Result<(), VmFault> {
+    let mut flags = FaultFlags::empty();
+    flags.set(FaultFlags::WRITE, error_code & X86_PF_WRITE != 0);
+    flags.set(FaultFlags::INSTRUCTION, error_code & X86_PF_INSTR != 0);
+    flags.set(FaultFlags::USER, user);
+    let maperr = VmFault::Sigsegv { code: linux_raw_sys::general::SEGV_MAPERR };
+    match current_mm() {
+        // A read that hit a present page was refused by protection
+        // (Linux: `access_error`'s X86_PF_PROT rule).
+        Some(_)
+            if address < TASK_SIZE
+                && error_code & (X86_PF_PROT | X86_PF_WRITE | X86_PF_INSTR) == X86_PF_PROT =>
+        {
+            Err(VmFault::Sigsegv { code: linux_raw_sys::general::SEGV_ACCERR })
+        }
+        Some(mm) if address < TASK_SIZE => handle_user_fault(&mm, address, flags),
+        _ => Err(maperr),
+    }
+}
+
+/// A user fault found no memory for a page or a page table (Linux:
+/// `pagefault_out_of_memory`, then the OOM killer). Without an OOM killer
+/// choosing a victim, the faulting task is the one killed: `bad_area_user`
+/// sends it SIGKILL; this logs it as Linux's OOM killer does.
+fn pagefault_out_of_memory(address: u64) {
+    let Some(task) = crate::kernel::sched::try_current() else { return };
+    let comm = task.comm();
+    crate::pr_err!(
+        "Out of memory: Killed process {} ({}) faulting at {address:#x}",
+        task.pid,
+        crate::kernel::sched::task::comm_str(&comm)
+    );
+}
+
 /// Reports a user fault the mm could not resolve (Linux:
 /// `show_signal_msg` then `force_sig_fault`).
+/// The signal is delivered on the way back to user mode, where the
+/// faulting instruction would otherwise run again.
 fn bad_area_user(regs: &PtRegs, error_code: u64, address: u64, fault: VmFault) {
-    let (ip, sp) = (regs.rip, regs.rsp);
+    use crate::kernel::signal::{SigInfo, Signal, force_sig_info};
+    let current = crate::kernel::sched::current();
+    let info = match fault {
+        VmFault::Sigsegv { code } => {
+            show_signal_msg(&current, regs, error_code, address);
+            SigInfo::fault(Signal::SIGSEGV, code.cast_signed(), address)
+        }
+        VmFault::Sigbus => {
+            let code = linux_raw_sys::general::BUS_ADRERR.cast_signed();
+            SigInfo::fault(Signal::SIGBUS, code, address)
+        }
+        // `pagefault_out_of_memory` normally ends the task first.
+        VmFault::Oom => SigInfo::kernel(Signal::SIGKILL),
+    };
+    force_sig_info(info, &current);
+}
+
+/// Logs a segfault that will kill the task, in Linux's words ("sh[42]:
+/// segfault at 0 ip … sp … error 4"); a task that handles SIGSEGV is not
+/// logged (Linux: `show_signal_msg`, `unhandled_signal`).
+fn show_signal_msg(
+    task: &crate::kernel::sched::Task,
+    regs: &PtRegs,
+    error_code: u64,
+    address: u64,
+) {
+    use crate::kernel::signal::{SigHandler, SigTask, Signal};
+    if !matches!(task.sighand().action(Signal::SIGSEGV).sig_handler(), SigHandler::Default) {
+        return;
+    }
+    let comm = task.comm();
+    let comm = crate::kernel::sched::task::comm_str(&comm);
+    let (pid, ip, sp) = (task.pid, regs.rip, regs.rsp);
     crate::pr_info!(
-        "segfault at {address:x} ip {ip:016x} sp {sp:016x} error {error_code:x} ({fault:?})"
+        "{comm}[{pid}]: segfault at {address:x} ip {ip:016x} sp {sp:016x} error {error_code:x}"
     );
-    // TODO(lead): force_sig_fault(SIGSEGV with `code`, or SIGBUS/BUS_ADRERR,
-    // or the OOM killer for `Oom`, at `address`) on the current task and
-    // return to deliver it. Until signals reach tasks, a user fault that
-    // cannot be resolved stops the machine rather than refaulting forever.
-    die("segfault (no signal delivery yet)", regs, error_code)
 }
 
 /// Linux: `page_fault_oops`.

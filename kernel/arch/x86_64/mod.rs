@@ -25,6 +25,7 @@ pub mod irq_vectors;
 pub mod irqflags;
 pub mod mm;
 pub mod percpu;
+pub mod process;
 pub mod ptrace;
 pub mod qemu;
 pub mod reboot;

@@ -233,7 +233,7 @@ fn write_fsbase(v: u64) {
 /// Saves the user FS and GS bases of the task running now into `thread`
 /// (Linux: `save_fsgs`). In the kernel the user GS base sits in
 /// `KERNEL_GS_BASE`, `swapgs` having exchanged them on entry.
-fn save_fsgs_current(thread: &ThreadStruct) {
+pub(super) fn save_fsgs_current(thread: &ThreadStruct) {
     thread.fsbase.store(read_fsbase(), Ordering::Relaxed);
     // SAFETY: reading an MSR has no side effects.
     let gs = unsafe { Msr::new(MSR_KERNEL_GS_BASE).read() };
@@ -249,7 +249,6 @@ fn load_fsgs(thread: &ThreadStruct) {
 
 /// Sets the running task's user FS base (Linux: `x86_fsbase_write_task`
 /// for `current`, behind `arch_prctl(ARCH_SET_FS)`).
-#[allow(dead_code, reason = "arch_prctl, wired by the integration step")]
 pub fn write_fsbase_current(thread: &ThreadStruct, base: u64) {
     let flags = local_irq_save();
     thread.fsbase.store(base, Ordering::Relaxed);
@@ -313,14 +312,19 @@ pub fn take_last_task() -> Option<Arc<Task>> {
 
 /// Where a new task starts, on its own stack with interrupts off (Linux:
 /// `ret_from_fork`): finish the switch, then run the kernel thread's
-/// function (which never returns: it ends in `do_exit`) or return to user
-/// mode through `ret_to_user` with the `PtRegs` `copy_thread` prepared.
+/// function, or return to user mode through `ret_to_user` with the
+/// `PtRegs` `copy_thread` prepared. A kernel thread's function ends in
+/// `do_exit`, unless it exec'd a user program (PID 1's `kernel_execve`
+/// cleared `PF_KTHREAD` and filled the `PtRegs`): then it returns to user
+/// mode too. `regs` is not touched here: exec may have rewritten it.
 #[unsafe(no_mangle)]
-extern "C" fn ret_from_fork(_regs: &mut PtRegs) {
+extern "C" fn ret_from_fork(_regs: *mut PtRegs) {
     crate::kernel::sched::schedule_tail();
     if let Some(threadfn) = crate::kernel::fork::take_thread_fn() {
         let code = threadfn();
-        crate::kernel::exit::do_exit(code);
+        if crate::kernel::sched::current().is_kthread() {
+            crate::kernel::exit::do_exit(code);
+        }
     }
     super::irqflags::local_irq_disable();
 }

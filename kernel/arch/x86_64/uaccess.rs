@@ -269,6 +269,17 @@ unsafe impl Pod for new_utsname {}
 // as fields; its size is asserted against Linux's in `kernel::sys`.
 unsafe impl Pod for crate::kernel::sys::Sysinfo {}
 
+const _: () = assert!(size_of::<linux_raw_sys::general::stat>() == 144);
+const _: () = assert!(size_of::<linux_raw_sys::general::statx>() == 256);
+// SAFETY: x86_64's `struct stat`: `u64`/`u32`/`i64` fields, naturally
+// aligned, with its padding spelled out (`__pad0`, `__unused`); size
+// asserted above.
+unsafe impl Pod for linux_raw_sys::general::stat {}
+// SAFETY: `struct statx`: integer fields and `statx_timestamp`s (an `i64`,
+// a `u32` and an explicit `__reserved` `i32`), spare fields spelled out;
+// size asserted above.
+unsafe impl Pod for linux_raw_sys::general::statx {}
+
 /// Where [`with_scratch_user_page`] maps its page; the page above stays
 /// unmapped, to test faults at a page boundary.
 pub const SCRATCH_USER_PAGE: u64 = 0x1000_0000;

@@ -31,7 +31,7 @@ use n_tty::{NTty, Termios, Winsize};
 
 use super::n_tty::{n_tty_poll, n_tty_read, n_tty_write};
 use super::tty_ioctl::tty_ioctl;
-use super::tty_jobctrl::{JobControl, TtyCtrl};
+use super::tty_jobctrl::{CurrentJobControl, JobControl, TtyCtrl, tty_open_proc_set_tty};
 use crate::arch::uaccess::{UserAddr, copy_from_user, copy_to_user};
 use crate::fs::char_dev::register_chrdev_region;
 use crate::fs::file_table::{File, FileOps, PollMask};
@@ -262,7 +262,6 @@ pub fn tty_release(tty: &Tty) {
 }
 
 /// The ioctl argument of a system call: a number or a user address.
-#[allow(dead_code, reason = "built by TtyFileOps::ioctl, live once sys_ioctl calls FileOps::ioctl")]
 pub struct UserIoctlArg(pub u64);
 
 impl super::tty_ioctl::IoctlArg for UserIoctlArg {
@@ -277,36 +276,6 @@ impl super::tty_ioctl::IoctlArg for UserIoctlArg {
     }
 }
 
-/// The caller's job-control view until tasks carry sessions: no session,
-/// no controlling tty, so `TIOCGPGRP` and friends fail with `ENOTTY`.
-///
-/// LEAD: implement [`JobControl`] for the current task (its pid, pgrp,
-/// sid, `signal->tty`, `session_of_pgrp`, CAP_SYS_ADMIN) and use it in
-/// `TtyFileOps::ioctl` and `open` below.
-struct NoJobControl;
-
-impl JobControl for NoJobControl {
-    fn pid(&self) -> i32 {
-        0
-    }
-    fn pgrp(&self) -> i32 {
-        0
-    }
-    fn sid(&self) -> i32 {
-        -1
-    }
-    fn controlling_tty(&self) -> Option<Arc<Tty>> {
-        None
-    }
-    fn set_controlling_tty(&self, _tty: Option<Arc<Tty>>) {}
-    fn session_of_pgrp(&self, _pgrp: i32) -> Option<i32> {
-        None
-    }
-    fn capable_sys_admin(&self) -> bool {
-        false
-    }
-}
-
 /// File operations of every tty device node (Linux: `tty_fops`).
 pub struct TtyFileOps;
 
@@ -318,10 +287,12 @@ fn file_tty(file: &File) -> KResult<&Arc<Tty>> {
 impl FileOps for TtyFileOps {
     fn open(&self, inode: &Arc<Inode>, file: &File) -> KResult<()> {
         let rdev = inode.attr().rdev;
-        // LEAD: pass current's controlling tty for /dev/tty, and make the
-        // tty the controlling tty of a session leader that has none
-        // unless O_NOCTTY (Linux: `tty_open_proc_set_tty`).
-        let tty = tty_open(rdev.major(), rdev.minor(), NoJobControl.controlling_tty())?;
+        let caller = CurrentJobControl::new();
+        let tty = tty_open(rdev.major(), rdev.minor(), caller.controlling_tty())?;
+        // /dev/tty and /dev/console never become anyone's controlling tty
+        // (Linux: `noctty` in `tty_open`).
+        let noctty = file.flags() & uapi::O_NOCTTY != 0 || rdev.major() == TTYAUX_MAJOR;
+        tty_open_proc_set_tty(&tty, &caller, noctty);
         file.set_private(Box::new(tty));
         Ok(())
     }
@@ -337,7 +308,7 @@ impl FileOps for TtyFileOps {
         n_tty_write(file_tty(file)?, buf, file.is_nonblocking())
     }
     fn ioctl(&self, file: &File, cmd: u32, arg: u64) -> KResult<i64> {
-        tty_ioctl(file_tty(file)?, &NoJobControl, cmd, &UserIoctlArg(arg))
+        tty_ioctl(file_tty(file)?, &CurrentJobControl::new(), cmd, &UserIoctlArg(arg))
     }
     fn poll(&self, file: &File) -> PollMask {
         file_tty(file).map_or(uapi::POLLNVAL, |tty| n_tty_poll(tty))

@@ -7,8 +7,11 @@
 //! The tty keeps the session and foreground group as PID numbers
 //! (Linux keeps `struct pid *`; PID namespaces will need the same here).
 //! The process side (`current->signal->tty`, its session and group) is
-//! reached through the [`JobControl`] trait that the caller implements for
-//! the current task, so this file needs no task internals.
+//! reached through the [`JobControl`] trait, so the rules can be tested
+//! with a made-up caller; [`CurrentJobControl`] is the real one, the
+//! calling task, whose session's controlling tty lives in `SESSION_TTYS`.
+//! A session leader's first open of a tty without `O_NOCTTY` makes it the
+//! controlling tty ([`tty_open_proc_set_tty`]).
 //!
 //! Background reads and writes (SIGTTIN, SIGTTOU, `tty_check_change`) and
 //! the EPERM rules that need them come with ptys and full job control
@@ -16,15 +19,20 @@
 //!
 //! # Locking
 //! `Tty::ctrl`, a leaf lock: never held while signalling or calling into
-//! the caller's [`JobControl`].
+//! the caller's [`JobControl`]. `SESSION_TTYS` is a leaf too, never held
+//! together with a `Tty::ctrl`.
 #![deny(unsafe_code)]
 
+use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 
 use n_tty::Winsize;
 
 use super::tty_io::Tty;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::locking::SpinLock;
+use crate::kernel::pid::for_each_process;
+use crate::kernel::sched::{Task, current};
 
 /// A tty's job-control state (Linux: `tty->session`, `tty->pgrp`,
 /// `tty->winsize`).
@@ -53,6 +61,96 @@ pub trait JobControl {
     /// exists (Linux: `session_of_pgrp`).
     fn session_of_pgrp(&self, pgrp: i32) -> Option<i32>;
     fn capable_sys_admin(&self) -> bool;
+    /// Whether a live process is still in session `sid`: a tty whose
+    /// session is gone is free again (Linux frees it when the session
+    /// leader exits, `disassociate_ctty`; nothing calls that here yet).
+    fn session_exists(&self, _sid: i32) -> bool {
+        true
+    }
+}
+
+/// The controlling tty of each session, by session ID (Linux keeps it in
+/// every process's `signal->tty`; here the session's processes share one
+/// entry, and an entry counts only while the tty still names the session).
+static SESSION_TTYS: SpinLock<BTreeMap<i32, Arc<Tty>>> = SpinLock::new(BTreeMap::new());
+
+/// The calling task, as job control sees it (Linux: `current`,
+/// `current->signal`).
+pub struct CurrentJobControl(Arc<Task>);
+
+impl CurrentJobControl {
+    pub fn new() -> Self {
+        Self(current())
+    }
+}
+
+impl JobControl for CurrentJobControl {
+    /// The process, not the thread: a session is led by a thread group.
+    #[expect(clippy::misnamed_getters, reason = "job control's PID is the thread group's")]
+    fn pid(&self) -> i32 {
+        self.0.tgid
+    }
+    fn pgrp(&self) -> i32 {
+        self.0.pgrp()
+    }
+    fn sid(&self) -> i32 {
+        self.0.session()
+    }
+    /// Linux: `get_current_tty`.
+    fn controlling_tty(&self) -> Option<Arc<Tty>> {
+        let sid = self.sid();
+        let tty = SESSION_TTYS.lock().get(&sid).cloned()?;
+        let still_ours = tty.ctrl.lock().session == Some(sid);
+        still_ours.then_some(tty)
+    }
+    /// Linux: `proc_set_tty`, for the whole session.
+    fn set_controlling_tty(&self, tty: Option<Arc<Tty>>) {
+        let sid = self.sid();
+        let old = match tty {
+            Some(tty) => SESSION_TTYS.lock().insert(sid, tty),
+            None => SESSION_TTYS.lock().remove(&sid),
+        };
+        drop(old);
+    }
+    fn session_of_pgrp(&self, pgrp: i32) -> Option<i32> {
+        let mut session = None;
+        for_each_process(|t| {
+            if session.is_none() && t.pgrp() == pgrp && t.exit_state() == 0 {
+                session = Some(t.session());
+            }
+        });
+        session
+    }
+    fn capable_sys_admin(&self) -> bool {
+        self.0.cred().euid == 0
+    }
+    fn session_exists(&self, sid: i32) -> bool {
+        let mut alive = false;
+        for_each_process(|t| alive |= t.session() == sid && t.exit_state() == 0);
+        alive
+    }
+}
+
+/// An open of `tty` by a session leader without a terminal makes it the
+/// session's controlling tty, unless `noctty` or another session has it
+/// (Linux: `tty_open_proc_set_tty`).
+pub fn tty_open_proc_set_tty(tty: &Arc<Tty>, caller: &dyn JobControl, noctty: bool) {
+    if noctty || !caller.is_session_leader() || caller.controlling_tty().is_some() {
+        return;
+    }
+    let holder = tty.ctrl.lock().session;
+    if holder.is_some_and(|s| caller.session_exists(s)) {
+        return;
+    }
+    {
+        let mut ctrl = tty.ctrl.lock();
+        if ctrl.session != holder {
+            return;
+        }
+        ctrl.session = Some(caller.sid());
+        ctrl.pgrp = Some(caller.pgrp());
+    }
+    caller.set_controlling_tty(Some(tty.clone()));
 }
 
 fn is_controlling(tty: &Arc<Tty>, caller: &dyn JobControl) -> bool {
@@ -63,7 +161,7 @@ fn is_controlling(tty: &Arc<Tty>, caller: &dyn JobControl) -> bool {
 /// controlling terminal; `steal` (arg 1) lets root take it from another
 /// session.
 pub fn tiocsctty(tty: &Arc<Tty>, caller: &dyn JobControl, steal: bool) -> KResult<()> {
-    let session = tty.ctrl.lock().session;
+    let session = tty.ctrl.lock().session.filter(|&s| caller.session_exists(s));
     if caller.is_session_leader() && session == Some(caller.sid()) {
         return Ok(());
     }
@@ -138,9 +236,10 @@ pub fn tty_isig(tty: &Tty, sig: u32) -> Option<i32> {
     Some(pgrp)
 }
 
-/// LEAD: call the signal engineer's `kill_pgrp(pgrp, sig, priv=1)` here
-/// (Linux: `kill_pgrp(tty->pgrp, sig, 1)`); it may be called from the UART
-/// interrupt with no tty lock held.
+/// Signals the foreground group from the kernel (Linux: `kill_pgrp(tty->pgrp,
+/// sig, 1)`); may run in the UART interrupt, with no tty lock held.
 fn kill_pgrp(pgrp: i32, sig: u32) {
-    crate::pr_debug!("tty: signal {sig} to process group {pgrp} (no signal delivery yet)");
+    if let Some(sig) = crate::kernel::signal::Signal::new(sig) {
+        crate::kernel::signal::kill_pgrp_priv(pgrp, sig);
+    }
 }

@@ -16,12 +16,16 @@ use alloc::sync::Arc;
 use linux_raw_sys::general as uapi;
 
 use super::permission::may_modify_dir;
-use super::{LastType, LookupFlags, filename_lookup, filename_parentat, lookup_one_locked};
-use crate::fs::FsContext;
+use super::{
+    AT_FDCWD, LastType, LookupFlags, filename_lookup, filename_parentat, getname_flags,
+    lookup_one_locked,
+};
 use crate::fs::dcache::Dentry;
 use crate::fs::inode::{DevT, FileType, Inode};
 use crate::fs::namespace::Path;
+use crate::fs::{FsContext, current_fs, raw_dfd};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::{AtFd, UserPtr, getname};
 
 /// Finds the parent of a name to create (Linux: `filename_create`): the
 /// name must be a normal last component; a trailing slash is for
@@ -146,4 +150,59 @@ pub fn do_linkat(
         Ok(inode.clone())
     })?;
     Ok(())
+}
+
+/// mkdir(2).
+pub fn sys_mkdir(pathname: UserPtr<u8>, mode: u32) -> KResult<()> {
+    sys_mkdirat(AtFd::Cwd, pathname, mode)
+}
+
+/// mkdirat(2).
+pub fn sys_mkdirat(dfd: AtFd, pathname: UserPtr<u8>, mode: u32) -> KResult<()> {
+    let name = getname(pathname)?;
+    do_mkdirat(current_fs()?.ctx(), raw_dfd(dfd)?, &name, mode)
+}
+
+/// mknod(2).
+pub fn sys_mknod(filename: UserPtr<u8>, mode: u32, dev: u32) -> KResult<()> {
+    sys_mknodat(AtFd::Cwd, filename, mode, dev)
+}
+
+/// mknodat(2); `dev` is the 32-bit `new_encode_dev` form.
+pub fn sys_mknodat(dfd: AtFd, filename: UserPtr<u8>, mode: u32, dev: u32) -> KResult<()> {
+    let name = getname(filename)?;
+    do_mknodat(current_fs()?.ctx(), raw_dfd(dfd)?, &name, mode, u64::from(dev))
+}
+
+/// symlink(2).
+pub fn sys_symlink(oldname: UserPtr<u8>, newname: UserPtr<u8>) -> KResult<()> {
+    sys_symlinkat(oldname, AtFd::Cwd, newname)
+}
+
+/// symlinkat(2).
+pub fn sys_symlinkat(oldname: UserPtr<u8>, newdfd: AtFd, newname: UserPtr<u8>) -> KResult<()> {
+    let target = getname(oldname)?;
+    let name = getname(newname)?;
+    do_symlinkat(current_fs()?.ctx(), &target, raw_dfd(newdfd)?, &name)
+}
+
+/// link(2).
+pub fn sys_link(oldname: UserPtr<u8>, newname: UserPtr<u8>) -> KResult<()> {
+    let old = getname(oldname)?;
+    let new = getname(newname)?;
+    do_linkat(current_fs()?.ctx(), AT_FDCWD, &old, AT_FDCWD, &new, 0)
+}
+
+/// linkat(2).
+pub fn sys_linkat(
+    olddfd: AtFd,
+    oldname: UserPtr<u8>,
+    newdfd: AtFd,
+    newname: UserPtr<u8>,
+    flags: u32,
+) -> KResult<()> {
+    let old = getname_flags(oldname, flags & uapi::AT_EMPTY_PATH != 0)?;
+    let new = getname(newname)?;
+    let ctx = current_fs()?;
+    do_linkat(ctx.ctx(), raw_dfd(olddfd)?, &old, raw_dfd(newdfd)?, &new, flags)
 }

@@ -37,6 +37,7 @@ use super::dcache::{Dentry, check_name, d_add, d_lookup};
 use super::inode::FileType;
 use super::namespace::{Path, lookup_mnt};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::{UserPtr, getname};
 pub use permission::{MAY_EXEC, MAY_READ, MAY_WRITE, inode_permission};
 
 /// Most symbolic links one walk follows (Linux: `MAXSYMLINKS`).
@@ -74,6 +75,16 @@ impl LookupFlags {
             flags |= LookupFlags::EMPTY;
         }
         Ok(flags)
+    }
+}
+
+/// Copies a path argument from user space (Linux: `getname_flags`): an
+/// empty string is `ENOENT` unless `empty_ok` (the `AT_EMPTY_PATH` calls,
+/// Linux's `LOOKUP_EMPTY`).
+pub fn getname_flags(name: UserPtr<u8>, empty_ok: bool) -> KResult<Vec<u8>> {
+    match getname(name) {
+        Err(Errno::ENOENT) if empty_ok => Ok(Vec::new()),
+        other => other,
     }
 }
 

@@ -12,10 +12,11 @@
 use linux_raw_sys::general as uapi;
 
 use super::permission::may_modify_dir;
-use super::{LastType, filename_parentat, lookup_one_locked};
-use crate::fs::FsContext;
+use super::{AT_FDCWD, LastType, filename_parentat, lookup_one_locked};
 use crate::fs::dcache::d_delete;
+use crate::fs::{FsContext, current_fs, raw_dfd};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::{AtFd, UserPtr, getname};
 
 /// rmdir(2) (Linux: `do_rmdir`).
 pub fn do_rmdir(ctx: FsContext<'_>, dfd: i32, name: &[u8]) -> KResult<()> {
@@ -74,4 +75,25 @@ pub fn do_unlinkat(ctx: FsContext<'_>, dfd: i32, name: &[u8], flags: u32) -> KRe
     dir.touch_mtime();
     d_delete(&dentry);
     Ok(())
+}
+
+/// rmdir(2).
+pub fn sys_rmdir(pathname: UserPtr<u8>) -> KResult<()> {
+    let name = getname(pathname)?;
+    do_rmdir(current_fs()?.ctx(), AT_FDCWD, &name)
+}
+
+/// unlink(2).
+pub fn sys_unlink(pathname: UserPtr<u8>) -> KResult<()> {
+    sys_unlinkat(AtFd::Cwd, pathname, 0)
+}
+
+/// unlinkat(2): `EINVAL` for flags other than `AT_REMOVEDIR`, checked
+/// before the path is read, as Linux does.
+pub fn sys_unlinkat(dfd: AtFd, pathname: UserPtr<u8>, flags: u32) -> KResult<()> {
+    if flags & !uapi::AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let name = getname(pathname)?;
+    do_unlinkat(current_fs()?.ctx(), raw_dfd(dfd)?, &name, flags)
 }

@@ -16,10 +16,11 @@ use alloc::sync::Arc;
 
 use super::permission::may_modify_dir;
 use super::{LastType, filename_parentat, lookup_one_locked};
-use crate::fs::FsContext;
 use crate::fs::dcache::{d_delete, d_move};
 use crate::fs::inode::RenameFlags;
+use crate::fs::{FsContext, current_fs, raw_dfd};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::{AtFd, UserPtr, getname};
 
 /// rename(2), renameat(2), renameat2(2) (Linux: `do_renameat2`).
 pub fn do_renameat2(
@@ -104,4 +105,33 @@ pub fn do_renameat2(
     old_dir.touch_mtime();
     new_dir.touch_mtime();
     Ok(())
+}
+
+/// rename(2).
+pub fn sys_rename(oldname: UserPtr<u8>, newname: UserPtr<u8>) -> KResult<()> {
+    sys_renameat2(AtFd::Cwd, oldname, AtFd::Cwd, newname, 0)
+}
+
+/// renameat(2).
+pub fn sys_renameat(
+    olddfd: AtFd,
+    oldname: UserPtr<u8>,
+    newdfd: AtFd,
+    newname: UserPtr<u8>,
+) -> KResult<()> {
+    sys_renameat2(olddfd, oldname, newdfd, newname, 0)
+}
+
+/// renameat2(2).
+pub fn sys_renameat2(
+    olddfd: AtFd,
+    oldname: UserPtr<u8>,
+    newdfd: AtFd,
+    newname: UserPtr<u8>,
+    flags: u32,
+) -> KResult<()> {
+    let old = getname(oldname)?;
+    let new = getname(newname)?;
+    let ctx = current_fs()?;
+    do_renameat2(ctx.ctx(), raw_dfd(olddfd)?, &old, raw_dfd(newdfd)?, &new, flags)
 }

@@ -12,22 +12,28 @@
 //!    directory's `entries` or file's `mapping`, an `Inode`'s `i_lock`; then
 //!    the leaves `FILE_SYSTEMS`, `CHRDEVS`, an `FdTable`'s and an
 //!    `FsStruct`'s lock. Under them only 2 (initrd lookup), 3, 4 and 7.
-//! 0s. The signal locks (kernel/signal/mod.rs), taken after the task list
-//!    is walked, never across a user copy: a `GroupSignal` (shared pending,
-//!    group flags), then one `ThreadSignal` at a time, then the leaf
-//!    `SigHand::action`. Under them: the run-queue lock (wake-ups), 3, 4
+//! 0s. The signal locks (kernel/signal/mod.rs), never across a user copy:
+//!    a `GroupSignal` (shared pending, group flags), then one `ThreadSignal`
+//!    at a time, then the leaves `Task::sighand` and `SigHand::action`. In
+//!    the scheduler's list below they sit between b and e: `exit_notify`
+//!    sends SIGCHLD under `TASKLIST_LOCK`, and the process list is copied
+//!    out before them. Under them: the run-queue lock (wake-ups), 3, 4
 //!    (queueing a siginfo allocates) and 9.
 //! 0. The scheduler's, outermost first (none is held while a task is
 //!    freed: that takes vmalloc's lock):
 //!    a. `kernel::fork::TASKLIST_LOCK` (the process tree)
 //!    b. a `Task`'s `parent`/`real_parent`/`children`/`group_leader`
 //!       locks, one task at a time
-//!    c. `kernel::pid::Pid::tasks`, then `PidNamespace::idr`
+//!    c. `kernel::pid::Pid::tasks`, then `PidNamespace::idr`;
+//!       `kernel::pid::PROCESSES` (the process list, a leaf)
 //!    d. `kernel::kthread::KTHREAD_CREATE_LIST` (a leaf)
 //!    e. each `sched::wait::WaitQueue` (wakers take the run queue inside)
 //!    f. each CPU's `sched::core::RunQueue`
 //!    g. a `Task`'s `sched` (scheduling parameters), inside its run queue
 //!    `locking::mutex::Mutex` sleeps: never take one under a spinlock.
+//! 0t. `kernel::time::timer::TIMER_BASE` (pending kernel timers): only 3
+//!    and 4 under it; timer functions run without it, in the tick's
+//!    interrupt, and may take the run-queue lock (wake-ups).
 //! 1. `mm::vmalloc::VMAP_AREAS` (the vmalloc area list)
 //! 2. `mm::page_table::KERNEL_PGTABLE` (the kernel page tables)
 //! 3. each `mm::slub::KmemCache`'s slab lists
@@ -40,7 +46,8 @@
 //! 8. `drivers::tty::tty_io::TTY_DRIVERS`, then a `TtyDriver`'s `ttys`;
 //!    then one tty's `Tty::ctrl` or `Tty::ldisc` (never both, and neither
 //!    while calling the driver or signalling); `fs::pipe`'s
-//!    `PipeInodeInfo::inner` (a leaf, never held while sleeping).
+//!    `PipeInodeInfo::inner` (a leaf, never held while sleeping);
+//!    `tty_jobctrl::SESSION_TTYS` (a leaf, never with a `Tty::ctrl`).
 //! 9. `kernel::printk::LOG` (the log ring), then the console port
 //!    (`uart_8250::Uart8250::port`), then its input ring (`Uart8250::rx`):
 //!    printk may be called under any lock.

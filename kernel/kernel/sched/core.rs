@@ -304,11 +304,23 @@ fn __schedule(preempt: bool) {
 /// here on `next`'s stack, with interrupts back on.
 fn context_switch(next: Option<Arc<Task>>, flags: IrqFlags) {
     let last = next.and_then(|next| {
+        switch_mm_for(&next);
         switch_to(next);
         finish_task_switch()
     });
     local_irq_restore(flags);
     drop(last);
+}
+
+/// Loads `next`'s address space (Linux: the `switch_mm_irqs_off` of
+/// `context_switch`). A task without one (a kernel thread) gets the
+/// kernel's table rather than borrowing the last one lazily, so that an
+/// `Mm` is never loaded on a CPU after its owner dropped it.
+fn switch_mm_for(next: &Task) {
+    match next.mm.lock().as_ref() {
+        Some(mm) => mm.activate(),
+        None => crate::arch::mm::mmu_context::switch_to_kernel_mm(),
+    }
 }
 
 /// The first thing after a switch, on the new task's stack (Linux:

@@ -16,12 +16,12 @@
 //! # Locking
 //! Changes take the target's run-queue lock (`RunQueue::change_sched`).
 #![deny(unsafe_code)]
-#![allow(dead_code, reason = "the sched_*/nice/priority syscalls, wired by the integration step")]
 
 use alloc::sync::Arc;
 
 use linux_raw_sys::general::{
-    SCHED_BATCH, SCHED_FIFO, SCHED_IDLE, SCHED_NORMAL, SCHED_RESET_ON_FORK, SCHED_RR,
+    __kernel_timespec, SCHED_BATCH, SCHED_FIFO, SCHED_IDLE, SCHED_NORMAL, SCHED_RESET_ON_FORK,
+    SCHED_RR,
 };
 
 use super::core::{cpu_rq, effective_prio, this_rq};
@@ -30,7 +30,13 @@ use super::rt::RR_TIMESLICE;
 use super::task::Task;
 use super::{MAX_NICE, MAX_RT_PRIO, MIN_NICE, current, nice_to_prio, rt_policy};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::syscall::args::UserPtr;
 use crate::kernel::time::tick::TICK_NSEC;
+
+/// Linux: `PRIO_PROCESS`, `PRIO_PGRP`, `PRIO_USER`.
+const PRIO_PROCESS: u32 = 0;
+const PRIO_PGRP: u32 = 1;
+const PRIO_USER: u32 = 2;
 
 /// Whether the caller may raise priorities (Linux: `capable(CAP_SYS_NICE)`).
 fn capable_sys_nice() -> bool {
@@ -190,6 +196,139 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u64) -> KResult<()> {
 /// Linux: `sched_getaffinity`.
 pub fn sched_getaffinity(p: &Task) -> u64 {
     p.sched.lock().cpus_allowed & cpu_online_mask()
+}
+
+/// The task a sched_* `pid` names: 0 is the caller (Linux:
+/// `find_process_by_pid`); `EINVAL` for a negative one.
+fn find_process_by_pid(pid: i32) -> KResult<Arc<Task>> {
+    match pid {
+        p if p < 0 => Err(Errno::EINVAL),
+        0 => Ok(current()),
+        p => crate::kernel::pid::find_task_by_vpid(p).ok_or(Errno::ESRCH),
+    }
+}
+
+/// sched_yield(2).
+pub fn sys_sched_yield() -> KResult<()> {
+    sched_yield();
+    Ok(())
+}
+
+/// sched_setscheduler(2); `param` is a `struct sched_param` (one int).
+pub fn sys_sched_setscheduler(pid: i32, policy: i32, param: UserPtr<i32>) -> KResult<()> {
+    if param.is_null() || policy < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let prio = u32::try_from(param.read()?).map_err(|_| Errno::EINVAL)?;
+    let p = find_process_by_pid(pid)?;
+    sched_setscheduler(&p, policy.cast_unsigned(), prio)
+}
+
+/// sched_setparam(2).
+pub fn sys_sched_setparam(pid: i32, param: UserPtr<i32>) -> KResult<()> {
+    if param.is_null() {
+        return Err(Errno::EINVAL);
+    }
+    let prio = u32::try_from(param.read()?).map_err(|_| Errno::EINVAL)?;
+    sched_setparam(&find_process_by_pid(pid)?, prio)
+}
+
+/// sched_getscheduler(2).
+pub fn sys_sched_getscheduler(pid: i32) -> KResult<u32> {
+    Ok(sched_getscheduler(&*find_process_by_pid(pid)?))
+}
+
+/// sched_getparam(2).
+pub fn sys_sched_getparam(pid: i32, param: UserPtr<i32>) -> KResult<()> {
+    if param.is_null() {
+        return Err(Errno::EINVAL);
+    }
+    let prio = sched_getparam(&*find_process_by_pid(pid)?);
+    param.write(&i32::try_from(prio).unwrap_or(0))
+}
+
+/// sched_get_priority_max(2).
+pub fn sys_sched_get_priority_max(policy: u32) -> KResult<u32> {
+    sched_get_priority_max(policy)
+}
+
+/// sched_get_priority_min(2).
+pub fn sys_sched_get_priority_min(policy: u32) -> KResult<u32> {
+    sched_get_priority_min(policy)
+}
+
+/// sched_rr_get_interval(2).
+pub fn sys_sched_rr_get_interval(pid: i32, interval: UserPtr<__kernel_timespec>) -> KResult<()> {
+    let ns = sched_rr_get_interval_ns(&*find_process_by_pid(pid)?);
+    let ts = __kernel_timespec {
+        tv_sec: i64::try_from(ns / 1_000_000_000).unwrap_or(i64::MAX),
+        tv_nsec: i64::try_from(ns % 1_000_000_000).unwrap_or(0),
+    };
+    interval.write(&ts)
+}
+
+/// Bytes of a CPU mask as the affinity calls copy it (Linux: `cpumask_size()`).
+const CPUMASK_SIZE: usize = 8;
+
+/// sched_setaffinity(2): the first 8 bytes of the mask matter.
+pub fn sys_sched_setaffinity(pid: i32, len: usize, mask: UserPtr<u64>) -> KResult<()> {
+    let bits = if len < CPUMASK_SIZE { 0 } else { mask.read()? };
+    sched_setaffinity(&find_process_by_pid(pid)?, bits)
+}
+
+/// sched_getaffinity(2): returns the bytes written.
+pub fn sys_sched_getaffinity(pid: i32, len: usize, mask: UserPtr<u64>) -> KResult<usize> {
+    if len < CPUMASK_SIZE || !len.is_multiple_of(size_of::<u64>()) {
+        return Err(Errno::EINVAL);
+    }
+    mask.write(&sched_getaffinity(&*find_process_by_pid(pid)?))?;
+    Ok(CPUMASK_SIZE)
+}
+
+/// The tasks a getpriority/setpriority `which`/`who` pair names (Linux:
+/// `PRIO_PROCESS`, `PRIO_PGRP`, `PRIO_USER`; `who` 0 is the caller's).
+fn prio_targets(which: i32, who: i32) -> KResult<alloc::vec::Vec<Arc<Task>>> {
+    let me = current();
+    let mut targets = alloc::vec::Vec::new();
+    match which.cast_unsigned() {
+        PRIO_PROCESS => targets.push(find_process_by_pid(who).map_err(|_| Errno::ESRCH)?),
+        PRIO_PGRP => {
+            let pgrp = if who == 0 { me.pgrp() } else { who };
+            crate::kernel::pid::for_each_process(|p| {
+                if p.pgrp() == pgrp && !p.is_kthread() {
+                    targets.push(p.clone());
+                }
+            });
+        }
+        PRIO_USER => {
+            let uid = if who == 0 { me.cred().uid } else { who.cast_unsigned() };
+            crate::kernel::pid::for_each_process(|p| {
+                if p.cred().uid == uid && !p.is_kthread() {
+                    targets.push(p.clone());
+                }
+            });
+        }
+        _ => return Err(Errno::EINVAL),
+    }
+    if targets.is_empty() { Err(Errno::ESRCH) } else { Ok(targets) }
+}
+
+/// getpriority(2): the highest priority among the targets, as 20 - nice.
+pub fn sys_getpriority(which: i32, who: i32) -> KResult<i32> {
+    Ok(prio_targets(which, who)?.iter().map(|p| getpriority_value(p)).max().unwrap_or(0))
+}
+
+/// setpriority(2): the first error wins, as Linux.
+pub fn sys_setpriority(which: i32, who: i32, niceval: i32) -> KResult<()> {
+    let mut result = Ok(());
+    for p in prio_targets(which, who)? {
+        if let Err(e) = set_one_prio(&p, niceval)
+            && result.is_ok()
+        {
+            result = Err(e);
+        }
+    }
+    result
 }
 
 crate::ktest!(sched_setscheduler_checks_like_linux, {

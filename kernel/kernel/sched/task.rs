@@ -24,6 +24,8 @@
 //!   own lock besides; one task lock at a time.
 //! - `mm`, `files`, `fs`, `cred`, `comm`: their own locks (Linux:
 //!   `task_lock` for the first three).
+//! - `sighand`: a leaf lock held only to clone or swap the `Arc`; `signal`
+//!   is set once. What they point to has its own locks (kernel/signal/).
 #![deny(unsafe_code)]
 
 use alloc::boxed::Box;
@@ -38,6 +40,10 @@ use crate::fs::fs_struct::FsStruct;
 use crate::kernel::kthread::Kthread;
 use crate::kernel::locking::SpinLock;
 use crate::kernel::pid::Pid;
+use crate::kernel::resource::{RLIM_NLIMITS, Rlimit, init_rlimits};
+use crate::kernel::restart_block::RestartBlock;
+use crate::kernel::sched::completion::Completion;
+use crate::kernel::signal::{GroupSignal, SigHand, ThreadSignal};
 use crate::mm::mm_types::Mm;
 
 /// Task states (Linux: `task_struct::__state`), with Linux's values.
@@ -64,6 +70,8 @@ pub const TASK_NORMAL: u32 = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
 /// Task flags (Linux: `PF_*`).
 pub const PF_IDLE: u32 = 0x0000_0002;
 pub const PF_EXITING: u32 = 0x0000_0004;
+/// Forked but has not exec'd (setpgid's `EACCES` rule).
+pub const PF_FORKNOEXEC: u32 = 0x0000_0040;
 pub const PF_KTHREAD: u32 = 0x0020_0000;
 
 /// Length of `comm` with its NUL (Linux: `TASK_COMM_LEN`).
@@ -173,9 +181,31 @@ pub struct Task {
     pub kthread: Option<Arc<Kthread>>,
     /// The function a new kernel thread runs, taken by `ret_from_fork`.
     pub(crate) thread_fn: SpinLock<Option<ThreadFn>>,
+    /// Signal actions, shared with `CLONE_SIGHAND`; exec swaps in a
+    /// private copy if shared (Linux: `sighand`).
+    pub sighand: SpinLock<Arc<SigHand>>,
+    /// The thread group's signal state (Linux: the signal part of
+    /// `signal`): set once, by `copy_process` for a `CLONE_THREAD` child
+    /// (shared), else made on first use; never replaced.
+    pub signal: spin::Once<Arc<GroupSignal>>,
+    /// This thread's pending signals and masks (Linux: `pending`,
+    /// `blocked`, `saved_sigmask`, `TIF_SIGPENDING`).
+    pub sigpending: ThreadSignal,
+    /// How `restart_syscall` continues a sleep a signal interrupted
+    /// (Linux: `restart_block`).
+    pub restart_block: RestartBlock,
     /// SIGCHLD's disposition is SIG_IGN, so children reap themselves.
     /// A stand-in until signals are wired (Linux: `sighand->action`).
     pub sigchld_ignored: AtomicBool,
+    /// Process group and session IDs (Linux: `task_pgrp_nr`,
+    /// `task_session_nr`); inherited at fork, changed by setpgid/setsid.
+    pgrp: AtomicI32,
+    session: AtomicI32,
+    /// Resource limits (Linux: `signal->rlim`).
+    pub rlim: SpinLock<[Rlimit; RLIM_NLIMITS]>,
+    /// Completed when a `CLONE_VFORK` child execs or exits (Linux:
+    /// `vfork_done`).
+    pub vfork_done: SpinLock<Option<Arc<Completion>>>,
 }
 
 /// Everything `Task::new` needs that differs between tasks.
@@ -232,7 +262,40 @@ impl Task {
             kthread: init.kthread,
             thread_fn: SpinLock::new(init.thread_fn),
             sigchld_ignored: AtomicBool::new(false),
+            restart_block: RestartBlock::new(),
+            sighand: SpinLock::new(Arc::new(SigHand::new())),
+            signal: spin::Once::new(),
+            sigpending: ThreadSignal::new(),
+            pgrp: AtomicI32::new(0),
+            session: AtomicI32::new(0),
+            rlim: SpinLock::new(init_rlimits()),
+            vfork_done: SpinLock::new(None),
         }
+    }
+
+    /// The process group ID (Linux: `task_pgrp_nr`).
+    pub fn pgrp(&self) -> i32 {
+        self.pgrp.load(Ordering::Acquire)
+    }
+
+    /// The session ID (Linux: `task_session_nr`).
+    pub fn session(&self) -> i32 {
+        self.session.load(Ordering::Acquire)
+    }
+
+    /// Moves the task to process group `pgid`; call with `TASKLIST_LOCK`.
+    pub fn set_pgrp(&self, pgid: i32) {
+        self.pgrp.store(pgid, Ordering::Release);
+    }
+
+    /// Moves the task to session `sid`; call with `TASKLIST_LOCK`.
+    pub fn set_session(&self, sid: i32) {
+        self.session.store(sid, Ordering::Release);
+    }
+
+    /// One resource limit (Linux: `task_rlimit`).
+    pub fn rlimit(&self, resource: usize) -> Rlimit {
+        self.rlim.lock().get(resource).copied().unwrap_or_default()
     }
 
     /// Linux: `READ_ONCE(p->__state)`.
@@ -370,16 +433,19 @@ pub fn comm_str(comm: &[u8; TASK_COMM_LEN]) -> &str {
 }
 
 /// Whether `task` has a signal pending that should interrupt a sleep
-/// (Linux: `signal_pending`). Always false until signals are wired to
-/// tasks: the integration replaces the body with a TIF_SIGPENDING test.
-pub fn signal_pending(_task: &Task) -> bool {
-    false
+/// (Linux: `signal_pending`, the `TIF_SIGPENDING` test).
+pub fn signal_pending(task: &Task) -> bool {
+    task.sigpending.signal_pending()
 }
 
-/// Whether a sleep in `state` is to be broken by a pending signal (Linux:
-/// `signal_pending_state`).
+/// Whether a sleep in `state` is to be broken by a pending signal: any
+/// signal ends an interruptible sleep, only SIGKILL a killable one or a
+/// stop (Linux: `signal_pending_state`).
 pub fn signal_pending_state(state: u32, task: &Task) -> bool {
-    state & (TASK_INTERRUPTIBLE | TASK_WAKEKILL) != 0 && signal_pending(task)
+    if state & (TASK_INTERRUPTIBLE | TASK_WAKEKILL) == 0 || !signal_pending(task) {
+        return false;
+    }
+    state & TASK_INTERRUPTIBLE != 0 || task.sigpending.fatal_signal_pending()
 }
 
 crate::ktest!(task_state_letters_as_ps, {

@@ -40,13 +40,23 @@ pub fn dequeue_signal<T: SigTask>(t: &T) -> Option<SigInfo> {
 /// Finds the next signal with a user handler for the current task, acting
 /// on the others here: ignore, stop, or end the group (Linux: `get_signal`).
 pub fn get_signal<T: SigTask>() -> Option<KSignal> {
+    match next_signal::<T>() {
+        Ok(ksig) => ksig,
+        // Exits from this frame, which holds no reference: the task's
+        // stack is never unwound.
+        Err(code) => T::do_group_exit(code),
+    }
+}
+
+/// The body of `get_signal`; `Err(status)` when the group must exit.
+fn next_signal<T: SigTask>() -> Result<Option<KSignal>, i32> {
     let cur = T::current();
     loop {
         report_continued(cur.as_ref());
         if let Some(code) = group_exit_code(cur.as_ref()) {
-            T::do_group_exit(code);
+            return Err(code);
         }
-        let info = dequeue_signal(cur.as_ref())?;
+        let Some(info) = dequeue_signal(cur.as_ref()) else { return Ok(None) };
         let sig = info.signo;
         let ka = cur.sighand().action(sig);
         match ka.sig_handler() {
@@ -55,7 +65,7 @@ pub fn get_signal<T: SigTask>() -> Option<KSignal> {
                 if ka.flags.contains(SaFlags::RESETHAND) {
                     cur.sighand().update(sig, |a| *a = KSigAction::DEFAULT);
                 }
-                return Some(KSignal { info, ka });
+                return Ok(Some(KSignal { info, ka }));
             }
             SigHandler::Default => {}
         }
@@ -66,8 +76,8 @@ pub fn get_signal<T: SigTask>() -> Option<KSignal> {
         match sig_default_action(sig) {
             DefaultAction::Ignore | DefaultAction::Continue => {}
             DefaultAction::Stop => do_signal_stop(&cur, sig),
-            DefaultAction::Term => T::do_group_exit(w_signaled(sig, false)),
-            DefaultAction::Core => T::do_group_exit(w_signaled(sig, true)),
+            DefaultAction::Term => return Err(w_signaled(sig, false)),
+            DefaultAction::Core => return Err(w_signaled(sig, true)),
         }
     }
 }
@@ -108,7 +118,11 @@ fn do_signal_stop<T: SigTask>(cur: &alloc::sync::Arc<T>, sig: Signal) {
         }
         g.flags.insert(SignalFlags::STOP_STOPPED);
         g.flags.remove(SignalFlags::STOP_CONTINUED);
-        g.group_exit_code = super::w_stopcode(sig);
+        #[expect(clippy::cast_possible_wrap, reason = "signal numbers are below 65")]
+        let signr = sig.number() as i32;
+        // The stop signal, which wait4's WUNTRACED reports and consumes
+        // (Linux: `sig->group_exit_code = signr`).
+        g.group_exit_code = signr;
     }
     do_notify_parent_cldstop(cur.as_ref(), si_code::CLD_STOPPED, sig);
     let still_stopped = || {

@@ -34,8 +34,10 @@
 pub mod action;
 pub mod deliver;
 pub mod send;
+pub mod sys;
 pub mod syscalls;
 pub mod task;
+pub mod task_impl;
 mod tests;
 
 #[allow(unused_imports, reason = "API for fork/exit/wait4/tty, wired by the integration step")]
@@ -55,6 +57,11 @@ pub use send::{
 };
 #[allow(unused_imports, reason = "API for fork/exit/wait4/tty, wired by the integration step")]
 pub use task::{GroupSignal, SigTask, SignalFlags, ThreadSignal, WakeState};
+#[allow(unused_imports, reason = "send_sigkill: API for an OOM killer")]
+pub use task_impl::{
+    copy_signals, do_group_exit, exit_notify_parent, flush_signal_handlers, kill_pgrp_priv,
+    send_sig_current, send_sigkill,
+};
 
 /// Whether `t` has a signal to deal with before it sleeps on or returns to
 /// user mode (Linux: `signal_pending`); `wait_event_interruptible` checks it.

@@ -35,9 +35,10 @@ pub enum SendTo {
 
 /// Tells `t` a signal waits; `fatal` also breaks killable sleeps and stops
 /// (Linux: `signal_wake_up`).
-pub fn signal_wake_up<T: SigTask>(t: &T, fatal: bool) {
+pub fn signal_wake_up<T: SigTask>(t: &Arc<T>, fatal: bool) {
     t.thread_signal().set_sigpending(true);
     let state = if fatal {
+        t.thread_signal().set_fatal();
         WakeState::INTERRUPTIBLE | WakeState::WAKEKILL
     } else {
         WakeState::INTERRUPTIBLE
@@ -47,7 +48,7 @@ pub fn signal_wake_up<T: SigTask>(t: &T, fatal: bool) {
 
 /// The threads of `p`'s group, gathered before any signal lock is taken:
 /// the task list has its own lock, which Linux takes outside `siglock`.
-pub(super) fn thread_list<T: SigTask>(p: &T) -> Vec<Arc<T>> {
+pub(super) fn thread_list<T: SigTask>(p: &Arc<T>) -> Vec<Arc<T>> {
     let mut threads = Vec::new();
     p.for_each_thread(&mut |t| threads.push(t.clone()));
     threads
@@ -100,7 +101,7 @@ fn sig_ignored<T: SigTask>(t: &T, sig: Signal, force: bool) -> bool {
 /// `send_signal_locked`). No permission check: the callers do that.
 pub fn send_signal<T: SigTask>(info: SigInfo, t: &Arc<T>, to: SendTo, force: bool) {
     let sig = info.signo;
-    let threads = thread_list(t.as_ref());
+    let threads = thread_list(t);
     if !prepare_signal(sig, t, &threads, force) {
         return;
     }
@@ -144,11 +145,11 @@ fn complete_signal<T: SigTask>(
         g.group_exit_code = super::w_signaled(sig, false);
         for t in threads {
             t.thread_signal().lock().pending.enqueue(SigInfo::kernel(Signal::SIGKILL));
-            signal_wake_up(t.as_ref(), true);
+            signal_wake_up(t, true);
         }
         return;
     }
-    signal_wake_up(t.as_ref(), sig == Signal::SIGKILL);
+    signal_wake_up(&t, sig == Signal::SIGKILL);
 }
 
 /// Whether the current task may signal `t`: root, or the same real uid

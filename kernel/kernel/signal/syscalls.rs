@@ -10,8 +10,6 @@
 //! # Locking
 //! Through `SigHand`, `GroupSignal`, `ThreadSignal`; see `signal/mod.rs`.
 
-#![allow(dead_code, reason = "the bodies the integration step registers in the syscall table")]
-
 use super::action::handler_ignored;
 use super::deliver::set_current_blocked;
 use super::send::{KillInfo, SendTo, kill_something_info, send_signal};
@@ -57,7 +55,7 @@ pub fn sys_rt_sigaction<T: SigTask>(
     let old = cur.sighand().do_sigaction(sig, new)?;
     if new.is_some_and(|a| handler_ignored(a.sig_handler(), sig)) {
         // POSIX: setting a pending signal to be ignored discards it.
-        flush_signal_everywhere(cur.as_ref(), sig);
+        flush_signal_everywhere(&cur, sig);
     }
     if !oact.is_null() {
         oact.write(&old.to_user_words())?;
@@ -66,7 +64,7 @@ pub fn sys_rt_sigaction<T: SigTask>(
 }
 
 /// Drops `sig` from the group's and every thread's pending sets.
-fn flush_signal_everywhere<T: SigTask>(t: &T, sig: Signal) {
+fn flush_signal_everywhere<T: SigTask>(t: &alloc::sync::Arc<T>, sig: Signal) {
     let set = SigSet::of(sig);
     let threads = super::send::thread_list(t);
     let mut g = t.group_signal().lock();

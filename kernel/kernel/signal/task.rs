@@ -19,7 +19,7 @@
 //! without a lock: a stale `false` is fixed by the wake-up that follows
 //! every send.
 
-use super::{SigHand, SigPending, SigSet, Signal};
+use super::{SigHand, SigPending, SigSet};
 use crate::kernel::locking::SpinLock;
 use crate::kernel::locking::spinlock::SpinLockGuard;
 use alloc::sync::Arc;
@@ -30,6 +30,10 @@ pub struct ThreadSignal {
     inner: SpinLock<ThreadSigInner>,
     /// Something may be deliverable (Linux: `TIF_SIGPENDING`).
     sigpending: AtomicBool,
+    /// SIGKILL or a group exit is on its way; never cleared, since the
+    /// thread is dying. Read without a lock because the scheduler asks
+    /// under the run-queue lock, which nests inside the signal locks.
+    fatal: AtomicBool,
 }
 
 /// The fields under [`ThreadSignal`]'s lock.
@@ -84,21 +88,19 @@ impl ThreadSignal {
         ThreadSignal {
             inner: SpinLock::new(ThreadSigInner::default()),
             sigpending: AtomicBool::new(false),
+            fatal: AtomicBool::new(false),
         }
-    }
-
-    /// A new thread's state: the creator's blocked mask, nothing pending
-    /// (Linux: `copy_process` clears `pending`, keeps `blocked`).
-    #[allow(dead_code, reason = "copy_process gives each new thread one")]
-    pub fn for_child(&self) -> ThreadSignal {
-        let blocked = self.lock().blocked;
-        let child = ThreadSignal::new();
-        child.lock().blocked = blocked;
-        child
     }
 
     pub fn lock(&self) -> SpinLockGuard<'_, ThreadSigInner> {
         self.inner.lock()
+    }
+
+    /// A new thread takes its creator's blocked mask (Linux: `copy_process`
+    /// keeps `blocked` and clears `pending`).
+    pub fn inherit_blocked(&self, parent: &ThreadSignal) {
+        let blocked = parent.lock().blocked;
+        self.lock().blocked = blocked;
     }
 
     /// Whether a signal may need delivering (Linux: `signal_pending`).
@@ -107,12 +109,18 @@ impl ThreadSignal {
     }
 
     /// Whether SIGKILL is on its way (Linux: `__fatal_signal_pending`).
+    /// Lock-free: killable sleeps and the scheduler ask it.
     pub fn fatal_signal_pending(&self) -> bool {
-        self.signal_pending() && self.lock().pending.contains(Signal::SIGKILL)
+        self.fatal.load(Ordering::Acquire)
     }
 
     pub(super) fn set_sigpending(&self, on: bool) {
         self.sigpending.store(on, Ordering::Release);
+    }
+
+    /// Marks SIGKILL as on its way (with `set_sigpending(true)`).
+    pub(super) fn set_fatal(&self) {
+        self.fatal.store(true, Ordering::Release);
     }
 }
 
@@ -187,16 +195,17 @@ pub trait SigTask: Sized {
     /// The parent process, if any (Linux: `real_parent`).
     fn parent(&self) -> Option<Arc<Self>>;
     /// Calls `f` on every thread of this task's group (Linux: `for_each_thread`).
-    fn for_each_thread(&self, f: &mut dyn FnMut(&Arc<Self>));
+    fn for_each_thread(self: &Arc<Self>, f: &mut dyn FnMut(&Arc<Self>));
 
-    fn sighand(&self) -> &SigHand;
+    /// The action table; a handle, since exec may replace it.
+    fn sighand(&self) -> Arc<SigHand>;
     fn group_signal(&self) -> &GroupSignal;
     fn thread_signal(&self) -> &ThreadSignal;
 
     /// Wakes the task if its sleep is one of `state`; returns whether it
     /// woke (Linux: `wake_up_state`). A running task on another CPU should
     /// be kicked to notice the signal (Linux: `kick_process`).
-    fn wake_up_state(&self, state: WakeState) -> bool;
+    fn wake_up_state(self: &Arc<Self>, state: WakeState) -> bool;
     /// Wakes the parent's `wait4` sleepers (Linux: `__wake_up_parent`).
     fn wake_up_parent(&self);
     /// Puts the current task in `TASK_STOPPED` and schedules until SIGCONT or

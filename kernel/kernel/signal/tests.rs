@@ -22,7 +22,7 @@ struct Mock {
     pid: i32,
     pgrp: i32,
     uid: u32,
-    hand: SigHand,
+    hand: Arc<SigHand>,
     group: GroupSignal,
     thread: ThreadSignal,
     /// The last `WakeState` bits it was woken with.
@@ -41,7 +41,7 @@ fn world(tasks: &[(i32, i32, u32)]) -> Vec<Arc<Mock>> {
                 pid,
                 pgrp,
                 uid,
-                hand: SigHand::new(),
+                hand: Arc::new(SigHand::new()),
                 group: GroupSignal::new(),
                 thread: ThreadSignal::new(),
                 woken: AtomicU32::new(0),
@@ -79,13 +79,11 @@ impl SigTask for Mock {
     fn parent(&self) -> Option<Arc<Self>> {
         None
     }
-    fn for_each_thread(&self, f: &mut dyn FnMut(&Arc<Self>)) {
-        if let Some(me) = Self::find_task_by_vpid(self.pid) {
-            f(&me);
-        }
+    fn for_each_thread(self: &Arc<Self>, f: &mut dyn FnMut(&Arc<Self>)) {
+        f(self);
     }
-    fn sighand(&self) -> &SigHand {
-        &self.hand
+    fn sighand(&self) -> Arc<SigHand> {
+        self.hand.clone()
     }
     fn group_signal(&self) -> &GroupSignal {
         &self.group
@@ -93,7 +91,7 @@ impl SigTask for Mock {
     fn thread_signal(&self) -> &ThreadSignal {
         &self.thread
     }
-    fn wake_up_state(&self, state: WakeState) -> bool {
+    fn wake_up_state(self: &Arc<Self>, state: WakeState) -> bool {
         self.woken.store(state.bits(), Ordering::Relaxed);
         true
     }

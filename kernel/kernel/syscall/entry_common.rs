@@ -14,44 +14,34 @@
 //!    have come meanwhile;
 //! 3. return with interrupts off; the asm restores the frame.
 //!
-//! The four hooks below are where the scheduler and signals plug in; until
-//! they exist there is never work.
+//! A frame built for a handler, or restored by `rt_sigreturn`, leaves
+//! through `iretq`: `do_syscall_64` takes `sysretq` only when RCX and R11
+//! equal RIP and RFLAGS, which such a frame does not promise.
 //!
 //! # Locking
 //! Called with interrupts off and no lock held.
 
 use crate::arch::irqflags::{local_irq_disable, local_irq_enable};
 use crate::arch::ptrace::PtRegs;
+use crate::kernel::sched::{self, Task};
 
 /// Linux: `exit_to_user_mode_loop`. Returns with interrupts off.
 pub fn exit_to_user_mode_loop(regs: &mut PtRegs) {
-    while need_resched() || signal_pending() {
+    while sched::need_resched() || signal_pending() {
         local_irq_enable();
-        if need_resched() {
-            schedule();
+        if sched::need_resched() {
+            sched::schedule();
         }
         if signal_pending() {
-            arch_do_signal_or_restart(regs);
+            crate::arch::signal::arch_do_signal_or_restart::<Task>(regs);
         }
         local_irq_disable();
     }
 }
 
-/// Integration: `crate::kernel::sched::need_resched()` (TIF_NEED_RESCHED of
-/// `current`).
-fn need_resched() -> bool {
-    false
-}
-
-/// Integration: `crate::kernel::sched::schedule()`.
-fn schedule() {}
-
-/// Integration: whether `current` has an unblocked signal pending
-/// (Linux: `signal_pending(current)`, TIF_SIGPENDING).
+/// Whether `current` may have a signal to take (Linux:
+/// `signal_pending(current)`, TIF_SIGPENDING), without touching its
+/// reference count on this hot path.
 fn signal_pending() -> bool {
-    false
+    crate::arch::current::with_current(|t| t.is_some_and(sched::task::signal_pending))
 }
-
-/// Integration: deliver a signal or restart the call (Linux:
-/// `arch_do_signal_or_restart`).
-fn arch_do_signal_or_restart(_regs: &mut PtRegs) {}

@@ -36,7 +36,7 @@ static LOGGED: [AtomicU64; names::NR_SYSCALLS.div_ceil(64) + 1] =
 
 /// Runs system call `nr` with the arguments in `regs`; returns what RAX
 /// gets: the result, or `-errno` (Linux: `x64_sys_call`).
-pub fn x64_sys_call(regs: &PtRegs, nr: i64) -> i64 {
+pub fn x64_sys_call(regs: &mut PtRegs, nr: i64) -> i64 {
     match table::dispatch(regs, nr) {
         Some(Ok(ret)) => ret,
         Some(Err(e)) => -(e as i64),
@@ -65,18 +65,18 @@ crate::ktest!(syscall_dispatch, {
     use crate::arch::uaccess::TASK_SIZE_MAX;
     let mut regs = PtRegs::default();
     let enosys = -(Errno::ENOSYS as i64);
-    crate::kassert!(x64_sys_call(&regs, 1000) == enosys, "unknown number is ENOSYS");
-    crate::kassert!(x64_sys_call(&regs, -1) == enosys, "negative number is ENOSYS");
-    crate::kassert!(x64_sys_call(&regs, 102) == 0, "getuid is root");
+    crate::kassert!(x64_sys_call(&mut regs, 1000) == enosys, "unknown number is ENOSYS");
+    crate::kassert!(x64_sys_call(&mut regs, -1) == enosys, "negative number is ENOSYS");
+    crate::kassert!(x64_sys_call(&mut regs, 102) == 0, "getuid is root");
     regs.rdi = TASK_SIZE_MAX + 1;
-    crate::kassert!(x64_sys_call(&regs, 63) == -(Errno::EFAULT as i64), "uname(bad) is EFAULT");
+    crate::kassert!(x64_sys_call(&mut regs, 63) == -(Errno::EFAULT as i64), "uname(bad) is EFAULT");
     regs.rdi = 0x1000;
-    crate::kassert!(x64_sys_call(&regs, 63) == -(Errno::EFAULT as i64), "uname(unmapped)");
+    crate::kassert!(x64_sys_call(&mut regs, 63) == -(Errno::EFAULT as i64), "uname(unmapped)");
     regs.rdi = 0;
     regs.rsi = 0;
     regs.rdx = 8;
-    crate::kassert!(x64_sys_call(&regs, 318) == -(Errno::EINVAL as i64), "getrandom bad flags");
+    crate::kassert!(x64_sys_call(&mut regs, 318) == -(Errno::EINVAL as i64), "getrandom bad flags");
     regs.rdi = 99;
-    crate::kassert!(x64_sys_call(&regs, 228) == -(Errno::EINVAL as i64), "bad clock id");
+    crate::kassert!(x64_sys_call(&mut regs, 228) == -(Errno::EINVAL as i64), "bad clock id");
     Ok(())
 });

@@ -8,11 +8,15 @@
 //! subsystem (`fs::read_write::sys_read`), takes decoded arguments (see
 //! `args.rs`; each type's `FromSyscallArg` turns a bad value into the
 //! errno Linux gives) and returns `KResult<T>` for any `T: SyscallRet`.
-//! Arguments come from RDI, RSI, RDX, R10, R8, R9, in that order.
+//! Arguments come from RDI, RSI, RDX, R10, R8, R9, in that order. A
+//! handler that reads or rewrites the saved user registers (fork, clone,
+//! execve, rt_sigreturn) takes the pseudo-argument `regs: &mut PtRegs`
+//! first: `59 execve => fs::exec::sys_execve(regs: &mut PtRegs, ...)`.
 //!
 //! # Locking
 //! None: the table is code.
 
+use linux_raw_sys::general as uapi;
 use linux_raw_sys::general::{__kernel_old_timeval, __kernel_timespec, timezone};
 use linux_raw_sys::system::new_utsname;
 
@@ -22,7 +26,7 @@ use crate::arch::uaccess::UserAddr;
 use crate::drivers::char::random::GrndFlags;
 use crate::kernel::errno::KResult;
 use crate::kernel::sys::Sysinfo;
-use crate::kernel::syscall::args::UserPtr;
+use crate::kernel::syscall::args::{AtFd, Fd, UserPtr};
 use crate::kernel::time::posix::ClockId;
 
 /// What a handler's success value becomes in RAX.
@@ -78,42 +82,169 @@ fn arg<T: FromSyscallArg>(raw: &mut impl Iterator<Item = u64>) -> KResult<T> {
 }
 
 macro_rules! syscall_table {
-    ($($nr:literal $name:ident => $($path:ident)::+ ($($arg:ident: $ty:ty),* $(,)?);)*) => {
+    ($($nr:literal $name:ident => $($path:ident)::+ ($($args:tt)*);)*) => {
         /// Every implemented call as (number, name), in table order.
         pub const IMPLEMENTED: &[(i64, &str)] = &[$(($nr, stringify!($name))),*];
 
         /// Runs syscall `nr`; `None` if the table has no such number
         /// (Linux: `x64_sys_call`'s switch).
         #[allow(clippy::redundant_closure_call, reason = "the closure scopes `?` to one call")]
-        pub fn dispatch(regs: &PtRegs, nr: i64) -> Option<KResult<i64>> {
+        pub fn dispatch(regs: &mut PtRegs, nr: i64) -> Option<KResult<i64>> {
             let mut raw = syscall_args(regs).into_iter();
             let result = match nr {
                 $($nr => (|| -> KResult<i64> {
-                    $(let $arg: $ty = arg(&mut raw)?;)*
-                    crate::$($path)::+($($arg),*).map(SyscallRet::into_ret)
+                    syscall_table!(@call regs raw $($path)::+ ($($args)*))
                 })(),)*
                 _ => return None,
             };
             Some(result)
         }
     };
+    // A handler that needs the saved registers (fork, execve, sigreturn)
+    // names them first, as the pseudo-argument `regs: &mut PtRegs`.
+    (@call $regs:ident $raw:ident $($path:ident)::+
+        (regs: &mut PtRegs $(, $arg:ident: $ty:ty)* $(,)?)) => {{
+        $(let $arg: $ty = arg(&mut $raw)?;)*
+        crate::$($path)::+(&mut *$regs, $($arg),*).map(SyscallRet::into_ret)
+    }};
+    (@call $regs:ident $raw:ident $($path:ident)::+ ($($arg:ident: $ty:ty),* $(,)?)) => {{
+        $(let $arg: $ty = arg(&mut $raw)?;)*
+        crate::$($path)::+($($arg),*).map(SyscallRet::into_ret)
+    }};
 }
 
 syscall_table! {
+    0   read            => fs::read_write::sys_read(fd: Fd, buf: UserPtr<u8>, count: usize);
+    1   write           => fs::read_write::sys_write(fd: Fd, buf: UserPtr<u8>, count: usize);
+    2   open            => fs::open::sys_open(filename: UserPtr<u8>, flags: u32, mode: u32);
+    3   close           => fs::open::sys_close(fd: Fd);
+    4   stat            => fs::stat::sys_newstat(filename: UserPtr<u8>, statbuf: UserPtr<uapi::stat>);
+    5   fstat           => fs::stat::sys_newfstat(fd: Fd, statbuf: UserPtr<uapi::stat>);
+    6   lstat           => fs::stat::sys_newlstat(filename: UserPtr<u8>, statbuf: UserPtr<uapi::stat>);
+    7   poll            => fs::select::sys_poll(ufds: UserAddr, nfds: u32, timeout_msecs: i32);
+    8   lseek           => fs::read_write::sys_lseek(fd: Fd, offset: i64, whence: u32);
+    9   mmap            => mm::mmap::sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64);
+    10  mprotect        => mm::mprotect::sys_mprotect(start: u64, len: u64, prot: u64);
+    11  munmap          => mm::mmap::sys_munmap(addr: u64, len: u64);
+    12  brk             => mm::mmap::sys_brk(brk: u64);
+    13  rt_sigaction    => kernel::signal::sys::sys_rt_sigaction(sig: i32, act: UserPtr<[u64; 4]>, oact: UserPtr<[u64; 4]>, sigsetsize: usize);
+    14  rt_sigprocmask  => kernel::signal::sys::sys_rt_sigprocmask(how: i32, set: UserPtr<u64>, oset: UserPtr<u64>, sigsetsize: usize);
+    15  rt_sigreturn    => kernel::signal::sys::sys_rt_sigreturn(regs: &mut PtRegs);
+    16  ioctl           => fs::ioctl::sys_ioctl(fd: Fd, cmd: u32, arg: u64);
+    17  pread64         => fs::read_write::sys_pread64(fd: Fd, buf: UserPtr<u8>, count: usize, pos: i64);
+    18  pwrite64        => fs::read_write::sys_pwrite64(fd: Fd, buf: UserPtr<u8>, count: usize, pos: i64);
+    19  readv           => fs::read_write::sys_readv(fd: Fd, vec: UserAddr, vlen: u64);
+    20  writev          => fs::read_write::sys_writev(fd: Fd, vec: UserAddr, vlen: u64);
+    21  access          => fs::open::sys_access(filename: UserPtr<u8>, mode: u32);
+    22  pipe            => fs::pipe::sys_pipe(fildes: UserPtr<[i32; 2]>);
+    24  sched_yield     => kernel::sched::syscalls::sys_sched_yield();
+    26  msync           => mm::msync::sys_msync(start: u64, len: u64, flags: i32);
+    27  mincore         => mm::mincore::sys_mincore(start: u64, len: u64, vec: UserAddr);
+    28  madvise         => mm::madvise::sys_madvise(start: u64, len: u64, behavior: i32);
+    32  dup             => fs::fcntl::sys_dup(fildes: Fd);
+    33  dup2            => fs::fcntl::sys_dup2(oldfd: i32, newfd: i32);
+    34  pause           => kernel::signal::sys::sys_pause();
     35  nanosleep       => kernel::time::posix::sys_nanosleep(rqtp: UserPtr<__kernel_timespec>, rmtp: UserPtr<__kernel_timespec>);
+    39  getpid          => kernel::sys::sys_getpid();
+    56  clone           => kernel::fork::sys_clone(regs: &mut PtRegs, flags: u64, newsp: u64, parent_tid: UserPtr<i32>, child_tid: u64, tls: u64);
+    57  fork            => kernel::fork::sys_fork(regs: &mut PtRegs);
+    58  vfork           => kernel::fork::sys_vfork(regs: &mut PtRegs);
+    59  execve          => fs::exec::sys_execve(regs: &mut PtRegs, filename: UserPtr<u8>, argv: UserPtr<u64>, envp: UserPtr<u64>);
+    60  exit            => kernel::exit::sys_exit(code: i32);
+    61  wait4           => kernel::wait::sys_wait4(pid: i32, status: UserPtr<i32>, options: u32, ru: UserPtr<[u64; 18]>);
+    62  kill            => kernel::signal::sys::sys_kill(pid: i32, sig: i32);
     63  uname           => kernel::sys::sys_newuname(name: UserPtr<new_utsname>);
+    72  fcntl           => fs::fcntl::sys_fcntl(fd: Fd, cmd: u32, arg: u64);
+    76  truncate        => fs::open::sys_truncate(path: UserPtr<u8>, length: i64);
+    77  ftruncate       => fs::open::sys_ftruncate(fd: Fd, length: i64);
+    79  getcwd          => fs::d_path::sys_getcwd(buf: UserPtr<u8>, size: usize);
+    80  chdir           => fs::open::sys_chdir(filename: UserPtr<u8>);
+    81  fchdir          => fs::open::sys_fchdir(fd: Fd);
+    82  rename          => fs::namei::rename::sys_rename(oldname: UserPtr<u8>, newname: UserPtr<u8>);
+    83  mkdir           => fs::namei::create::sys_mkdir(pathname: UserPtr<u8>, mode: u32);
+    84  rmdir           => fs::namei::remove::sys_rmdir(pathname: UserPtr<u8>);
+    85  creat           => fs::open::sys_creat(pathname: UserPtr<u8>, mode: u32);
+    86  link            => fs::namei::create::sys_link(oldname: UserPtr<u8>, newname: UserPtr<u8>);
+    87  unlink          => fs::namei::remove::sys_unlink(pathname: UserPtr<u8>);
+    88  symlink         => fs::namei::create::sys_symlink(oldname: UserPtr<u8>, newname: UserPtr<u8>);
+    89  readlink        => fs::stat::sys_readlink(path: UserPtr<u8>, buf: UserPtr<u8>, bufsiz: i32);
+    90  chmod           => fs::open::sys_chmod(filename: UserPtr<u8>, mode: u32);
+    91  fchmod          => fs::open::sys_fchmod(fd: Fd, mode: u32);
+    95  umask           => fs::open::sys_umask(mask: u32);
     96  gettimeofday    => kernel::time::posix::sys_gettimeofday(tv: UserPtr<__kernel_old_timeval>, tz: UserPtr<timezone>);
+    97  getrlimit       => kernel::resource::sys_getrlimit(resource: u32, rlim: UserPtr<[u64; 2]>);
     99  sysinfo         => kernel::sys::sys_sysinfo(info: UserPtr<Sysinfo>);
-    102 getuid          => kernel::sys::sys_getuid();
-    104 getgid          => kernel::sys::sys_getgid();
-    107 geteuid         => kernel::sys::sys_geteuid();
-    108 getegid         => kernel::sys::sys_getegid();
+    102 getuid          => kernel::cred::sys_getuid();
+    104 getgid          => kernel::cred::sys_getgid();
+    105 setuid          => kernel::cred::sys_setuid(uid: u32);
+    106 setgid          => kernel::cred::sys_setgid(gid: u32);
+    107 geteuid         => kernel::cred::sys_geteuid();
+    108 getegid         => kernel::cred::sys_getegid();
+    109 setpgid         => kernel::sys::sys_setpgid(pid: i32, pgid: i32);
+    110 getppid         => kernel::sys::sys_getppid();
+    111 getpgrp         => kernel::sys::sys_getpgrp();
+    112 setsid          => kernel::sys::sys_setsid();
+    113 setreuid        => kernel::cred::sys_setreuid(ruid: u32, euid: u32);
+    114 setregid        => kernel::cred::sys_setregid(rgid: u32, egid: u32);
+    115 getgroups       => kernel::cred::sys_getgroups(size: i32, list: UserPtr<u32>);
+    116 setgroups       => kernel::cred::sys_setgroups(size: i32, list: UserPtr<u32>);
+    117 setresuid       => kernel::cred::sys_setresuid(ruid: u32, euid: u32, suid: u32);
+    118 getresuid       => kernel::cred::sys_getresuid(ruid: UserPtr<u32>, euid: UserPtr<u32>, suid: UserPtr<u32>);
+    119 setresgid       => kernel::cred::sys_setresgid(rgid: u32, egid: u32, sgid: u32);
+    120 getresgid       => kernel::cred::sys_getresgid(rgid: UserPtr<u32>, egid: UserPtr<u32>, sgid: UserPtr<u32>);
+    121 getpgid         => kernel::sys::sys_getpgid(pid: i32);
+    124 getsid          => kernel::sys::sys_getsid(pid: i32);
+    127 rt_sigpending   => kernel::signal::sys::sys_rt_sigpending(set: UserPtr<u64>, sigsetsize: usize);
+    130 rt_sigsuspend   => kernel::signal::sys::sys_rt_sigsuspend(mask: UserPtr<u64>, sigsetsize: usize);
+    133 mknod           => fs::namei::create::sys_mknod(filename: UserPtr<u8>, mode: u32, dev: u32);
+    140 getpriority     => kernel::sched::syscalls::sys_getpriority(which: i32, who: i32);
+    141 setpriority     => kernel::sched::syscalls::sys_setpriority(which: i32, who: i32, niceval: i32);
+    142 sched_setparam  => kernel::sched::syscalls::sys_sched_setparam(pid: i32, param: UserPtr<i32>);
+    143 sched_getparam  => kernel::sched::syscalls::sys_sched_getparam(pid: i32, param: UserPtr<i32>);
+    144 sched_setscheduler => kernel::sched::syscalls::sys_sched_setscheduler(pid: i32, policy: i32, param: UserPtr<i32>);
+    145 sched_getscheduler => kernel::sched::syscalls::sys_sched_getscheduler(pid: i32);
+    146 sched_get_priority_max => kernel::sched::syscalls::sys_sched_get_priority_max(policy: u32);
+    147 sched_get_priority_min => kernel::sched::syscalls::sys_sched_get_priority_min(policy: u32);
+    148 sched_rr_get_interval => kernel::sched::syscalls::sys_sched_rr_get_interval(pid: i32, interval: UserPtr<__kernel_timespec>);
+    158 arch_prctl      => arch::process::sys_arch_prctl(option: u32, arg2: u64);
+    160 setrlimit       => kernel::resource::sys_setrlimit(resource: u32, rlim: UserPtr<[u64; 2]>);
+    161 chroot          => fs::open::sys_chroot(filename: UserPtr<u8>);
+    162 sync            => fs::open::sys_sync();
     169 reboot          => kernel::sys::sys_reboot(magic1: u32, magic2: u32, cmd: u32, arg: UserAddr);
+    186 gettid          => kernel::sys::sys_gettid();
+    200 tkill           => kernel::signal::sys::sys_tkill(tid: i32, sig: i32);
     201 time            => kernel::time::posix::sys_time(tloc: UserPtr<i64>);
+    203 sched_setaffinity => kernel::sched::syscalls::sys_sched_setaffinity(pid: i32, len: usize, mask: UserPtr<u64>);
+    204 sched_getaffinity => kernel::sched::syscalls::sys_sched_getaffinity(pid: i32, len: usize, mask: UserPtr<u64>);
+    217 getdents64      => fs::readdir::sys_getdents64(fd: Fd, dirent: UserPtr<u8>, count: u32);
+    218 set_tid_address => kernel::sys::sys_set_tid_address(tidptr: u64);
+    219 restart_syscall => kernel::restart_block::sys_restart_syscall();
     228 clock_gettime   => kernel::time::posix::sys_clock_gettime(which: ClockId, tp: UserPtr<__kernel_timespec>);
     229 clock_getres    => kernel::time::posix::sys_clock_getres(which: ClockId, tp: UserPtr<__kernel_timespec>);
     230 clock_nanosleep => kernel::time::posix::sys_clock_nanosleep(which: ClockId, flags: u32, rqtp: UserPtr<__kernel_timespec>, rmtp: UserPtr<__kernel_timespec>);
+    231 exit_group      => kernel::exit::sys_exit_group(code: i32);
+    234 tgkill          => kernel::signal::sys::sys_tgkill(tgid: i32, tid: i32, sig: i32);
+    247 waitid          => kernel::wait::sys_waitid(which: u32, upid: i32, infop: UserPtr<[i32; 12]>, options: u32, ru: UserPtr<[u64; 18]>);
+    257 openat          => fs::open::sys_openat(dfd: AtFd, filename: UserPtr<u8>, flags: u32, mode: u32);
+    258 mkdirat         => fs::namei::create::sys_mkdirat(dfd: AtFd, pathname: UserPtr<u8>, mode: u32);
+    259 mknodat         => fs::namei::create::sys_mknodat(dfd: AtFd, filename: UserPtr<u8>, mode: u32, dev: u32);
+    262 newfstatat      => fs::stat::sys_newfstatat(dfd: AtFd, filename: UserPtr<u8>, statbuf: UserPtr<uapi::stat>, flag: u32);
+    263 unlinkat        => fs::namei::remove::sys_unlinkat(dfd: AtFd, pathname: UserPtr<u8>, flag: u32);
+    264 renameat        => fs::namei::rename::sys_renameat(olddfd: AtFd, oldname: UserPtr<u8>, newdfd: AtFd, newname: UserPtr<u8>);
+    265 linkat          => fs::namei::create::sys_linkat(olddfd: AtFd, oldname: UserPtr<u8>, newdfd: AtFd, newname: UserPtr<u8>, flags: u32);
+    266 symlinkat       => fs::namei::create::sys_symlinkat(oldname: UserPtr<u8>, newdfd: AtFd, newname: UserPtr<u8>);
+    267 readlinkat      => fs::stat::sys_readlinkat(dfd: AtFd, path: UserPtr<u8>, buf: UserPtr<u8>, bufsiz: i32);
+    268 fchmodat        => fs::open::sys_fchmodat(dfd: AtFd, filename: UserPtr<u8>, mode: u32);
+    269 faccessat       => fs::open::sys_faccessat(dfd: AtFd, filename: UserPtr<u8>, mode: u32);
+    271 ppoll           => fs::select::sys_ppoll(ufds: UserAddr, nfds: u32, tsp: UserPtr<__kernel_timespec>, sigmask: UserPtr<u64>, sigsetsize: usize);
+    292 dup3            => fs::fcntl::sys_dup3(oldfd: i32, newfd: i32, flags: u32);
+    293 pipe2           => fs::pipe::sys_pipe2(fildes: UserPtr<[i32; 2]>, flags: u32);
+    302 prlimit64       => kernel::resource::sys_prlimit64(pid: i32, resource: u32, new_rlim: UserPtr<[u64; 2]>, old_rlim: UserPtr<[u64; 2]>);
+    316 renameat2       => fs::namei::rename::sys_renameat2(olddfd: AtFd, oldname: UserPtr<u8>, newdfd: AtFd, newname: UserPtr<u8>, flags: u32);
     318 getrandom       => drivers::char::random::sys_getrandom(buf: UserPtr<u8>, count: usize, flags: GrndFlags);
+    322 execveat        => fs::exec::sys_execveat(regs: &mut PtRegs, dfd: i32, filename: UserPtr<u8>, argv: UserPtr<u64>, envp: UserPtr<u64>, flags: u32);
+    332 statx           => fs::stat::sys_statx(dfd: AtFd, filename: UserPtr<u8>, flags: u32, mask: u32, buffer: UserPtr<uapi::statx>);
+    439 faccessat2      => fs::open::sys_faccessat2(dfd: AtFd, filename: UserPtr<u8>, mode: u32, flags: u32);
 }
 
 crate::ktest!(syscall_table_matches_linux_names, {

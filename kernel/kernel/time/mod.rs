@@ -18,6 +18,7 @@
 pub mod jiffies;
 pub mod posix;
 pub mod tick;
+pub mod timer;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 

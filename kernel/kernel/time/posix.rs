@@ -4,7 +4,8 @@
 //! Linux: kernel/time/posix-timers.c (`posix_clocks`, `clock_gettime`),
 //! kernel/time/posix-stubs.c, kernel/time/time.c (`gettimeofday`,
 //! `time`), kernel/time/timekeeping.c (`ktime_get_real_ts64`,
-//! `timekeeping_init`), kernel/time/hrtimer.c (`hrtimer_nanosleep`).
+//! `timekeeping_init`), kernel/time/hrtimer.c (`hrtimer_nanosleep`,
+//! `do_nanosleep`: here on the tick's timers, see timer.rs).
 //!
 //! Every clock is the TSC clock (`ktime_get_ns`) plus an offset:
 //! `CLOCK_MONOTONIC`/`_RAW`/`BOOTTIME` have none (no NTP slewing, no
@@ -16,6 +17,8 @@
 //! # Locking
 //! `REAL_OFFSET` is set once (`spin::Once`); everything else is atomics.
 
+use alloc::boxed::Box;
+
 use linux_raw_sys::general::{
     __kernel_old_timeval, __kernel_timespec, CLOCK_BOOTTIME, CLOCK_MONOTONIC,
     CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
@@ -23,9 +26,12 @@ use linux_raw_sys::general::{
 };
 
 use super::tick::TICK_NSEC;
+use super::timer::schedule_timeout_interruptible;
 use super::{NSEC_PER_SEC, ktime_get_ns};
 use crate::arch::uaccess::UserAddr;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::sched::current;
+use crate::kernel::sched::task::signal_pending;
 use crate::kernel::syscall::args::{FromSyscallArg, UserPtr};
 
 /// A clock a program may name (Linux: the `CLOCK_*` ids of `posix_clocks`).
@@ -84,10 +90,11 @@ pub fn ktime_get_real_ns() -> u64 {
     real_offset_ns().saturating_add(ktime_get_ns())
 }
 
-/// Integration: the CPU time of the current process or thread (Linux:
-/// `posix_cpu_clock_get`, from `sum_exec_runtime`); needs tasks.
+/// The CPU time of the current process or thread (Linux:
+/// `posix_cpu_clock_get`, from `sum_exec_runtime`). A process is one
+/// thread until `CLONE_THREAD` exists, so both clocks read the same.
 fn cpu_clock_ns(_which: ClockId) -> KResult<u64> {
-    Err(Errno::EINVAL)
+    Ok(current().sum_exec_runtime())
 }
 
 /// The clock's value in nanoseconds (Linux: `kc->clock_get_timespec`).
@@ -174,7 +181,7 @@ pub fn sys_nanosleep(
     rmtp: UserPtr<__kernel_timespec>,
 ) -> KResult<()> {
     let ns = timespec_to_ns(&rqtp.read()?)?;
-    do_nanosleep_until(ClockId::Monotonic, ktime_get_ns().saturating_add(ns), rmtp)
+    do_nanosleep(ClockId::Monotonic, ktime_get_ns().saturating_add(ns), rmtp)
 }
 
 /// clock_nanosleep(2): relative, or absolute with `TIMER_ABSTIME`.
@@ -195,30 +202,38 @@ pub fn sys_clock_nanosleep(
     ) {
         return Err(Errno::EINVAL);
     }
-    let now = clock_get_ns(which)?;
     if flags & TIMER_ABSTIME != 0 {
         // An absolute sleep never reports a remainder.
-        return do_nanosleep_until(which, ns, UserPtr::new(UserAddr::new(0)));
+        return do_nanosleep(which, ns, UserPtr::new(UserAddr::new(0)));
     }
-    do_nanosleep_until(which, now.saturating_add(ns), rmtp)
+    do_nanosleep(which, clock_get_ns(which)?.saturating_add(ns), rmtp)
 }
 
-/// Sleeps until `which` reads `deadline_ns` (Linux: `do_nanosleep`).
+/// Sleeps until `which` reads `deadline_ns` or a signal comes (Linux:
+/// `do_nanosleep`). The sleep is on the tick's timers: the jiffies to
+/// wait are rounded up, plus one for the part of the current tick gone,
+/// so it never ends early; the clock is read again after each wake-up.
 ///
-/// Integration: replace the halt loop with a timer wake-up and
-/// `schedule()` in `TASK_INTERRUPTIBLE`; on a signal, write the time left
-/// to `rmtp` (unless NULL) and return `EINTR` (Linux returns
-/// `-ERESTART_RESTARTBLOCK`, which the signal code turns into `EINTR`).
-fn do_nanosleep_until(
-    which: ClockId,
-    deadline_ns: u64,
-    _rmtp: UserPtr<__kernel_timespec>,
-) -> KResult<()> {
-    while clock_get_ns(which)? < deadline_ns {
-        // Interrupts are on in a syscall: the tick wakes the halt.
-        crate::arch::irqflags::safe_halt();
+/// On a signal, the time left goes to `rmtp` (unless NULL) and the call
+/// returns `-ERESTART_RESTARTBLOCK`: `EINTR` if a handler runs, else
+/// `restart_syscall` sleeps on to the same deadline.
+fn do_nanosleep(which: ClockId, deadline_ns: u64, rmtp: UserPtr<__kernel_timespec>) -> KResult<()> {
+    let task = current();
+    loop {
+        let now = clock_get_ns(which)?;
+        if now >= deadline_ns {
+            return Ok(());
+        }
+        if signal_pending(&task) {
+            if !rmtp.is_null() {
+                rmtp.write(&ns_to_timespec(deadline_ns - now))?;
+            }
+            let restart = move || do_nanosleep(which, deadline_ns, rmtp).map(|()| 0);
+            return Err(task.restart_block.set(Box::new(restart)));
+        }
+        let ticks = (deadline_ns - now).div_ceil(TICK_NSEC).saturating_add(1);
+        schedule_timeout_interruptible(ticks);
     }
-    Ok(())
 }
 
 crate::ktest!(posix_clocks, {

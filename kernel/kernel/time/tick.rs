@@ -14,7 +14,8 @@
 //! jiffies by every period that has passed, so no tick is lost.
 //!
 //! # Locking
-//! Runs in interrupt context with interrupts off; touches only atomics.
+//! Runs in interrupt context with interrupts off; touches only atomics,
+//! but for due timers (`timer::run_timers` takes `TIMER_BASE`).
 //! `LAST_JIFFIES_UPDATE` is written only by `tick_do_timer_cpu`.
 #![deny(unsafe_code)]
 
@@ -59,8 +60,14 @@ pub fn tick_handle_periodic(cpu: usize) {
     update_process_times();
 }
 
-/// Charges one tick to the running task (Linux: `update_process_times`).
+/// Charges one tick to the running task and runs the timers that are
+/// due (Linux: `update_process_times`, whose `run_local_timers` raises
+/// the timer softirq).
 fn update_process_times() {
+    super::timer::run_timers();
+    // poll's timeouts and a tty's VTIME: their sleepers share one queue
+    // and their earliest deadline (fs/select.rs).
+    crate::fs::select::poll_timer_tick();
     scheduler_tick();
 }
 

@@ -62,7 +62,6 @@ fn set_eintr(regs: &mut PtRegs) {
 
 /// Delivers a pending signal or restarts the interrupted syscall (Linux:
 /// `arch_do_signal_or_restart`). Called by `exit_to_user_mode_loop`.
-#[allow(dead_code, reason = "called from exit_to_user_mode_loop once tasks implement SigTask")]
 pub fn arch_do_signal_or_restart<T: SigTask>(regs: &mut PtRegs) {
     if let Some(ksig) = get_signal::<T>() {
         handle_signal::<T>(&ksig, regs);
@@ -181,7 +180,6 @@ fn put_frame(at: UserAddr, frame: &RtSigframe) -> Result<(), Efault> {
 /// rt_sigreturn(2): back from a handler to the interrupted context, whose
 /// RAX this returns so the syscall exit leaves it in place. A frame that
 /// cannot be read or is refused is SIGSEGV (Linux: `badframe`).
-#[allow(dead_code, reason = "registered in the syscall table by the integration step")]
 pub fn sys_rt_sigreturn<T: SigTask>(regs: &mut PtRegs) -> KResult<i64> {
     match restore_rt_frame::<T>(regs) {
         Ok(()) => Ok(regs.rax as i64),

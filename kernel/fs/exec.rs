@@ -1,0 +1,318 @@
+//! Running a new program in the current process: `execve`, `execveat`,
+//! and `kernel_execve` for PID 1.
+//!
+//! Linux: fs/exec.c (`do_execveat_common`, `bprm_execve`, `exec_binprm`,
+//! `do_open_execat`, `copy_strings`, `begin_new_exec`, `kernel_execve`),
+//! fs/binfmt_script.c (`load_script`), fs/binfmt_elf.c.
+//!
+//! Everything that can fail happens before the point of no return: the
+//! file is found and checked (a regular file, with exec permission), read
+//! whole into a kernel buffer; `#!` scripts put their interpreter in front
+//! of argv and start over with it (at most `BINPRM_MAX_RECURSION` deep);
+//! argv and envp are copied from the old address space; a fresh `Mm` is
+//! built and the ELF loaded into it. Only then does `begin_new_exec`
+//! replace the address space, close `O_CLOEXEC` descriptors, reset caught
+//! signals, the FPU and the TLS base, rename the task, and `start_thread`
+//! points the saved user registers at the new entry and stack. A failure
+//! before that leaves the caller as it was, with the errno.
+//!
+//! # Locking
+//! No lock is held across the file read or a user copy; the task's `mm`
+//! and `files` locks are taken only to swap an `Arc`.
+#![deny(unsafe_code)]
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use binfmt::script::parse_shebang;
+use binfmt::stack::MAX_ARG_STRLEN;
+use linux_raw_sys::general as uapi;
+
+use crate::arch::ptrace::PtRegs;
+use crate::arch::uaccess::{StrncpyError, UserAddr, strncpy_from_user};
+use crate::fs::binfmt_elf::load_elf_binary;
+use crate::fs::fdtable::FdTable;
+use crate::fs::file_table::{FMode, File};
+use crate::fs::inode::FileType;
+use crate::fs::namei::permission::{MAY_EXEC, inode_permission};
+use crate::fs::namei::{LookupFlags, filename_lookup};
+use crate::fs::read_write::vfs_pread;
+use crate::fs::{FsContext, FsCred};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::sched::task::{PF_FORKNOEXEC, PF_KTHREAD};
+use crate::kernel::sched::{Task, current};
+use crate::kernel::syscall::args::{UserPtr, getname};
+use crate::mm::mm_types::Mm;
+
+/// How many `#!` interpreters may stand in front of the real program
+/// (Linux: `BINPRM_MAX_RECURSION`).
+pub const BINPRM_MAX_RECURSION: usize = 4;
+
+/// The largest program file exec reads (a bound on the kernel buffer).
+const MAX_EXEC_FILE: u64 = 256 << 20;
+
+/// The most bytes of strings argv and envp may carry together (Linux's
+/// limit is a quarter of the stack rlimit; `bprm_stack_limits` checks it
+/// exactly later, this only bounds the copy).
+const MAX_ARG_BYTES: usize = 6 << 20;
+
+/// The program being started (Linux: `struct linux_binprm`).
+struct LinuxBinprm {
+    /// The path as given: AT_EXECFN, the script argument, the new `comm`.
+    filename: Vec<u8>,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+}
+
+/// Runs `f` with the VFS view of `tsk` (its root, cwd, descriptors and
+/// file credentials).
+fn with_fs_context<R>(tsk: &Task, f: impl FnOnce(FsContext<'_>) -> KResult<R>) -> KResult<R> {
+    let fs = tsk.fs.lock().clone().ok_or(Errno::ENOENT)?;
+    let files = match tsk.files.lock().clone() {
+        Some(files) => files,
+        None => Arc::new(FdTable::new()),
+    };
+    let cred = tsk.cred();
+    f(FsContext { fs: &fs, files: &files, cred: FsCred { fsuid: cred.fsuid, fsgid: cred.fsgid } })
+}
+
+/// Finds the program and reads it whole (Linux: `do_open_execat`, then
+/// `kernel_read` of the whole file instead of mapping it).
+fn open_exec(ctx: FsContext<'_>, dfd: i32, name: &[u8], at_flags: u32) -> KResult<Vec<u8>> {
+    if at_flags & !(uapi::AT_SYMLINK_NOFOLLOW | uapi::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut how = LookupFlags::from_at_flags(at_flags, uapi::AT_EMPTY_PATH)?;
+    if at_flags & uapi::AT_SYMLINK_NOFOLLOW == 0 {
+        how |= LookupFlags::FOLLOW;
+    }
+    let path = filename_lookup(ctx, dfd, name, how)?;
+    let inode = path.dentry.positive()?;
+    match inode.file_type() {
+        FileType::Regular => {}
+        FileType::Symlink => return Err(Errno::ELOOP),
+        _ => return Err(Errno::EACCES),
+    }
+    inode_permission(&inode, MAY_EXEC, ctx.cred)?;
+    let size = inode.size();
+    if size > MAX_EXEC_FILE {
+        return Err(Errno::ENOMEM);
+    }
+    let file = File::open(path, inode.clone(), inode.i_fop, FMode::READ, uapi::O_RDONLY)?;
+    read_whole(&file, usize::try_from(size).map_err(|_| Errno::ENOMEM)?)
+}
+
+/// Reads `size` bytes from the start of `file` (fewer if it shrank).
+fn read_whole(file: &File, size: usize) -> KResult<Vec<u8>> {
+    let mut image = Vec::new();
+    image.try_reserve_exact(size).map_err(|_| Errno::ENOMEM)?;
+    image.resize(size, 0);
+    let mut done = 0;
+    while done < size {
+        let offset = i64::try_from(done).map_err(|_| Errno::EFBIG)?;
+        let n = vfs_pread(file, &mut image[done..], offset)?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    image.truncate(done);
+    Ok(image)
+}
+
+/// Copies one NUL-terminated string from user space (Linux: the inner
+/// loop of `copy_strings`): `E2BIG` past `MAX_ARG_STRLEN`.
+fn copy_string(addr: UserAddr) -> KResult<Vec<u8>> {
+    let mut len = 256;
+    loop {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+        buf.resize(len, 0);
+        match strncpy_from_user(&mut buf, addr) {
+            Ok(n) => {
+                buf.truncate(n);
+                return Ok(buf);
+            }
+            Err(StrncpyError::Fault) => return Err(Errno::EFAULT),
+            Err(StrncpyError::TooLong) if len >= MAX_ARG_STRLEN => return Err(Errno::E2BIG),
+            Err(StrncpyError::TooLong) => len = (len * 8).min(MAX_ARG_STRLEN),
+        }
+    }
+}
+
+/// Copies a NULL-terminated array of strings (argv or envp); a NULL array
+/// is empty (Linux: `count` + `copy_strings`).
+fn copy_strings(array: UserPtr<u64>, total: &mut usize) -> KResult<Vec<Vec<u8>>> {
+    let mut strings = Vec::new();
+    if array.is_null() {
+        return Ok(strings);
+    }
+    for i in 0.. {
+        let ptr = array.add(i)?.read()?;
+        if ptr == 0 {
+            break;
+        }
+        let s = copy_string(UserAddr::new(ptr))?;
+        *total = total.saturating_add(s.len() + 1 + 8);
+        if *total > MAX_ARG_BYTES {
+            return Err(Errno::E2BIG);
+        }
+        strings.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        strings.push(s);
+    }
+    Ok(strings)
+}
+
+/// Puts a `#!` script's interpreter in front of argv: `interp [arg]
+/// filename argv[1..]` (Linux: `load_script`); returns the interpreter.
+fn load_script(bprm: &mut LinuxBinprm, image: &[u8]) -> KResult<Option<Vec<u8>>> {
+    let Some((interp, arg)) = parse_shebang(image) else { return Ok(None) };
+    let mut argv = Vec::new();
+    argv.try_reserve(bprm.argv.len() + 2).map_err(|_| Errno::ENOMEM)?;
+    argv.push(interp.to_vec());
+    if let Some(arg) = arg {
+        argv.push(arg.to_vec());
+    }
+    argv.push(bprm.filename.clone());
+    argv.extend(bprm.argv.drain(..).skip(1));
+    bprm.argv = argv;
+    Ok(Some(interp.to_vec()))
+}
+
+/// Finds the binary through any `#!` lines and loads it into a new `Mm`
+/// (Linux: `exec_binprm` → `search_binary_handler`).
+fn exec_binprm(
+    bprm: &mut LinuxBinprm,
+    dfd: i32,
+    at_flags: u32,
+) -> KResult<(Arc<Mm>, crate::fs::binfmt_elf::ElfLoadInfo)> {
+    let tsk = current();
+    let mut image =
+        with_fs_context(&tsk, |ctx| open_exec(ctx, dfd, &bprm.filename.clone(), at_flags))?;
+    for depth in 0.. {
+        let Some(interp) = load_script(bprm, &image)? else { break };
+        if depth >= BINPRM_MAX_RECURSION {
+            return Err(Errno::ELOOP);
+        }
+        image = with_fs_context(&tsk, |ctx| open_exec(ctx, uapi::AT_FDCWD, &interp, 0))?;
+    }
+    if !image.starts_with(b"\x7fELF") {
+        return Err(Errno::ENOEXEC);
+    }
+    let mm = Mm::new()?;
+    let argv: Vec<&[u8]> = bprm.argv.iter().map(Vec::as_slice).collect();
+    let envp: Vec<&[u8]> = bprm.envp.iter().map(Vec::as_slice).collect();
+    let info = load_elf_binary(&image, &mm, &argv, &envp, &bprm.filename)?;
+    Ok((mm, info))
+}
+
+/// The point of no return: the task becomes the new program (Linux:
+/// `begin_new_exec` + `setup_new_exec` + `start_thread`).
+fn begin_new_exec(
+    tsk: &Task,
+    bprm: &LinuxBinprm,
+    mm: Arc<Mm>,
+    regs: &mut PtRegs,
+    ip: u64,
+    sp: u64,
+) {
+    let old_mm = {
+        let mut slot = tsk.mm.lock();
+        mm.activate();
+        slot.replace(mm)
+    };
+    drop(old_mm);
+    crate::kernel::fork::mm_release(tsk);
+    if let Some(files) = tsk.files.lock().clone() {
+        files.close_on_exec();
+    }
+    crate::kernel::signal::flush_signal_handlers(tsk);
+    let name = bprm.filename.rsplit(|&c| c == b'/').next().unwrap_or(&bprm.filename);
+    tsk.set_comm(name);
+    tsk.clear_flags(PF_KTHREAD | PF_FORKNOEXEC);
+    let flags = crate::arch::irqflags::local_irq_save();
+    tsk.thread.fpu.reset_current();
+    crate::arch::irqflags::local_irq_restore(flags);
+    crate::arch::process::start_thread(regs, ip, sp);
+}
+
+/// Gives the task a private descriptor table before exec closes
+/// `O_CLOEXEC` ones (Linux: `unshare_files`).
+fn unshare_files(tsk: &Task) -> KResult<()> {
+    let files = tsk.files.lock().clone();
+    if let Some(files) = files
+        && Arc::strong_count(&files) > 2
+    {
+        let copy = Arc::new(files.dup_fd()?);
+        *tsk.files.lock() = Some(copy);
+    }
+    Ok(())
+}
+
+/// Runs `bprm` in the current task, rewriting `regs` to enter it.
+fn bprm_execve(mut bprm: LinuxBinprm, dfd: i32, at_flags: u32, regs: &mut PtRegs) -> KResult<()> {
+    let (mm, info) = exec_binprm(&mut bprm, dfd, at_flags)?;
+    let tsk = current();
+    unshare_files(&tsk)?;
+    begin_new_exec(&tsk, &bprm, mm, regs, info.entry, info.stack_pointer);
+    Ok(())
+}
+
+/// execve(2) and execveat(2) (Linux: `do_execveat_common`).
+pub fn do_execveat_common(
+    regs: &mut PtRegs,
+    dfd: i32,
+    filename: UserPtr<u8>,
+    argv: UserPtr<u64>,
+    envp: UserPtr<u64>,
+    at_flags: u32,
+) -> KResult<()> {
+    let name = match getname(filename) {
+        Err(Errno::ENOENT) if at_flags & uapi::AT_EMPTY_PATH != 0 => Vec::new(),
+        other => other?,
+    };
+    let mut total = 0;
+    let argv = copy_strings(argv, &mut total)?;
+    let envp = copy_strings(envp, &mut total)?;
+    let bprm = LinuxBinprm { filename: name, argv, envp };
+    bprm_execve(bprm, dfd, at_flags, regs)
+}
+
+/// execve(2).
+pub fn sys_execve(
+    regs: &mut PtRegs,
+    filename: UserPtr<u8>,
+    argv: UserPtr<u64>,
+    envp: UserPtr<u64>,
+) -> KResult<()> {
+    do_execveat_common(regs, uapi::AT_FDCWD, filename, argv, envp, 0)
+}
+
+/// execveat(2).
+pub fn sys_execveat(
+    regs: &mut PtRegs,
+    dfd: i32,
+    filename: UserPtr<u8>,
+    argv: UserPtr<u64>,
+    envp: UserPtr<u64>,
+    flags: u32,
+) -> KResult<()> {
+    do_execveat_common(regs, dfd, filename, argv, envp, flags)
+}
+
+/// Runs a user program from a kernel thread, which then returns to user
+/// mode when its thread function returns (Linux: `kernel_execve`, used by
+/// `run_init_process`).
+pub fn kernel_execve(filename: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> KResult<()> {
+    let copy = |list: &[&[u8]]| -> KResult<Vec<Vec<u8>>> {
+        let mut v = Vec::new();
+        v.try_reserve(list.len()).map_err(|_| Errno::ENOMEM)?;
+        v.extend(list.iter().map(|s| s.to_vec()));
+        Ok(v)
+    };
+    let bprm = LinuxBinprm { filename: filename.to_vec(), argv: copy(argv)?, envp: copy(envp)? };
+    let mut regs = PtRegs::default();
+    bprm_execve(bprm, uapi::AT_FDCWD, 0, &mut regs)?;
+    crate::arch::process::set_current_pt_regs(&regs);
+    Ok(())
+}

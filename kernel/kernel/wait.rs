@@ -1,0 +1,277 @@
+//! Waiting for children: `wait4`, `waitid`, and the `do_wait` they share.
+//!
+//! Linux: kernel/exit.c (`do_wait`, `wait_consider_task`,
+//! `wait_task_zombie`, `wait_task_stopped`, `wait_task_continued`,
+//! `kernel_wait4`, `kernel_waitid`), include/uapi/linux/wait.h.
+//!
+//! A parent sleeps on its `wait_chldexit` queue until one of the children
+//! it asks about has something to report: an exit (a zombie, which is
+//! reaped unless `WNOWAIT`), a job-control stop (`WUNTRACED`/`WSTOPPED`)
+//! or a continue (`WCONTINUED`). Children signal the queue when they exit
+//! (`exit_notify`) and when they stop or continue (the signal code's
+//! `do_notify_parent_cldstop`). No child that matches: `ECHILD`; with
+//! `WNOHANG`, nothing to report yet: 0.
+//!
+//! # Locking
+//! The children are scanned under `fork::TASKLIST_LOCK`; the stop and
+//! continue reports take the child's `GroupSignal` lock inside it. The
+//! result is copied to user space after every lock is dropped.
+
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+
+use bitflags::bitflags;
+use linux_raw_sys::general as uapi;
+
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::exit::release_task;
+use crate::kernel::fork::TASKLIST_LOCK;
+use crate::kernel::sched::task::EXIT_ZOMBIE;
+use crate::kernel::sched::{Task, current};
+use crate::kernel::signal::{SigTask, SignalFlags, cld_code_and_status, si_code};
+use crate::kernel::syscall::args::UserPtr;
+
+bitflags! {
+    /// What a wait reports (Linux: the `W*` options).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct WaitOptions: u32 {
+        const WNOHANG = uapi::WNOHANG;
+        const WSTOPPED = uapi::WSTOPPED;
+        const WEXITED = uapi::WEXITED;
+        const WCONTINUED = uapi::WCONTINUED;
+        const WNOWAIT = uapi::WNOWAIT;
+        const WNOTHREAD = uapi::__WNOTHREAD;
+        const WALL = uapi::__WALL;
+        const WCLONE = uapi::__WCLONE;
+    }
+}
+
+/// Which children a wait is for (Linux: `enum pid_type` + `wo_pid`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    Any,
+    Pid(i32),
+    Pgid(i32),
+}
+
+/// One report (Linux: the fields `wait_task_*` fill in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitResult {
+    pub pid: i32,
+    pub uid: u32,
+    /// The `wait4` status word.
+    pub status: i32,
+    /// `CLD_EXITED`, `CLD_KILLED`, `CLD_DUMPED`, `CLD_STOPPED`, `CLD_CONTINUED`.
+    pub code: i32,
+    /// The `waitid` `si_status`: exit code or signal number.
+    pub si_status: i32,
+}
+
+enum Scan {
+    Found(WaitResult, Option<Arc<Task>>),
+    Waiting,
+    NoChild,
+}
+
+/// Linux: `eligible_pid` + `eligible_child`.
+fn eligible(child: &Task, which: WaitFor, options: WaitOptions) -> bool {
+    let pid_ok = match which {
+        WaitFor::Any => true,
+        WaitFor::Pid(pid) => child.tgid == pid,
+        WaitFor::Pgid(pgid) => child.pgrp() == pgid,
+    };
+    let is_clone = child.exit_signal != uapi::SIGCHLD as i32;
+    pid_ok
+        && (options.contains(WaitOptions::WALL)
+            || is_clone == options.contains(WaitOptions::WCLONE))
+}
+
+/// What `child` has to report, if anything (Linux: `wait_consider_task`).
+fn consider(child: &Arc<Task>, options: WaitOptions) -> Option<(WaitResult, bool)> {
+    let uid = child.cred().uid;
+    let nowait = options.contains(WaitOptions::WNOWAIT);
+    if child.exit_state() == EXIT_ZOMBIE {
+        if !options.contains(WaitOptions::WEXITED) {
+            return None;
+        }
+        let status = child.exit_code.load(Ordering::Relaxed);
+        let (code, si_status) = cld_code_and_status(status);
+        let result = WaitResult { pid: child.tgid, uid, status, code, si_status };
+        return Some((result, !nowait));
+    }
+    let mut group = child.group_signal().lock();
+    if options.contains(WaitOptions::WSTOPPED)
+        && group.flags.contains(SignalFlags::STOP_STOPPED)
+        && group.group_exit_code != 0
+    {
+        let sig = group.group_exit_code & 0x7f;
+        if !nowait {
+            group.group_exit_code = 0;
+        }
+        let status = (sig << 8) | 0x7f;
+        return Some((
+            WaitResult { pid: child.tgid, uid, status, code: si_code::CLD_STOPPED, si_status: sig },
+            false,
+        ));
+    }
+    if options.contains(WaitOptions::WCONTINUED)
+        && group.flags.contains(SignalFlags::STOP_CONTINUED)
+    {
+        if !nowait {
+            group.flags.remove(SignalFlags::STOP_CONTINUED);
+        }
+        let si_status = uapi::SIGCONT as i32;
+        return Some((
+            WaitResult {
+                pid: child.tgid,
+                uid,
+                status: 0xffff,
+                code: si_code::CLD_CONTINUED,
+                si_status,
+            },
+            false,
+        ));
+    }
+    None
+}
+
+/// Looks through `parent`'s children once (Linux: `do_wait_thread`).
+fn scan_children(parent: &Task, which: WaitFor, options: WaitOptions) -> Scan {
+    let _tasklist = TASKLIST_LOCK.lock();
+    let children = parent.children.lock();
+    let mut any = false;
+    for child in children.iter().filter(|c| eligible(c, which, options)) {
+        any = true;
+        if let Some((result, reap)) = consider(child, options) {
+            return Scan::Found(result, reap.then(|| child.clone()));
+        }
+    }
+    if any { Scan::Waiting } else { Scan::NoChild }
+}
+
+/// Waits for a child to report (Linux: `do_wait`): `Ok(None)` with
+/// `WNOHANG` if none has yet, `ECHILD` if no child matches, `EINTR` on a
+/// signal.
+pub fn do_wait(which: WaitFor, options: WaitOptions) -> KResult<Option<WaitResult>> {
+    let me = current();
+    let mut found = None;
+    me.wait_chldexit.wait_event_interruptible(|| match scan_children(&me, which, options) {
+        Scan::Found(result, reap) => {
+            found = Some(Ok((result, reap)));
+            true
+        }
+        Scan::NoChild => {
+            found = Some(Err(Errno::ECHILD));
+            true
+        }
+        Scan::Waiting => options.contains(WaitOptions::WNOHANG),
+    })?;
+    let Some((result, reap)) = found.transpose()? else { return Ok(None) };
+    if let Some(child) = reap {
+        release_task(&child);
+    }
+    Ok(Some(result))
+}
+
+/// Waits for a child to exit and reaps it: its PID and wait status
+/// (Linux: `kernel_wait4` for in-kernel callers).
+pub fn kernel_wait4(which: WaitFor, options: WaitOptions) -> KResult<Option<(i32, i32)>> {
+    Ok(do_wait(which, options | WaitOptions::WEXITED)?.map(|r| (r.pid, r.status)))
+}
+
+/// The `pid` argument of wait4 (Linux: the top of `kernel_wait4`).
+fn wait4_target(pid: i32) -> KResult<WaitFor> {
+    Ok(match pid {
+        i32::MIN => return Err(Errno::ESRCH),
+        -1 => WaitFor::Any,
+        p if p < -1 => WaitFor::Pgid(-p),
+        0 => WaitFor::Pgid(current().pgrp()),
+        p => WaitFor::Pid(p),
+    })
+}
+
+/// `struct rusage`: 18 longs on x86_64, all zero until accounting exists.
+type Rusage = [u64; 18];
+
+/// wait4(2).
+pub fn sys_wait4(
+    pid: i32,
+    status: UserPtr<i32>,
+    options: u32,
+    ru: UserPtr<Rusage>,
+) -> KResult<i32> {
+    let allowed = WaitOptions::WNOHANG
+        | WaitOptions::WSTOPPED
+        | WaitOptions::WCONTINUED
+        | WaitOptions::WNOTHREAD
+        | WaitOptions::WCLONE
+        | WaitOptions::WALL;
+    let options =
+        WaitOptions::from_bits(options).filter(|o| allowed.contains(*o)).ok_or(Errno::EINVAL)?;
+    let which = wait4_target(pid)?;
+    let Some(result) = do_wait(which, options | WaitOptions::WEXITED)? else { return Ok(0) };
+    if !status.is_null() {
+        status.write(&result.status)?;
+    }
+    if !ru.is_null() {
+        ru.write(&[0; 18])?;
+    }
+    Ok(result.pid)
+}
+
+/// The first 48 bytes of a `siginfo_t` for SIGCHLD, as i32 words:
+/// signo, errno, code, pad, pid, uid, status, pad, utime (2), stime (2).
+type ChldInfo = [i32; 12];
+
+/// waitid(2) (Linux: `kernel_waitid`): `P_ALL`, `P_PID`, `P_PGID`.
+pub fn sys_waitid(
+    which: u32,
+    upid: i32,
+    infop: UserPtr<ChldInfo>,
+    options: u32,
+    ru: UserPtr<Rusage>,
+) -> KResult<()> {
+    let options = WaitOptions::from_bits(options).ok_or(Errno::EINVAL)?;
+    let any = WaitOptions::WEXITED | WaitOptions::WSTOPPED | WaitOptions::WCONTINUED;
+    if !options.intersects(any) {
+        return Err(Errno::EINVAL);
+    }
+    let target = match which {
+        uapi::P_ALL => WaitFor::Any,
+        uapi::P_PID if upid > 0 => WaitFor::Pid(upid),
+        uapi::P_PGID if upid > 0 => WaitFor::Pgid(upid),
+        uapi::P_PGID if upid == 0 => WaitFor::Pgid(current().pgrp()),
+        _ => return Err(Errno::EINVAL),
+    };
+    let result = do_wait(target, options)?;
+    if !ru.is_null() {
+        ru.write(&[0; 18])?;
+    }
+    if infop.is_null() {
+        return Ok(());
+    }
+    let info = match result {
+        #[expect(clippy::cast_possible_wrap, reason = "uids above 2^31 keep their bits")]
+        Some(r) => {
+            [uapi::SIGCHLD as i32, 0, r.code, 0, r.pid, r.uid as i32, r.si_status, 0, 0, 0, 0, 0]
+        }
+        None => [0; 12],
+    };
+    infop.write(&info)
+}
+
+crate::ktest!(exit_zombie_is_reaped_by_wait, {
+    use crate::kernel::fork::{CloneFlags, kernel_thread};
+    let flags = CloneFlags::FS | CloneFlags::FILES;
+    let child = kernel_thread(|| 42 << 8, "ktest-zombie", flags).map_err(|_| "fork")?;
+    let pid = child.pid;
+    let reaped = kernel_wait4(WaitFor::Pid(pid), WaitOptions::empty()).map_err(|_| "wait")?;
+    crate::kassert!(reaped == Some((pid, 42 << 8)), "wait returns the child's PID and status");
+    crate::kassert!(child.exit_state() == crate::kernel::sched::task::EXIT_DEAD, "reaped");
+    crate::kassert!(crate::kernel::pid::find_task_by_vpid(pid).is_none(), "its PID is gone");
+    crate::kassert!(
+        kernel_wait4(WaitFor::Any, WaitOptions::WNOHANG).err() == Some(Errno::ECHILD),
+        "no children left: ECHILD"
+    );
+    Ok(())
+});
