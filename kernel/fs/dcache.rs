@@ -192,6 +192,29 @@ pub fn d_delete(dentry: &Arc<Dentry>) {
     }
 }
 
+/// Drops a stale dentry and every cached name below it (Linux:
+/// `d_invalidate`): procfs's entries of a process that is gone. Holders
+/// keep their dentries, which now lead nowhere new.
+pub fn d_invalidate(dentry: &Arc<Dentry>) {
+    d_delete(dentry);
+    let mut dropped = alloc::vec::Vec::new();
+    let mut todo = alloc::vec![dentry.id];
+    {
+        let mut table = DENTRY_HASHTABLE.lock();
+        while let Some(id) = todo.pop() {
+            if let Some(children) = table.remove(&id) {
+                for child in children.into_values() {
+                    child.unhashed.store(true, Ordering::Release);
+                    todo.push(child.id);
+                    dropped.push(child);
+                }
+            }
+        }
+    }
+    // Freed outside the lock, as in `shrink_dcache_sb`.
+    drop(dropped);
+}
+
 /// Moves `dentry` to `name` under `new_parent` after a rename (Linux:
 /// `d_move`): open files and working directories follow the file.
 pub fn d_move(dentry: &Arc<Dentry>, new_parent: &Arc<Dentry>, name: &[u8]) -> KResult<()> {

@@ -227,13 +227,18 @@ fn begin_new_exec(
         files.close_on_exec();
     }
     crate::kernel::signal::flush_signal_handlers(tsk);
-    let name = bprm.filename.rsplit(|&c| c == b'/').next().unwrap_or(&bprm.filename);
-    tsk.set_comm(name);
+    tsk.set_comm(exec_comm(&bprm.filename));
     tsk.clear_flags(PF_KTHREAD | PF_FORKNOEXEC);
     let flags = crate::arch::irqflags::local_irq_save();
     tsk.thread.fpu.reset_current();
     crate::arch::irqflags::local_irq_restore(flags);
     crate::arch::process::start_thread(regs, ip, sp);
+}
+
+/// The name a program runs under: its file name's last component (Linux:
+/// `__set_task_comm(me, kbasename(bprm->filename))`).
+fn exec_comm(filename: &[u8]) -> &[u8] {
+    filename.rsplit(|&c| c == b'/').next().unwrap_or(filename)
 }
 
 /// Gives the task a private descriptor table before exec closes
@@ -251,8 +256,16 @@ fn unshare_files(tsk: &Task) -> KResult<()> {
 
 /// Runs `bprm` in the current task, rewriting `regs` to enter it.
 fn bprm_execve(mut bprm: LinuxBinprm, dfd: i32, at_flags: u32, regs: &mut PtRegs) -> KResult<()> {
-    let (mm, info) = exec_binprm(&mut bprm, dfd, at_flags)?;
     let tsk = current();
+    // Linux renames the task in `begin_new_exec`, before the new image is
+    // faulted in; Ferrite copies the image in first, which takes long
+    // enough for `ps` to see the old name. So the name changes now, and
+    // goes back if the exec fails.
+    let old_comm = tsk.comm();
+    tsk.set_comm(exec_comm(&bprm.filename));
+    let (mm, info) = exec_binprm(&mut bprm, dfd, at_flags).inspect_err(|_| {
+        tsk.set_comm(&old_comm);
+    })?;
     unshare_files(&tsk)?;
     begin_new_exec(&tsk, &bprm, mm, regs, info.entry, info.stack_pointer);
     Ok(())

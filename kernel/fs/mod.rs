@@ -44,6 +44,8 @@ pub mod namespace;
 pub mod open;
 pub mod pagecache;
 pub mod pipe;
+pub mod proc;
+pub mod proc_namespace;
 pub mod read_write;
 pub mod readdir;
 pub mod select;

@@ -362,6 +362,8 @@ fn pipe_mnt() -> KResult<Arc<VfsMount>> {
         mnt_root: Dentry::make_root(root)?,
         mnt_sb: sb,
         mnt_mountpoint: None,
+        mnt_devname: Box::default(),
+        mnt_flags: Default::default(),
     };
     Ok(PIPE_MNT.call_once(|| Arc::new(mnt)).clone())
 }

@@ -39,6 +39,12 @@ pub trait FileSystemType: Send + Sync {
     fn requires_dev(&self) -> bool {
         false
     }
+    /// Whether a cached dentry of this file system still names what it
+    /// named (Linux: `s_d_op->d_revalidate`); a stale one is dropped and
+    /// looked up again. Disk and memory file systems keep every dentry.
+    fn d_revalidate(&self, _dentry: &super::dcache::Dentry) -> bool {
+        true
+    }
 }
 
 /// Registered file-system types, in registration order.
@@ -61,7 +67,6 @@ pub fn get_fs_type(name: &[u8]) -> Option<&'static dyn FileSystemType> {
     FILE_SYSTEMS.lock().iter().copied().find(|f| f.name().as_bytes() == name)
 }
 
-#[allow(dead_code, reason = "for /proc/filesystems")]
 /// Names of the registered types, `nodev` first as in /proc/filesystems.
 pub fn filesystems() -> Vec<(&'static str, bool)> {
     FILE_SYSTEMS.lock().iter().map(|f| (f.name(), f.requires_dev())).collect()

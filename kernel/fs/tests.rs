@@ -362,7 +362,8 @@ crate::ktest!(vfs_mount_crossing, {
     let c = s.ctx();
     ok(do_mkdirat(c, AT_FDCWD, b"/mnt", 0o755), "mnt")?;
     let mp = ok(lookup(&s, b"/mnt"), "mnt path")?;
-    let mnt = ok(do_new_mount(&mp, b"tmpfs", b"none", b""), "mount")?;
+    let flags = super::namespace::MntFlags::RELATIME;
+    let mnt = ok(do_new_mount(&mp, b"tmpfs", b"none", b"", flags), "mount")?;
     write_file(&s, b"/mnt/inside", b"x")?;
     let inside = ok(lookup(&s, b"/mnt/inside"), "inside")?;
     kassert!(alloc::sync::Arc::ptr_eq(&inside.mnt, &mnt), "crossed into the mount");
@@ -373,6 +374,10 @@ crate::ktest!(vfs_mount_crossing, {
         Errno::EXDEV,
         "link across mounts",
     )?;
+    expect_err(do_umount(&inside), Errno::EINVAL, "umount a non-mountpoint")?;
+    let root_of_mount = ok(lookup(&s, b"/mnt"), "root of mount")?;
+    expect_err(do_umount(&root_of_mount), Errno::EBUSY, "umount while in use")?;
+    drop((inside, mnt, root_of_mount));
     ok(do_umount(&ok(lookup(&s, b"/mnt"), "root of mount")?), "umount")?;
     expect_err(lookup(&s, b"/mnt/inside"), Errno::ENOENT, "gone after umount")?;
     Ok(())

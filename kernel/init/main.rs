@@ -53,6 +53,9 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     arch::fpu::fpu__init_system();
     kernel::sched::sched_init();
     crate::fs::vfs_caches_init();
+    if let Err(e) = crate::fs::proc::proc_root_init(params.cmdline()) {
+        crate::pr_err!("proc: cannot register: {}", e.description());
+    }
     super::initramfs::populate_rootfs(params.initrd);
     local_irq_enable();
     pr_info!("Kernel initialisation done");

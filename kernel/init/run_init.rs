@@ -115,5 +115,14 @@ pub fn run_init(cmdline: &CmdLine<'_>) -> bool {
             Err(e) => pr_err!("Requested init {init} failed (error -{}).", e as i32),
         }
     }
-    DEFAULT_INITS.iter().any(|path| try_to_run_init_process(path, &argv, &envp))
+    if DEFAULT_INITS.iter().any(|path| try_to_run_init_process(path, &argv, &envp)) {
+        return true;
+    }
+    pr_err!("No working init found.  Try passing init= option to kernel.");
+    // Linux panics here; Ferrite's caller starts its monitor, which reads
+    // the serial port itself once nothing holds the console open.
+    if let Some(files) = current().files.lock().take() {
+        files.close_all();
+    }
+    false
 }

@@ -126,6 +126,37 @@ pub fn sys_sysinfo(info: UserPtr<Sysinfo>) -> KResult<()> {
     info.write(&do_sysinfo())
 }
 
+/// prctl(2) (Linux: `SYSCALL_DEFINE5(prctl)`): the calling thread's name
+/// (`PR_SET_NAME`, `PR_GET_NAME`: 16 bytes with the NUL, as
+/// /proc/PID/comm and `ps` show it); other options are not supported
+/// yet and give `EINVAL`, as an unknown option does.
+pub fn sys_prctl(option: u32, arg2: UserAddr, _arg3: u64, _arg4: u64, _arg5: u64) -> KResult<i32> {
+    use crate::kernel::sched::task::TASK_COMM_LEN;
+    use linux_raw_sys::prctl::{PR_GET_NAME, PR_SET_NAME};
+    match option {
+        PR_SET_NAME => {
+            let mut name = [0u8; TASK_COMM_LEN];
+            // A name longer than 15 bytes is cut, as Linux's
+            // `strncpy_from_user(comm, …, sizeof(comm) - 1)`.
+            let len =
+                match crate::arch::uaccess::strncpy_from_user(&mut name[..TASK_COMM_LEN - 1], arg2)
+                {
+                    Ok(len) => len,
+                    Err(crate::arch::uaccess::StrncpyError::TooLong) => TASK_COMM_LEN - 1,
+                    Err(crate::arch::uaccess::StrncpyError::Fault) => return Err(Errno::EFAULT),
+                };
+            current().set_comm(&name[..len]);
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let comm = current().comm();
+            crate::arch::uaccess::copy_to_user(arg2, &comm).map_err(|_| Errno::EFAULT)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
 /// getpid(2): the thread-group ID (Linux: `task_tgid_vnr`).
 pub fn sys_getpid() -> KResult<i32> {
     Ok(current().tgid)

@@ -11,11 +11,20 @@
 //!   uncompressed vmlinux through PVH, as Ferrite is, so that XZ
 //!   decompression is not counted.
 //! - QEMU start to exit, Linux only: its /init powers off at once.
+//! - latency, lmbench style (bench/latency.rs): null syscall, write to
+//!   /dev/null, open+close, fork+exit+wait, fork+execve+wait, pipe round
+//!   trip and anonymous page fault, timed inside the guest by the programs
+//!   of user/bench/ in one more boot per kernel and run.
 //!
 //! Runs alternate between the kernels, so that a busy moment of the host hits
 //! both alike; each figure is the median of N runs (default 5) and the minimum.
+//! A benchmark that fails on a kernel in any run shows "failed" in its cell
+//! (the reason and its console lines go to stderr) and makes the command
+//! fail, after the whole table.
 
 mod initramfs;
+mod latency;
+mod table;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -25,6 +34,7 @@ use crate::build::{Profile, build_kernel};
 use crate::qemu::{Boot, Machine};
 use crate::test::tail;
 use crate::{deps, linux};
+use table::{Row, print_table};
 
 const CMDLINE: &str = "console=ttyS0";
 const FERRITE_MARKER: &str = "Kernel initialisation done";
@@ -39,21 +49,31 @@ pub fn cmd_bench(args: &[String]) -> Result<ExitCode, String> {
     let ferrite = Machine::new(&build_kernel(Profile::Release)?, CMDLINE);
     let mut linux = Machine::new(&linux::linux_vmlinux()?, CMDLINE);
     linux.initrd = Some(initramfs::poweroff_initramfs()?);
+    let latency_initrd = initramfs::latency_initramfs(&latency::names())?;
+    let mut ferrite_latency = Machine::new(&ferrite.kernel, latency::CMDLINE);
+    ferrite_latency.initrd = Some(latency_initrd.clone());
+    let mut linux_latency = Machine::new(&linux.kernel, latency::CMDLINE);
+    linux_latency.initrd = Some(latency_initrd);
     let samples = measure(&ferrite, &linux, runs)?;
+    let latency = latency::measure(&ferrite_latency, &linux_latency, runs);
     print_header(&ferrite, &linux, runs);
     let linux_label = format!("Linux {}", linux_version(&linux.kernel));
-    print_table(
-        &linux_label,
-        &[
-            Row::new("boot to end of kernel init", &samples.ferrite_init, &samples.linux_init),
-            Row::new(
-                "  the kernel's own clock then",
-                &samples.ferrite_init_printk,
-                &samples.linux_init_printk,
-            ),
-            Row::new("QEMU start to exit (Linux)", &[], &samples.linux_exit),
-        ],
-    );
+    let mut rows = vec![
+        Row::new("boot to end of kernel init", &samples.ferrite_init, &samples.linux_init),
+        Row::new(
+            "  the kernel's own clock then",
+            &samples.ferrite_init_printk,
+            &samples.linux_init_printk,
+        ),
+        Row::new("QEMU start to exit (Linux)", &[], &samples.linux_exit),
+    ];
+    rows.extend(latency.rows());
+    print_table(&linux_label, &rows);
+    let failed = rows.iter().filter(|r| r.failed()).count();
+    if failed > 0 {
+        eprintln!("xtask: {failed} benchmark(s) failed on a kernel; see above for why");
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -152,54 +172,6 @@ fn printk_timestamp(line: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs.parse().ok()?) + Duration::from_micros(micros))
 }
 
-/// Median and minimum of a figure's samples.
-#[derive(Clone, Copy)]
-struct Stats {
-    median: Duration,
-    min: Duration,
-}
-
-impl Stats {
-    fn of(samples: &[Duration]) -> Option<Stats> {
-        let mut sorted = samples.to_vec();
-        sorted.sort();
-        let n = sorted.len();
-        let min = *sorted.first()?;
-        let median =
-            if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2 };
-        Some(Stats { median, min })
-    }
-
-    fn cell(stats: Option<Stats>) -> String {
-        match stats {
-            Some(s) => format!("{:.3} s ({:.3})", s.median.as_secs_f64(), s.min.as_secs_f64()),
-            None => "-".to_string(),
-        }
-    }
-}
-
-/// One line of the table.
-struct Row {
-    figure: &'static str,
-    ferrite: Option<Stats>,
-    linux: Option<Stats>,
-}
-
-impl Row {
-    fn new(figure: &'static str, ferrite: &[Duration], linux: &[Duration]) -> Row {
-        Row { figure, ferrite: Stats::of(ferrite), linux: Stats::of(linux) }
-    }
-
-    fn ratio(&self) -> String {
-        match (self.ferrite, self.linux) {
-            (Some(f), Some(l)) if !l.median.is_zero() => {
-                format!("{:.3}", f.median.as_secs_f64() / l.median.as_secs_f64())
-            }
-            _ => "-".to_string(),
-        }
-    }
-}
-
 fn print_header(ferrite: &Machine, linux: &Machine, runs: usize) {
     println!();
     println!("Ferrite: {}", ferrite.kernel.display());
@@ -208,16 +180,11 @@ fn print_header(ferrite: &Machine, linux: &Machine, runs: usize) {
         "QEMU: q35, TCG, -cpu max, {} vCPU, {} MiB, -append \"{CMDLINE}\"; median of {runs} runs, minimum in brackets",
         ferrite.smp, ferrite.memory_mib
     );
+    println!(
+        "Latency rows: user/bench/ (static musl) timed in the guest, one boot per kernel and run, -append \"{}\"",
+        latency::CMDLINE
+    );
     println!();
-}
-
-fn print_table(linux_label: &str, rows: &[Row]) {
-    println!("{:<30} {:<18} {linux_label:<18} ratio", "figure", "Ferrite");
-    for row in rows {
-        let ferrite = Stats::cell(row.ferrite);
-        let linux = Stats::cell(row.linux);
-        println!("{:<30} {ferrite:<18} {linux:<18} {}", row.figure, row.ratio());
-    }
 }
 
 /// "6.1.0-57" from `target/linux/linux-image-6.1.0-57-amd64/vmlinux`.
@@ -237,14 +204,6 @@ mod tests {
         assert_eq!(at, Some(Duration::from_micros(2_870_123)));
         assert_eq!(printk_timestamp("no timestamp here"), None);
         assert_eq!(printk_timestamp("[ bad.x] text"), None);
-    }
-
-    #[test]
-    fn median_and_min() {
-        let ms = Duration::from_millis;
-        let stats = Stats::of(&[ms(30), ms(10), ms(20), ms(40)]).expect("samples");
-        assert_eq!((stats.median, stats.min), (ms(25), ms(10)));
-        assert!(Stats::of(&[]).is_none());
     }
 
     #[test]

@@ -21,14 +21,26 @@ pub enum End {
     Exit(i32),
 }
 
+/// What a check boots with as `-initrd`.
+pub enum Initrd {
+    None,
+    /// A newc archive with two entries and no /init: the kernel unpacks it
+    /// and, finding nothing to run, starts its monitor.
+    Tiny,
+    /// Debian's busybox with `user/init/shell.sh` as /init, as
+    /// `cargo xtask run --busybox` boots.
+    Busybox,
+}
+
 pub struct Check {
     pub name: &'static str,
     pub cmdline: &'static str,
-    /// Typed on the serial console once initialisation is done.
+    /// Typed on the serial console once `ready` has been shown.
     pub input: &'static str,
-    /// Boot with a small initramfs (`-initrd`): a newc archive with two
-    /// entries.
-    pub initrd: bool,
+    /// The console line after which `input` is typed.
+    pub ready: &'static str,
+    /// The initramfs (`-initrd`) to boot with.
+    pub initrd: Initrd,
     pub end: End,
     pub must_show: &'static [&'static str],
     pub must_not_show: &'static [&'static str],
@@ -41,7 +53,8 @@ pub const CHECKS: &[Check] = &[
         name: "boot::banner_memory_map_cmdline",
         cmdline: "console=ttyS0 foo=bar baz lkdtm.x=1 -- a b",
         input: "",
-        initrd: true,
+        ready: INIT_DONE,
+        initrd: Initrd::Tiny,
         end: End::Running,
         must_show: &[
             "Ferrite version",
@@ -64,16 +77,36 @@ pub const CHECKS: &[Check] = &[
         name: "boot::monitor_timer_ticks_and_acpi_poweroff",
         cmdline: "console=ttyS0",
         input: "uptime\rinterrupts\rpoweroff\r",
-        initrd: false,
+        ready: INIT_DONE,
+        initrd: Initrd::None,
         end: End::Exit(0),
         must_show: &["ferrite# uptime", "jiffies ", "LOC", "reboot: Power down"],
         must_not_show: &["panic", "BUG"],
     },
     Check {
+        name: "boot::busybox_shell_with_job_control",
+        cmdline: "console=ttyS0",
+        input: "echo $((6 * 7)); tty\rsleep 30 &\rkill %1; wait %1; echo status $?\rpoweroff -f\r",
+        // ash's banner: typed earlier, the keys would answer its cursor
+        // position query instead of reaching the prompt.
+        ready: "Enter 'help' for a list of built-in commands.",
+        initrd: Initrd::Busybox,
+        end: End::Exit(0),
+        must_show: &[
+            "Run /init as init process",
+            "\n42",
+            "/dev/ttyS0",
+            "status 143",
+            "reboot: Power down",
+        ],
+        must_not_show: &["panic", "BUG", "job control turned off"],
+    },
+    Check {
         name: "boot::quiet_hides_info_messages",
         cmdline: "console=ttyS0 quiet ktest",
         input: "",
-        initrd: false,
+        ready: INIT_DONE,
+        initrd: Initrd::None,
         end: End::Exit(crate::qemu::EXIT_SUCCESS),
         must_show: &[],
         must_not_show: &["Command line:", "BIOS-e820"],
@@ -82,7 +115,8 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::null_pointer_oops",
         cmdline: "console=ttyS0 lkdtm=EXCEPTION",
         input: "",
-        initrd: false,
+        ready: INIT_DONE,
+        initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry EXCEPTION",
@@ -100,7 +134,8 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::write_to_rodata_faults",
         cmdline: "console=ttyS0 lkdtm=WRITE_RO",
         input: "",
-        initrd: false,
+        ready: INIT_DONE,
+        initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry WRITE_RO",
@@ -114,7 +149,8 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::exec_data_hits_nx",
         cmdline: "console=ttyS0 lkdtm=EXEC_DATA",
         input: "",
-        initrd: false,
+        ready: INIT_DONE,
+        initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry EXEC_DATA",
@@ -128,7 +164,8 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::stack_overflow_hits_guard_page",
         cmdline: "console=ttyS0 lkdtm=EXHAUST_STACK",
         input: "",
-        initrd: false,
+        ready: INIT_DONE,
+        initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry EXHAUST_STACK",
@@ -141,7 +178,8 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::divide_error_oops",
         cmdline: "console=ttyS0 lkdtm=DIVIDE_ERROR",
         input: "",
-        initrd: false,
+        ready: INIT_DONE,
+        initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry DIVIDE_ERROR",
@@ -154,7 +192,8 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::invalid_opcode_oops",
         cmdline: "console=ttyS0 lkdtm=INVALID_OPCODE",
         input: "",
-        initrd: false,
+        ready: INIT_DONE,
+        initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry INVALID_OPCODE",
@@ -166,7 +205,8 @@ pub const CHECKS: &[Check] = &[
         name: "lkdtm::rust_panic_backtrace",
         cmdline: "console=ttyS0 lkdtm=BUG",
         input: "",
-        initrd: false,
+        ready: INIT_DONE,
+        initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
             "lkdtm: Performing direct entry BUG",
@@ -182,13 +222,16 @@ pub const CHECKS: &[Check] = &[
 pub fn run(check: &Check, image: &Path) -> Result<(bool, String), String> {
     let mut machine = Machine::new(image, check.cmdline);
     machine.stdin_piped = !check.input.is_empty();
-    if check.initrd {
-        let path = image.with_file_name("boot-check-initrd.bin");
-        let mut archive = cpio::Writer::new();
-        archive.dir(b"etc", 0o755);
-        archive.file(b"etc/motd", 0o644, b"Welcome to Ferrite\n");
-        std::fs::write(&path, archive.finish()).map_err(|e| format!("{}: {e}", path.display()))?;
-        machine.initrd = Some(path);
+    match check.initrd {
+        Initrd::None => {}
+        Initrd::Tiny => {
+            let path = image.with_file_name("boot-check-initrd.bin");
+            let mut archive = crate::initramfs::Archive::new();
+            archive.dir("etc", 0o755).file("etc/motd", 0o644, b"Welcome to Ferrite\n".to_vec());
+            archive.write(&path)?;
+            machine.initrd = Some(path);
+        }
+        Initrd::Busybox => machine.initrd = Some(crate::qemu::busybox_initramfs()?),
     }
     let mut boot = Boot::start(&machine)?;
     let timeout = Duration::from_secs(60);
@@ -201,7 +244,7 @@ pub fn run(check: &Check, image: &Path) -> Result<(bool, String), String> {
                 ));
             }
             if !check.input.is_empty() {
-                boot.type_input(check.input)?;
+                type_lines(&mut boot, check.input)?;
             }
             boot.wait_for(|_| false, Duration::from_millis(500));
             boot.kill();
@@ -209,8 +252,9 @@ pub fn run(check: &Check, image: &Path) -> Result<(bool, String), String> {
         }
         End::Exit(_) => {
             if !check.input.is_empty() {
-                boot.wait_for(|l| l.contains(INIT_DONE), timeout);
-                boot.type_input(check.input)?;
+                boot.wait_for(|l| l.contains(check.ready), timeout);
+                boot.wait_for(|_| false, Duration::from_millis(300));
+                type_lines(&mut boot, check.input)?;
             }
             boot.wait_exit(timeout).map(|(code, _)| code)
         }
@@ -235,6 +279,17 @@ fn verdict(check: &Check, console: &[String], status: Option<i32>) -> (bool, Str
         return (false, format!("console shows `{shown}`"));
     }
     (true, String::new())
+}
+
+/// Types `input` a line at a time, as a person would: a shell that is
+/// still busy with one command reads the next only when it prompts again,
+/// and a job started in the background needs a moment to become one.
+fn type_lines(boot: &mut Boot, input: &str) -> Result<(), String> {
+    for line in input.split_inclusive('\r') {
+        boot.type_input(line)?;
+        boot.wait_for(|_| false, Duration::from_millis(400));
+    }
+    Ok(())
 }
 
 impl Boot {

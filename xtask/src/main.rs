@@ -2,11 +2,12 @@
 //!
 //! ```text
 //! cargo xtask build [--debug]                 build the kernel, print its path last
-//! cargo xtask run [--kvm] [--gdb] [--debug] [--smp N] [WORD...]
+//! cargo xtask run [--busybox] [--kvm] [--gdb] [--debug] [--smp N] [WORD...]
 //!                                             boot it in QEMU, serial on this terminal;
+//!                                             --busybox: with a busybox shell as init's child;
 //!                                             WORDs are added to the kernel command line
 //! cargo xtask test                            every test tier; ends with "N passed, N failed"
-//! cargo xtask bench                           Ferrite and Linux side by side, with ratios
+//! cargo xtask bench [--runs N]                Ferrite and Linux side by side, with ratios
 //! cargo xtask systest [--linux] [--ferrite] [--bless] [FILTER]
 //!                                             the user-space tests on Linux (and Ferrite)
 //! ```

@@ -67,6 +67,16 @@ impl Machine {
     }
 }
 
+/// An initramfs with Debian's busybox and `user/init/shell.sh` as /init.
+pub fn busybox_initramfs() -> Result<PathBuf, String> {
+    let mut cpio = crate::initramfs::Archive::new();
+    crate::systest::build::busybox_root(&mut cpio)?;
+    cpio.file_from("init", 0o755, &crate::workspace_root().join("user/init/shell.sh"))?;
+    let path = crate::workspace_root().join("target/busybox.cpio");
+    cpio.write(&path)?;
+    Ok(path)
+}
+
 /// `cargo xtask run`.
 pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
     deps::ensure(&[deps::QEMU])?;
@@ -79,6 +89,7 @@ pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
             "--kvm" => machine.kvm = true,
             "--gdb" => machine.gdb = true,
             "--debug" => {}
+            "--busybox" => machine.initrd = Some(busybox_initramfs()?),
             "--smp" => {
                 let n = rest.next().and_then(|n| n.parse().ok());
                 machine.smp = n.ok_or("--smp needs a number")?;

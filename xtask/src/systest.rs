@@ -22,7 +22,7 @@
 //! `cargo xtask test`) until it runs user space, then always: flip
 //! [`FERRITE_RUNS_USER_SPACE`].
 
-mod build;
+pub(crate) mod build;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,7 +35,7 @@ use crate::{deps, linux, workspace_root};
 
 /// Set once Ferrite runs /init: then `cargo xtask test` and `cargo xtask
 /// systest` boot Ferrite too, without being asked.
-pub const FERRITE_RUNS_USER_SPACE: bool = false;
+pub const FERRITE_RUNS_USER_SPACE: bool = true;
 
 /// Setting this environment variable to 1 runs the Ferrite side anyway.
 const FERRITE_ENV: &str = "FERRITE_SYSTEST";
@@ -46,8 +46,10 @@ const CMDLINE: &str = "console=ttyS0 quiet loglevel=3";
 /// The whole boot, all tests included (each also has /init's own timeout).
 const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Console lines that end a boot early: the kernel cannot run the tests.
-const FATAL: [&str; 3] = ["Kernel panic", "No init to run yet", "Attempted to kill init"];
+/// Console lines that end a boot early: the kernel cannot run the tests
+/// (nor the benchmarks, bench/latency.rs).
+pub(crate) const FATAL: [&str; 3] =
+    ["Kernel panic", "No init to run yet", "Attempted to kill init"];
 
 /// One result, named as `cargo xtask test` records it.
 pub struct Outcome {
@@ -261,8 +263,9 @@ fn parse(lines: &[String], prefix: &str, tests: &[String], ended: &str) -> Vec<O
     outcomes
 }
 
-/// The last console lines between `# run NAME` and the next `# run`.
-fn test_lines(lines: &[String], test: &str) -> String {
+/// The last console lines between `# run NAME` and the next `# run` (the
+/// benchmark's /init brackets its programs the same way).
+pub(crate) fn test_lines(lines: &[String], test: &str) -> String {
     let start = lines.iter().position(|l| *l == format!("# run {test}"));
     let Some(start) = start else { return "(it never started)".into() };
     let end =

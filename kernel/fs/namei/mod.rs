@@ -33,7 +33,7 @@ use alloc::vec::Vec;
 use linux_raw_sys::general as uapi;
 
 use super::FsContext;
-use super::dcache::{Dentry, check_name, d_add, d_lookup};
+use super::dcache::{Dentry, check_name, d_add, d_invalidate, d_lookup};
 use super::inode::FileType;
 use super::namespace::{Path, lookup_mnt};
 use crate::kernel::errno::{Errno, KResult};
@@ -298,7 +298,7 @@ impl<'a> Nameidata<'a> {
 /// `lookup_slow`). The result may be negative.
 pub fn lookup_one(parent: &Arc<Dentry>, name: &[u8]) -> KResult<Arc<Dentry>> {
     check_name(name)?;
-    if let Some(dentry) = d_lookup(parent, name) {
+    if let Some(dentry) = d_lookup_valid(parent, name) {
         return Ok(dentry);
     }
     let sb = parent.d_sb.clone();
@@ -310,7 +310,7 @@ pub fn lookup_one(parent: &Arc<Dentry>, name: &[u8]) -> KResult<Arc<Dentry>> {
 /// `s_vfs_rename_lock` (Linux: `lookup_one_qstr_excl`).
 pub fn lookup_one_locked(parent: &Arc<Dentry>, name: &[u8]) -> KResult<Arc<Dentry>> {
     check_name(name)?;
-    if let Some(dentry) = d_lookup(parent, name) {
+    if let Some(dentry) = d_lookup_valid(parent, name) {
         return Ok(dentry);
     }
     let dir = parent.positive()?;
@@ -319,6 +319,18 @@ pub fn lookup_one_locked(parent: &Arc<Dentry>, name: &[u8]) -> KResult<Arc<Dentr
     }
     let found = dir.i_op.lookup(&dir, name)?;
     d_add(parent, name, found)
+}
+
+/// A cached dentry that its file system still vouches for; a stale one is
+/// invalidated, so the caller asks the file system again (Linux:
+/// `lookup_dcache` with `d_revalidate`).
+fn d_lookup_valid(parent: &Arc<Dentry>, name: &[u8]) -> Option<Arc<Dentry>> {
+    let dentry = d_lookup(parent, name)?;
+    if dentry.d_sb.s_type.d_revalidate(&dentry) {
+        return Some(dentry);
+    }
+    d_invalidate(&dentry);
+    None
 }
 
 /// Resolves a whole path (Linux: `filename_lookup` → `path_lookupat`).

@@ -12,6 +12,13 @@
 //!    directory's `entries` or file's `mapping`, an `Inode`'s `i_lock`; then
 //!    the leaves `FILE_SYSTEMS`, `CHRDEVS`, an `FdTable`'s and an
 //!    `FsStruct`'s lock. Under them only 2 (initrd lookup), 3, 4 and 7.
+//! 0p. procfs (fs/proc/) is the exception to 0v: it renders a file under
+//!    that file's `f_pos` and looks names up under the proc super block's
+//!    `s_vfs_rename_lock`, and there takes an `Mm`'s locks (0), the signal
+//!    locks (0s), the pid and task locks (0 b, c, g, one at a time), the
+//!    mount list and the leaf `proc::generic::SeqState::text`. Nothing
+//!    takes a procfs file's or super block's lock under those, so no
+//!    cycle closes.
 //! 0s. The signal locks (kernel/signal/mod.rs), never across a user copy:
 //!    a `GroupSignal` (shared pending, group flags), then one `ThreadSignal`
 //!    at a time, then the leaves `Task::sighand` and `SigHand::action`. In

@@ -206,10 +206,13 @@ syscall_table! {
     146 sched_get_priority_max => kernel::sched::syscalls::sys_sched_get_priority_max(policy: u32);
     147 sched_get_priority_min => kernel::sched::syscalls::sys_sched_get_priority_min(policy: u32);
     148 sched_rr_get_interval => kernel::sched::syscalls::sys_sched_rr_get_interval(pid: i32, interval: UserPtr<__kernel_timespec>);
+    157 prctl           => kernel::sys::sys_prctl(option: u32, arg2: UserAddr, arg3: u64, arg4: u64, arg5: u64);
     158 arch_prctl      => arch::process::sys_arch_prctl(option: u32, arg2: u64);
     160 setrlimit       => kernel::resource::sys_setrlimit(resource: u32, rlim: UserPtr<[u64; 2]>);
     161 chroot          => fs::open::sys_chroot(filename: UserPtr<u8>);
     162 sync            => fs::open::sys_sync();
+    165 mount           => fs::namespace::sys_mount(dev_name: UserPtr<u8>, dir_name: UserPtr<u8>, fstype: UserPtr<u8>, flags: u64, data: UserPtr<u8>);
+    166 umount2         => fs::namespace::sys_umount(name: UserPtr<u8>, flags: u32);
     169 reboot          => kernel::sys::sys_reboot(magic1: u32, magic2: u32, cmd: u32, arg: UserAddr);
     186 gettid          => kernel::sys::sys_gettid();
     200 tkill           => kernel::signal::sys::sys_tkill(tid: i32, sig: i32);

@@ -1,6 +1,8 @@
 //! Builds the system-test initramfs: the C tests in `user/tests/` compiled
 //! static with musl-gcc, the scripts in `user/scripts/`, Debian's static
 //! busybox with its applet links, and `user/init/systest.sh` as `/init`.
+//! The compiler step and the busybox root serve the benchmark's initramfs
+//! too (bench/initramfs.rs).
 //!
 //! Everything lands in `target/systest/`. A test binary is rebuilt only when
 //! the hash of its source, `test.h` and the compiler flags changes (kept
@@ -32,8 +34,7 @@ pub struct Built {
 /// Builds the tests whose names contain `filter` (all without one) and
 /// packs them.
 pub fn build(filter: Option<&str>) -> Result<Built, String> {
-    deps::ensure(&[MUSL_GCC, BUSYBOX])?;
-    check_static(Path::new(BUSYBOX.program))?;
+    deps::ensure(&[MUSL_GCC])?;
     let root = workspace_root();
     let out = root.join("target/systest");
     let bin = out.join("bin");
@@ -46,17 +47,11 @@ pub fn build(filter: Option<&str>) -> Result<Built, String> {
     if programs.is_empty() && scripts.is_empty() {
         return Err(format!("no system test matches `{}`", filter.unwrap_or("")));
     }
-    compile_all(&root.join("user/tests"), &bin, &programs)?;
+    compile_all(&root.join("user/tests"), "test.h", &bin, &programs)?;
 
     let mut cpio = Archive::new();
-    for dir in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys", "root", "tests"] {
-        cpio.dir(dir, 0o755);
-    }
-    cpio.dir("scripts", 0o755).dir("tmp", 0o1777).dev_nodes();
-    cpio.file_from("bin/busybox", 0o755, Path::new(BUSYBOX.program))?;
-    for link in busybox_applets()? {
-        cpio.symlink(&link, "/bin/busybox");
-    }
+    busybox_root(&mut cpio)?;
+    cpio.dir("tests", 0o755).dir("scripts", 0o755);
     cpio.file_from("init", 0o755, &root.join("user/init/systest.sh"))?;
     for name in &programs {
         cpio.file_from(&format!("tests/{name}"), 0o755, &bin.join(name))?;
@@ -77,6 +72,23 @@ pub fn build(filter: Option<&str>) -> Result<Built, String> {
     Ok(Built { archive, tests, compared })
 }
 
+/// The skeleton of a busybox root, shared with the benchmark's initramfs
+/// (bench/initramfs.rs): the usual directories, `/tmp`, the device nodes,
+/// Debian's static busybox and its applet links. `/init` is the caller's.
+pub(crate) fn busybox_root(cpio: &mut Archive) -> Result<(), String> {
+    deps::ensure(&[BUSYBOX])?;
+    check_static(Path::new(BUSYBOX.program))?;
+    for dir in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys", "root"] {
+        cpio.dir(dir, 0o755);
+    }
+    cpio.dir("tmp", 0o1777).dev_nodes();
+    cpio.file_from("bin/busybox", 0o755, Path::new(BUSYBOX.program))?;
+    for link in busybox_applets()? {
+        cpio.symlink(&link, "/bin/busybox");
+    }
+    Ok(())
+}
+
 /// The stems of the files in `dir` ending in `ext`, sorted.
 fn sources(dir: &Path, ext: &str) -> Result<Vec<String>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -88,9 +100,16 @@ fn sources(dir: &Path, ext: &str) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// Compiles the programs whose hash changed, all at once.
-fn compile_all(src: &Path, bin: &Path, programs: &[String]) -> Result<(), String> {
-    let header = std::fs::read(src.join("test.h")).map_err(|e| format!("test.h: {e}"))?;
+/// Compiles `src/NAME.c` to `bin/NAME` for each of `programs` whose hash
+/// (with `src/header`, the header they share) changed, all at once. Also
+/// used for the benchmarks (bench/initramfs.rs).
+pub(crate) fn compile_all(
+    src: &Path,
+    header: &str,
+    bin: &Path,
+    programs: &[String],
+) -> Result<(), String> {
+    let header = std::fs::read(src.join(header)).map_err(|e| format!("{header}: {e}"))?;
     let mut running: Vec<(String, String, Child)> = Vec::new();
     for name in programs {
         let source = src.join(format!("{name}.c"));
@@ -112,7 +131,11 @@ fn compile_all(src: &Path, bin: &Path, programs: &[String]) -> Result<(), String
         running.push((name.clone(), hash, child));
     }
     if !running.is_empty() {
-        eprintln!("xtask: compiling {} system test(s) with musl-gcc", running.len());
+        eprintln!(
+            "xtask: compiling {} program(s) from {} with musl-gcc",
+            running.len(),
+            src.display()
+        );
     }
     let mut errors = String::new();
     for (name, hash, child) in running {
@@ -121,10 +144,11 @@ fn compile_all(src: &Path, bin: &Path, programs: &[String]) -> Result<(), String
             let stamp = bin.join(format!("{name}.hash"));
             std::fs::write(&stamp, hash).map_err(|e| format!("{}: {e}", stamp.display()))?;
         } else {
-            errors += &format!("user/tests/{name}.c:\n{}", String::from_utf8_lossy(&out.stderr));
+            let source = src.join(format!("{name}.c"));
+            errors += &format!("{}:\n{}", source.display(), String::from_utf8_lossy(&out.stderr));
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(format!("system tests do not compile:\n{errors}")) }
+    if errors.is_empty() { Ok(()) } else { Err(format!("programs do not compile:\n{errors}")) }
 }
 
 /// A hex digest of `parts` (std's SipHash: stable enough for a build cache).

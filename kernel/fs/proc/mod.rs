@@ -1,0 +1,76 @@
+//! procfs: processes and kernel state as files (Linux: fs/proc/).
+//!
+//! Nothing here is stored: every inode is made at lookup from what it
+//! stands for (a [`ProcKind`](generic::ProcKind) and, below /proc/PID, the
+//! process's `Pid`), and every file is rendered when it is read, into a
+//! buffer that later reads at higher offsets are served from (Linux's
+//! `seq_file`). The root lists the fixed files and one directory per live
+//! process ([`root`]); a process's directory holds `stat`, `status`,
+//! `cmdline`, `maps`, the `fd/` links... ([`base`], [`array`], [`fd`],
+//! [`task_mmu`]). Cached dentries of a process that is gone are refused by
+//! `d_revalidate` and dropped (Linux: `pid_revalidate`).
+//!
+//! Submodules by Linux file: `root` (root.c), `generic` (generic.c,
+//! seq_file.c), `base` (base.c), `array` (array.c), `fd` (fd.c),
+//! `task_mmu` (task_mmu.c), `meminfo`, `stat`, `uptime` (with loadavg),
+//! `version` (with cmdline), `interrupts`; /proc/mounts and
+//! /proc/filesystems are in fs/proc_namespace.rs.
+//!
+//! # Locking
+//! No lock of its own: renderers take the locks of what they read (task,
+//! mm, fd table, mount list) one at a time, never two task locks at once.
+#![deny(unsafe_code)]
+
+pub mod array;
+pub mod base;
+pub mod fd;
+pub mod generic;
+pub mod interrupts;
+pub mod meminfo;
+pub mod root;
+pub mod stat;
+pub mod task_mmu;
+mod tests;
+pub mod uptime;
+pub mod version;
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+
+use super::dcache::Dentry;
+use super::inode::Inode;
+use super::super_block::{FileSystemType, SuperBlock, register_filesystem};
+use crate::kernel::errno::KResult;
+use generic::{ProcKind, proc_inode, proc_revalidate};
+
+/// Linux: `PROC_SUPER_MAGIC`.
+pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+
+/// The "proc" file-system type (Linux: `proc_fs_type`).
+pub struct ProcFs;
+
+pub static PROC_FS: ProcFs = ProcFs;
+
+impl FileSystemType for ProcFs {
+    fn name(&self) -> &'static str {
+        "proc"
+    }
+
+    /// A fresh instance; all show the same processes (Linux: one per PID
+    /// namespace, `proc_fill_super`).
+    fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
+        let sb = SuperBlock::new_anon(self, PROC_SUPER_MAGIC, Box::new(()));
+        proc_inode(sb, ProcKind::Root, None)
+    }
+
+    fn d_revalidate(&self, dentry: &Dentry) -> bool {
+        proc_revalidate(dentry)
+    }
+}
+
+/// Registers procfs and keeps the command line for /proc/cmdline (Linux:
+/// `proc_root_init`; `saved_command_line` is set by `setup_arch`).
+pub fn proc_root_init(cmdline: &'static str) -> KResult<()> {
+    version::set_saved_command_line(cmdline);
+    register_filesystem(&PROC_FS)
+}

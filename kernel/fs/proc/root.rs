@@ -1,0 +1,91 @@
+//! The /proc directory: the fixed files, `self`, and one directory per
+//! process (Linux: fs/proc/root.c, the `proc_pid_lookup` and
+//! `proc_pid_readdir` of fs/proc/base.c).
+//!
+//! A listing gives `.` and `..`, the fixed entries at offsets 2.., then the
+//! processes in PID order at `TGID_OFFSET + tgid`, so a listing resumed
+//! from any `d_off` goes on from the next PID whatever died meanwhile.
+//!
+//! # Locking
+//! The process list is copied out under its lock (`for_each_process`).
+#![deny(unsafe_code)]
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use super::generic::{
+    ProcEntry, ProcKind, emit_dots_and_entries, fake_ino, itoa, lookup_entry, name_to_int,
+    proc_inode,
+};
+use super::{interrupts, meminfo, stat, uptime, version};
+use crate::fs::file_table::File;
+use crate::fs::inode::{FileType, Inode};
+use crate::fs::proc_namespace;
+use crate::fs::readdir::DirContext;
+use crate::kernel::errno::KResult;
+use crate::kernel::pid::{PidType, find_task_by_vpid, for_each_process};
+
+/// The fixed entries of /proc (Linux: those `proc_create`d at boot).
+static ROOT_ENTRIES: &[ProcEntry] = &[
+    ProcEntry { name: "cmdline", kind: ProcKind::Global(version::cmdline_proc_show) },
+    ProcEntry {
+        name: "filesystems",
+        kind: ProcKind::Global(proc_namespace::filesystems_proc_show),
+    },
+    ProcEntry { name: "interrupts", kind: ProcKind::Global(interrupts::show_interrupts) },
+    ProcEntry { name: "loadavg", kind: ProcKind::Global(uptime::loadavg_proc_show) },
+    ProcEntry { name: "meminfo", kind: ProcKind::Global(meminfo::meminfo_proc_show) },
+    ProcEntry { name: "mounts", kind: ProcKind::StaticLink("self/mounts") },
+    ProcEntry { name: "self", kind: ProcKind::SelfLink },
+    ProcEntry { name: "stat", kind: ProcKind::Global(stat::show_stat) },
+    ProcEntry { name: "uptime", kind: ProcKind::Global(uptime::uptime_proc_show) },
+    ProcEntry { name: "version", kind: ProcKind::Global(version::version_proc_show) },
+];
+
+/// Where process entries start in a listing (Linux: `FIRST_PROCESS_ENTRY`
+/// + 2).
+const TGID_OFFSET: u64 = 258;
+
+/// Finds a fixed entry or a process (Linux: `proc_root_lookup`).
+pub fn proc_root_lookup(dir: &Inode, name: &[u8]) -> KResult<Option<Arc<Inode>>> {
+    if let Some(inode) = lookup_entry(dir, None, ROOT_ENTRIES, name)? {
+        return Ok(Some(inode));
+    }
+    let Some(task) = name_to_int(name).and_then(find_task_by_vpid) else { return Ok(None) };
+    if task.pid_link.pid_task(PidType::Pid).is_none() {
+        return Ok(None);
+    }
+    proc_inode(dir.sb.clone(), ProcKind::PidDir, Some(task.pid_link.clone())).map(Some)
+}
+
+/// The thread-group IDs of the live processes, ascending (Linux:
+/// `next_tgid`'s walk).
+pub fn tgids() -> Vec<i32> {
+    let mut tgids = Vec::new();
+    for_each_process(|t| {
+        if t.pid == t.tgid && t.pid > 0 && t.pid_link.pid_task(PidType::Pid).is_some() {
+            tgids.push(t.tgid);
+        }
+    });
+    tgids.sort_unstable();
+    tgids
+}
+
+/// Lists /proc (Linux: `proc_root_readdir` → `proc_pid_readdir`).
+pub fn proc_root_readdir(file: &File, ctx: &mut DirContext<'_>) -> KResult<()> {
+    if !emit_dots_and_entries(file, ctx, ROOT_ENTRIES) {
+        return Ok(());
+    }
+    ctx.pos = ctx.pos.max(TGID_OFFSET);
+    let dir = FileType::Directory.dtype();
+    for tgid in tgids() {
+        let pos = TGID_OFFSET + u64::from(tgid.unsigned_abs());
+        if pos < ctx.pos {
+            continue;
+        }
+        if !ctx.emit(&itoa(tgid)?, fake_ino(pos), dir, pos + 1) {
+            break;
+        }
+    }
+    Ok(())
+}
