@@ -3,14 +3,16 @@
  *
  * A benchmark times one operation, lmbench style: a warm-up of a tenth of
  * the iterations, then N iterations between two clock_gettime(CLOCK_MONOTONIC)
- * readings, and prints exactly one line on stdout for xtask
+ * readings, and prints one line per figure on stdout for xtask
  * (xtask/src/bench/latency.rs):
  *
  *     bench NAME ns_per_op=512.3 iters=100000
  *     bench NAME failed: why (errno N)
  *
  * NAME is TEST_NAME, the file's stem, which xtask sets as it does for the
- * system tests (-DTEST_NAME="\"null_syscall\""). The line is written with
+ * system tests (-DTEST_NAME="\"null_syscall\""); a program that measures
+ * several figures (ctx.c: ctx_2, ctx_8, ctx_32) names each. Bandwidths are
+ * reported as ns per MiB moved. The line is written with
  * write(2), never through stdio's buffer, so that fork cannot duplicate it.
  * The same binaries run on Ferrite and on Linux in the same QEMU machine;
  * only the ratio between the two means something under TCG.
@@ -82,12 +84,22 @@ BENCH_HELPER uint64_t bench_now_ns(void)
 }
 
 /*
+ * Prints the line for `name` (TEST_NAME, or one of several figures a
+ * program measures): `ops` operations took `elapsed_ns`. Bandwidth figures
+ * count one operation per MiB moved, so that xtask shows 1/ns_per_op as MiB/s.
+ */
+BENCH_HELPER void bench_report(const char *name, uint64_t elapsed_ns, long ops)
+{
+	bench_print("bench %s ns_per_op=%.1f iters=%ld\n", name, (double)elapsed_ns / (double)ops, ops);
+}
+
+/*
  * Runs `op` iters / 10 times to warm up (caches, TLB, the page cache, lazily
  * built kernel state), then `iters` times under the clock, and prints the
- * line. Each call of `op` does `per_call` operations (pages, for the page
- * fault); `op` returns -1 with errno set when a step fails.
+ * line for `name`. Each call of `op` does `per_call` operations (pages, for
+ * the page fault); `op` returns -1 with errno set when a step fails.
  */
-BENCH_HELPER void bench_run(long iters, long per_call, int (*op)(void))
+BENCH_HELPER void bench_run_as(const char *name, long iters, long per_call, int (*op)(void))
 {
 	for (long i = 0; i < iters / 10 + 1; i++)
 		if (op() < 0)
@@ -96,9 +108,31 @@ BENCH_HELPER void bench_run(long iters, long per_call, int (*op)(void))
 	for (long i = 0; i < iters; i++)
 		if (op() < 0)
 			bench_fail("timed loop");
-	uint64_t elapsed = bench_now_ns() - start;
-	long ops = iters * per_call;
-	bench_print("bench %s ns_per_op=%.1f iters=%ld\n", TEST_NAME, (double)elapsed / (double)ops, ops);
+	bench_report(name, bench_now_ns() - start, iters * per_call);
+}
+
+/* bench_run_as for the program's one figure, TEST_NAME. */
+BENCH_HELPER void bench_run(long iters, long per_call, int (*op)(void))
+{
+	bench_run_as(TEST_NAME, iters, per_call, op);
+}
+
+/* write(2) or read(2) of exactly `len` bytes, looping over short counts. */
+BENCH_HELPER int bench_io(int fd, char *buf, size_t len, int writing)
+{
+	while (len > 0) {
+		ssize_t n = writing ? write(fd, buf, len) : read(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /* Waits for `pid`; -1 unless it exited with status 0. */

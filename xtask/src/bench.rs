@@ -11,30 +11,32 @@
 //!   uncompressed vmlinux through PVH, as Ferrite is, so that XZ
 //!   decompression is not counted.
 //! - QEMU start to exit, Linux only: its /init powers off at once.
-//! - latency, lmbench style (bench/latency.rs): null syscall, write to
-//!   /dev/null, open+close, fork+exit+wait, fork+execve+wait, pipe round
-//!   trip and anonymous page fault, timed inside the guest by the programs
-//!   of user/bench/ in one more boot per kernel and run.
+//! - latency and bandwidth, lmbench style (bench/latency.rs): system calls,
+//!   signals, process creation, pipes and context switches, page faults,
+//!   mmap, file creation and tmpfs bandwidth, timed inside the guest by the
+//!   programs of user/bench/ in one more boot per kernel and run; figures
+//!   Ferrite cannot run yet get a row saying what it lacks.
 //!
 //! Runs alternate between the kernels, so that a busy moment of the host hits
 //! both alike; each figure is the median of N runs (default 5) and the minimum.
 //! A benchmark that fails on a kernel in any run shows "failed" in its cell
 //! (the reason and its console lines go to stderr) and makes the command
-//! fail, after the whole table.
+//! fail, after the whole table. The table is also written as Markdown to
+//! `target/bench/bench.md`, with the date and the QEMU command lines.
 
 mod initramfs;
 mod latency;
 mod table;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::build::{Profile, build_kernel};
 use crate::qemu::{Boot, Machine};
 use crate::test::tail;
-use crate::{deps, linux};
-use table::{Row, print_table};
+use crate::{deps, linux, workspace_root};
+use table::{Row, markdown_table, print_table};
 
 const CMDLINE: &str = "console=ttyS0";
 const FERRITE_MARKER: &str = "Kernel initialisation done";
@@ -69,6 +71,9 @@ pub fn cmd_bench(args: &[String]) -> Result<ExitCode, String> {
     ];
     rows.extend(latency.rows());
     print_table(&linux_label, &rows);
+    let markdown = write_markdown(&ferrite, &linux, runs, &linux_label, &rows)?;
+    println!();
+    println!("The table as Markdown: {}", markdown.display());
     let failed = rows.iter().filter(|r| r.failed()).count();
     if failed > 0 {
         eprintln!("xtask: {failed} benchmark(s) failed on a kernel; see above for why");
@@ -187,6 +192,61 @@ fn print_header(ferrite: &Machine, linux: &Machine, runs: usize) {
     println!();
 }
 
+/// Writes `target/bench/bench.md`: the date, the machines and the table.
+fn write_markdown(
+    ferrite: &Machine,
+    linux: &Machine,
+    runs: usize,
+    linux_label: &str,
+    rows: &[Row],
+) -> Result<PathBuf, String> {
+    let flags = |machine: &Machine| {
+        let command = machine.command();
+        let args = command.get_args().map(|a| a.to_string_lossy().into_owned());
+        std::iter::once(command.get_program().to_string_lossy().into_owned())
+            .chain(args)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let text = format!(
+        "# `cargo xtask bench`, {date} (UTC)\n\n\
+         Ferrite against {linux_label} (Debian's, uncompressed, booted through PVH) in the \
+         same QEMU machine. Each cell: the median of {runs} runs and, in brackets, the best \
+         run. Ratio: Ferrite/Linux of the medians (latencies: below 1 is better; \
+         bandwidths, in MiB/s: above 1 is better). Spread: (max - min) / median of the runs \
+         on Ferrite and on Linux; \"noisy\" past 10%.\n\n\
+         Boot rows, Ferrite: `{ferrite_flags}`\n\n\
+         Boot rows, Linux: `{linux_flags}`\n\n\
+         Latency rows: the same flags with `-append \"{latency_cmdline}\"` and the initramfs \
+         `target/bench/latency.cpio` (user/bench/, static musl; /init is user/init/bench.sh).\n\n\
+         {table}",
+        date = utc_date_time(std::time::SystemTime::now()),
+        ferrite_flags = flags(ferrite),
+        linux_flags = flags(linux),
+        latency_cmdline = latency::CMDLINE,
+        table = markdown_table(linux_label, rows),
+    );
+    let path = workspace_root().join("target/bench/bench.md");
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// "2026-12-07 00:12" from a time, in UTC (civil-from-days, after Howard
+/// Hinnant's algorithm), so that xtask needs no date crate.
+fn utc_date_time(now: std::time::SystemTime) -> String {
+    let secs = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let z = days + 719_468;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!("{year}-{month:02}-{day:02} {:02}:{:02}", rest / 3600, rest % 3600 / 60)
+}
+
 /// "6.1.0-57" from `target/linux/linux-image-6.1.0-57-amd64/vmlinux`.
 fn linux_version(vmlinux: &Path) -> String {
     let package = vmlinux.parent().and_then(Path::file_name).and_then(|n| n.to_str());
@@ -204,6 +264,14 @@ mod tests {
         assert_eq!(at, Some(Duration::from_micros(2_870_123)));
         assert_eq!(printk_timestamp("no timestamp here"), None);
         assert_eq!(printk_timestamp("[ bad.x] text"), None);
+    }
+
+    #[test]
+    fn formats_utc_dates() {
+        let at = |secs| utc_date_time(std::time::UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01 00:00");
+        assert_eq!(at(951_782_400 + 3_600 + 120), "2000-02-29 01:02");
+        assert_eq!(at(1_796_601_600), "2026-12-07 00:00");
     }
 
     #[test]
