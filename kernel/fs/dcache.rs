@@ -26,6 +26,7 @@ use super::inode::Inode;
 use super::super_block::SuperBlock;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
+use crate::mm::slab_common::kmemdup;
 
 /// Linux: `NAME_MAX`.
 pub const NAME_MAX: usize = linux_raw_sys::general::NAME_MAX as usize;
@@ -67,10 +68,7 @@ pub fn check_name(name: &[u8]) -> KResult<()> {
 }
 
 fn boxed_name(name: &[u8]) -> KResult<Box<[u8]>> {
-    let mut v = alloc::vec::Vec::new();
-    v.try_reserve_exact(name.len()).map_err(|_| Errno::ENOMEM)?;
-    v.extend_from_slice(name);
-    Ok(v.into_boxed_slice())
+    Ok(kmemdup(name)?.into_boxed_slice())
 }
 
 impl Dentry {

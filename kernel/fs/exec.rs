@@ -43,6 +43,7 @@ use crate::kernel::sched::task::{PF_FORKNOEXEC, PF_KTHREAD};
 use crate::kernel::sched::{Task, current};
 use crate::kernel::syscall::args::{UserPtr, getname};
 use crate::mm::mm_types::Mm;
+use crate::mm::slab_common::kzalloc;
 
 /// How many `#!` interpreters may stand in front of the real program
 /// (Linux: `BINPRM_MAX_RECURSION`).
@@ -104,9 +105,7 @@ fn open_exec(ctx: FsContext<'_>, dfd: i32, name: &[u8], at_flags: u32) -> KResul
 
 /// Reads `size` bytes from the start of `file` (fewer if it shrank).
 fn read_whole(file: &File, size: usize) -> KResult<Vec<u8>> {
-    let mut image = Vec::new();
-    image.try_reserve_exact(size).map_err(|_| Errno::ENOMEM)?;
-    image.resize(size, 0);
+    let mut image = kzalloc(size)?;
     let mut done = 0;
     while done < size {
         let offset = i64::try_from(done).map_err(|_| Errno::EFBIG)?;
@@ -125,9 +124,7 @@ fn read_whole(file: &File, size: usize) -> KResult<Vec<u8>> {
 fn copy_string(addr: UserAddr) -> KResult<Vec<u8>> {
     let mut len = 256;
     loop {
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
-        buf.resize(len, 0);
+        let mut buf = kzalloc(len)?;
         match strncpy_from_user(&mut buf, addr) {
             Ok(n) => {
                 buf.truncate(n);

@@ -33,6 +33,7 @@ use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::current;
 use crate::kernel::syscall::args::{UserPtr, getname};
 use crate::mm::addr::PAGE_SIZE;
+use crate::mm::slab_common::{kmemdup, kzalloc};
 
 /// A place in the tree: a dentry as seen through a mount (Linux: `struct path`).
 #[derive(Clone)]
@@ -90,9 +91,7 @@ impl VfsMount {
         devname: &[u8],
         flags: MntFlags,
     ) -> KResult<Arc<VfsMount>> {
-        let mut name = Vec::new();
-        name.try_reserve_exact(devname.len()).map_err(|_| Errno::ENOMEM)?;
-        name.extend_from_slice(devname);
+        let name = kmemdup(devname)?;
         Ok(Arc::new(VfsMount {
             mnt_id: NEXT_MNT_ID.fetch_add(1, Ordering::Relaxed),
             mnt_sb: root.d_sb.clone(),
@@ -313,9 +312,7 @@ fn copy_mount_string(ptr: UserPtr<u8>) -> KResult<Vec<u8>> {
     if ptr.is_null() {
         return Ok(Vec::new());
     }
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(PAGE_SIZE).map_err(|_| Errno::ENOMEM)?;
-    buf.resize(PAGE_SIZE, 0);
+    let mut buf = kzalloc(PAGE_SIZE)?;
     let len = strncpy_from_user(&mut buf, ptr.addr()).map_err(|e| match e {
         StrncpyError::Fault => Errno::EFAULT,
         StrncpyError::TooLong => Errno::EINVAL,

@@ -15,10 +15,10 @@
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::vec::Vec;
 
-use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::errno::KResult;
 use crate::mm::addr::PAGE_SIZE;
+use crate::mm::slab_common::kzalloc;
 
 /// One page of file data (Linux: a `struct folio` of order 0).
 pub type PageBuf = Box<[u8]>;
@@ -31,10 +31,7 @@ pub struct PageCache {
 }
 
 fn new_page() -> KResult<PageBuf> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(PAGE_SIZE).map_err(|_| Errno::ENOMEM)?;
-    v.resize(PAGE_SIZE, 0);
-    Ok(v.into_boxed_slice())
+    Ok(kzalloc(PAGE_SIZE)?.into_boxed_slice())
 }
 
 fn split(pos: u64) -> (u64, usize) {

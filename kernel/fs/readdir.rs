@@ -18,6 +18,7 @@ use super::uio::{BOUNCE_MAX, copy_to_user_partial};
 use crate::arch::uaccess::access_ok;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::syscall::args::{Fd, UserPtr};
+use crate::mm::slab_common::kzalloc;
 
 /// Bytes before the name in a `linux_dirent64` (Linux: `offsetof(struct
 /// linux_dirent64, d_name)`).
@@ -107,10 +108,7 @@ pub fn sys_getdents64(fd: Fd, dirent: UserPtr<u8>, count: u32) -> KResult<usize>
     if !access_ok(dirent.addr(), count) {
         return Err(Errno::EFAULT);
     }
-    let mut buf = alloc::vec::Vec::new();
-    let len = count.min(BOUNCE_MAX);
-    buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
-    buf.resize(len, 0);
+    let mut buf = kzalloc(count.min(BOUNCE_MAX))?;
     let start = file.pos();
     let n = do_getdents64(&file, &mut buf)?;
     if copy_to_user_partial(dirent.addr(), &buf[..n]) < n {

@@ -39,6 +39,7 @@ use crate::kernel::signal::deliver::set_current_blocked;
 use crate::kernel::signal::{SigSet, SigTask};
 use crate::kernel::syscall::args::UserPtr;
 use crate::kernel::time::{HZ, jiffies};
+use crate::mm::slab_common::kzalloc;
 
 static POLL_WAIT: WaitQueue = WaitQueue::new();
 static POLL_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -193,9 +194,7 @@ fn do_sys_poll(ufds: UserAddr, nfds: u32, timeout: Option<u64>) -> KResult<usize
     let files = current_files()?;
     let nofile = u64::try_from(files.nofile()).unwrap_or(u64::MAX);
     let nfds = check_nfds(u64::from(nfds), nofile)?;
-    let mut raw = Vec::new();
-    raw.try_reserve_exact(nfds * POLLFD_SIZE).map_err(|_| Errno::ENOMEM)?;
-    raw.resize(nfds * POLLFD_SIZE, 0);
+    let mut raw = kzalloc(nfds * POLLFD_SIZE)?;
     copy_from_user(&mut raw, ufds).map_err(|_| Errno::EFAULT)?;
     let mut fds = Vec::new();
     fds.try_reserve_exact(nfds).map_err(|_| Errno::ENOMEM)?;

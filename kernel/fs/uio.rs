@@ -19,10 +19,14 @@
 #![deny(unsafe_code)]
 
 use alloc::vec::Vec;
+use core::ops::Range;
 
-use crate::arch::uaccess::{UserAddr, access_ok, copy_from_user, copy_to_user, get_user, put_user};
+use crate::arch::uaccess::{
+    Efault, UserAddr, access_ok, copy_from_user, copy_to_user, get_user, put_user,
+};
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::PAGE_SIZE;
+use crate::mm::slab_common::kzalloc;
 
 use super::read_write::MAX_RW_COUNT;
 
@@ -50,9 +54,7 @@ pub fn import_iovec(uvec: UserAddr, nr_segs: u64) -> KResult<(Vec<IoVec>, usize)
         return Err(Errno::EINVAL);
     }
     let nr = usize::try_from(nr_segs).map_err(|_| Errno::EINVAL)?;
-    let mut raw = Vec::new();
-    raw.try_reserve_exact(nr * 16).map_err(|_| Errno::ENOMEM)?;
-    raw.resize(nr * 16, 0);
+    let mut raw = kzalloc(nr * 16)?;
     copy_from_user(&mut raw, uvec).map_err(|_| Errno::EFAULT)?;
     let mut segs = Vec::new();
     segs.try_reserve_exact(nr).map_err(|_| Errno::ENOMEM)?;
@@ -81,39 +83,34 @@ pub fn import_iovec(uvec: UserAddr, nr_segs: u64) -> KResult<(Vec<IoVec>, usize)
 /// before the first fault (Linux: `copy_to_user`'s "bytes not copied",
 /// turned around).
 pub fn copy_to_user_partial(dst: UserAddr, src: &[u8]) -> usize {
-    if copy_to_user(dst, src).is_ok() {
-        return src.len();
-    }
-    if !access_ok(dst, src.len()) {
-        return 0;
-    }
-    // Page by page from the start, to find the first page that faults.
-    let mut done = 0;
-    while done < src.len() {
-        let Some(at) = dst.checked_add(done) else { break };
-        let n = page_chunk(at, src.len() - done);
-        if copy_to_user(at, &src[done..done + n]).is_err() {
-            break;
-        }
-        done += n;
-    }
-    done
+    copy_partial(dst, src.len(), |at, range| copy_to_user(at, &src[range]))
 }
 
 /// Copies from user space at `src` into `dst`; returns how many bytes
 /// were read before the first fault.
 pub fn copy_from_user_partial(dst: &mut [u8], src: UserAddr) -> usize {
-    if copy_from_user(dst, src).is_ok() {
-        return dst.len();
+    copy_partial(src, dst.len(), |at, range| copy_from_user(&mut dst[range], at))
+}
+
+/// Runs `copy(at, range)` over the `len` user bytes at `addr`: all at
+/// once, or after a fault page by page from the start, to find the first
+/// page that faults; returns how many bytes made it.
+fn copy_partial(
+    addr: UserAddr,
+    len: usize,
+    mut copy: impl FnMut(UserAddr, Range<usize>) -> Result<(), Efault>,
+) -> usize {
+    if copy(addr, 0..len).is_ok() {
+        return len;
     }
-    if !access_ok(src, dst.len()) {
+    if !access_ok(addr, len) {
         return 0;
     }
     let mut done = 0;
-    while done < dst.len() {
-        let Some(at) = src.checked_add(done) else { break };
-        let n = page_chunk(at, dst.len() - done);
-        if copy_from_user(&mut dst[done..done + n], at).is_err() {
+    while done < len {
+        let Some(at) = addr.checked_add(done) else { break };
+        let n = page_chunk(at, len - done);
+        if copy(at, done..done + n).is_err() {
             break;
         }
         done += n;
@@ -205,9 +202,7 @@ impl Bounce {
     pub fn new(total: usize) -> KResult<Self> {
         let mut big = Vec::new();
         if total > BOUNCE_ON_STACK {
-            let len = total.min(BOUNCE_MAX);
-            big.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
-            big.resize(len, 0);
+            big = kzalloc(total.min(BOUNCE_MAX))?;
         }
         Ok(Self { small: [0; BOUNCE_ON_STACK], big })
     }

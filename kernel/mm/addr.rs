@@ -17,6 +17,17 @@ use core::fmt;
 pub const PAGE_SHIFT: u32 = 12;
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 /// Linux: `__PAGE_OFFSET_BASE_L4`.
+/// `len` rounded up to whole pages, `None` past the end of the address
+/// space (Linux: `PAGE_ALIGN`, which wraps instead; callers turn `None`
+/// into their syscall's errno).
+pub const fn page_align(len: u64) -> Option<u64> {
+    let page = PAGE_SIZE as u64;
+    match len.checked_add(page - 1) {
+        Some(up) => Some(up & !(page - 1)),
+        None => None,
+    }
+}
+
 pub const PAGE_OFFSET: u64 = 0xffff_8880_0000_0000;
 /// Linux: `VMALLOC_START` and `VMALLOC_END` with 4-level paging.
 pub const VMALLOC_START: u64 = 0xffff_c900_0000_0000;

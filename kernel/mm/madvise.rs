@@ -21,7 +21,7 @@
 use linux_raw_sys::general as g;
 
 use crate::kernel::errno::{Errno, KResult};
-use crate::mm::addr::PAGE_SIZE;
+use crate::mm::addr::{PAGE_SIZE, page_align};
 use crate::mm::memory::{FaultFlags, VmFault, handle_user_fault, zap_page_range};
 use crate::mm::mm_types::{Mm, MmLayout, current_mm};
 use crate::mm::vma::{VmFlags, linear_page_index};
@@ -42,7 +42,7 @@ pub fn sys_madvise(start: u64, len: u64, behavior: i32) -> KResult<()> {
         return Err(Errno::EINVAL);
     }
     // A length that rounds up past the end of the address space is EINVAL.
-    let len = len.checked_add(PAGE - 1).ok_or(Errno::EINVAL)? & !(PAGE - 1);
+    let len = page_align(len).ok_or(Errno::EINVAL)?;
     let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
     if end == start {
         return Ok(());

@@ -25,7 +25,7 @@ use linux_raw_sys::general as g;
 
 use crate::fs::file_table::FMode;
 use crate::kernel::errno::{Errno, KResult};
-use crate::mm::addr::PAGE_SIZE;
+use crate::mm::addr::{PAGE_SIZE, page_align};
 use crate::mm::memory::{FaultFlags, handle_user_fault, zap_page_range};
 use crate::mm::mm_types::{MAX_MAP_COUNT, MMAP_MIN_ADDR, Mm, MmLayout, TASK_SIZE, current_mm};
 use crate::mm::vma::{AnonShmem, VmFlags, Vma, VmaData};
@@ -67,10 +67,6 @@ bitflags! {
 }
 
 const PAGE: u64 = PAGE_SIZE as u64;
-
-fn page_align(len: u64) -> Option<u64> {
-    Some(len.checked_add(PAGE - 1)? & !(PAGE - 1))
-}
 
 /// The VMA bits of `prot` (Linux: `calc_vm_prot_bits`).
 pub fn calc_vm_prot_bits(prot: Prot) -> VmFlags {

@@ -14,7 +14,7 @@
 
 use crate::arch::mm::pgtable_types::{Pte, PteFlags};
 use crate::kernel::errno::{Errno, KResult};
-use crate::mm::addr::PAGE_SIZE;
+use crate::mm::addr::{PAGE_SIZE, page_align};
 use crate::mm::memory::is_zero_pfn;
 use crate::mm::mm_types::{Mm, MmLayout, current_mm};
 use crate::mm::mmap::{Prot, calc_vm_prot_bits};
@@ -33,7 +33,7 @@ pub fn do_mprotect(mm: &Mm, start: u64, len: u64, prot: Prot) -> KResult<()> {
     if len == 0 {
         return Ok(());
     }
-    let len = len.checked_add(PAGE - 1).ok_or(Errno::ENOMEM)? & !(PAGE - 1);
+    let len = page_align(len).ok_or(Errno::ENOMEM)?;
     let end = start.checked_add(len).filter(|&end| end > start).ok_or(Errno::ENOMEM)?;
     let prot = prot - grows;
     if !(Prot::READ | Prot::WRITE | Prot::EXEC | Prot::SEM).contains(prot)

@@ -13,7 +13,7 @@
 use linux_raw_sys::general::{MS_ASYNC, MS_INVALIDATE, MS_SYNC};
 
 use crate::kernel::errno::{Errno, KResult};
-use crate::mm::addr::PAGE_SIZE;
+use crate::mm::addr::{PAGE_SIZE, page_align};
 use crate::mm::mm_types::{Mm, current_mm};
 
 const PAGE: u64 = PAGE_SIZE as u64;
@@ -27,7 +27,7 @@ pub fn sys_msync(start: u64, len: u64, flags: i32) -> KResult<()> {
     {
         return Err(Errno::EINVAL);
     }
-    let len = len.checked_add(PAGE - 1).ok_or(Errno::ENOMEM)? & !(PAGE - 1);
+    let len = page_align(len).ok_or(Errno::ENOMEM)?;
     let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
     if end == start {
         return Ok(());

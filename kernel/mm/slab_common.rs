@@ -18,6 +18,7 @@
 //! # Locking
 //! None of its own: each cache has its lock, the page allocator its zone.
 
+use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{NonNull, null_mut};
 
@@ -141,6 +142,26 @@ unsafe impl GlobalAlloc for KmallocAllocator {
 
 #[global_allocator]
 static ALLOCATOR: KmallocAllocator = KmallocAllocator;
+
+/// A zeroed buffer of `len` bytes, `ENOMEM` if it cannot be had (Linux:
+/// `kzalloc`): the allocation for sizes a user chose (bounce buffers,
+/// arrays copied in).
+pub fn kzalloc(len: usize) -> KResult<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    v.resize(len, 0);
+    Ok(v)
+}
+
+/// Copies `src` into a new vector of exactly its length, `ENOMEM` if that
+/// cannot be had (Linux: `kmemdup`, mm/util.c): the copy for bytes whose
+/// length a user chose (names, link targets).
+pub fn kmemdup(src: &[u8]) -> KResult<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(src.len()).map_err(|_| Errno::ENOMEM)?;
+    v.extend_from_slice(src);
+    Ok(v)
+}
 
 crate::ktest!(kmalloc_size_classes, {
     let cases = [(1, 8), (8, 8), (9, 16), (33, 64), (65, 96), (97, 128), (129, 192), (200, 256)];

@@ -40,14 +40,23 @@ pub const IRQ_ENTRY_STUB_SIZE: usize = 16;
 // The asm below hard-codes the frame layout.
 const _: () = assert!(PT_REGS_CS == 17 * 8 && PT_REGS_ORIG_RAX == 15 * 8 && PT_REGS_SIZE == 21 * 8);
 
-global_asm!(
-    r#"
-.macro PUSH_REGS
+/// Wraps the assembler text `$body` in the definitions of `PUSH_REGS`
+/// and `POP_REGS`, which push and pop the 15 general registers of a
+/// [`PtRegs`](super::ptrace::PtRegs) (Linux: arch/x86/entry/calling.h).
+/// `PUSH_REGS rax=X` saves `X` in the `ax` slot (the syscall entry's
+/// -ENOSYS). Every `global_asm!` block that uses them gets its own copy,
+/// purged at its end: assembler macros are global to the one module all
+/// blocks land in, and their order there is not defined.
+macro_rules! with_pt_regs_macros {
+    ($body:expr) => {
+        concat!(
+            r#"
+.macro PUSH_REGS rax=rax
     push rdi
     push rsi
     push rdx
     push rcx
-    push rax
+    push \rax
     push r8
     push r9
     push r10
@@ -78,6 +87,16 @@ global_asm!(
     pop rdi
 .endm
 
+"#,
+            $body,
+            "\n.purgem PUSH_REGS\n.purgem POP_REGS\n",
+        )
+    };
+}
+pub(super) use with_pt_regs_macros;
+
+global_asm!(with_pt_regs_macros!(
+    r#"
     .pushsection .text
 /* rsp points at a complete PtRegs; rax holds the Rust handler. */
 .macro ENTRY_CALL_HANDLER
@@ -181,4 +200,4 @@ irq_entries_start:
 irq_entries_end:
     .popsection
 "#
-);
+));

@@ -21,6 +21,26 @@ use core::arch::asm;
 use super::ptrace::PtRegs;
 use crate::mm::addr::VirtAddr;
 
+/// The assembler text of one `__ex_table` entry: a fault at label `$insn`
+/// resumes at label `$fixup` (Linux: `_ASM_EXTABLE(from, to)`). For use
+/// inside `asm!`, e.g. `asm_extable!("2b", "3b")`.
+macro_rules! asm_extable {
+    ($insn:literal, $fixup:literal) => {
+        concat!(
+            ".pushsection __ex_table, \"a\"\n",
+            ".balign 4\n",
+            ".long ",
+            $insn,
+            " - .\n",
+            ".long ",
+            $fixup,
+            " - .\n",
+            ".popsection",
+        )
+    };
+}
+pub(crate) use asm_extable;
+
 /// One entry (Linux: `struct exception_table_entry`): both fields are
 /// offsets from the field's own address.
 #[repr(C)]
@@ -107,11 +127,7 @@ pub fn probe_read_u64(addr: VirtAddr) -> Result<u64, Efault> {
             "2: mov {value}, qword ptr [{addr}]",
             "xor {failed:e}, {failed:e}",
             "3:",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 4",
-            ".long 2b - .",
-            ".long 3b - .",
-            ".popsection",
+            asm_extable!("2b", "3b"),
             addr = in(reg) addr.as_u64(),
             value = out(reg) value,
             failed = out(reg) failed,

@@ -43,6 +43,7 @@ use x86_64::registers::control::{Cr4, Cr4Flags};
 use x86_64::registers::model_specific::{Efer, EferFlags, Msr};
 
 use super::cpu::{X86Feature, boot_cpu_has};
+use super::entry::with_pt_regs_macros;
 use super::gdt::{__KERNEL_CS, __USER_CS, __USER_DS, __USER32_CS};
 use super::irqflags::{local_irq_disable, local_irq_enable};
 use super::percpu::{PERCPU_TOP_OF_STACK, PERCPU_USER_RSP_SCRATCH, this_cpu};
@@ -89,43 +90,7 @@ const ENOSYS: i64 = linux_raw_sys::errno::ENOSYS as i64;
 const _: () = assert!(PT_REGS_SIZE == 21 * 8);
 
 global_asm!(
-    r#"
-.macro SYSCALL_PUSH_REGS rax
-    push rdi
-    push rsi
-    push rdx
-    push rcx
-    push \rax
-    push r8
-    push r9
-    push r10
-    push r11
-    push rbx
-    push rbp
-    push r12
-    push r13
-    push r14
-    push r15
-.endm
-
-.macro SYSCALL_POP_REGS
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbp
-    pop rbx
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rax
-    pop rcx
-    pop rdx
-    pop rsi
-    pop rdi
-.endm
-
+    with_pt_regs_macros!(r#"
     .pushsection .text
     .balign 16
     .globl entry_SYSCALL_64
@@ -139,7 +104,7 @@ entry_SYSCALL_64:
     push {user_cs}                          /* pt_regs->cs */
     push rcx                                /* pt_regs->ip */
     push rax                                /* pt_regs->orig_ax */
-    SYSCALL_PUSH_REGS {enosys}
+    PUSH_REGS rax={enosys}
     cld
     mov rdi, rsp                            /* arg 1: &mut PtRegs */
     movsxd rsi, eax                         /* arg 2: the number, as int */
@@ -149,7 +114,7 @@ entry_SYSCALL_64:
     test al, al
     jz swapgs_restore_regs_and_return_to_usermode
     /* sysret: RCX and R11 in the frame equal RIP and RFLAGS (checked). */
-    SYSCALL_POP_REGS
+    POP_REGS
     mov rsp, [rsp + 4 * 8]                  /* skip orig_ax ip cs flags: user sp */
     swapgs
     sysretq
@@ -164,7 +129,7 @@ ret_to_user:
     add rsp, 8
     .globl swapgs_restore_regs_and_return_to_usermode
 swapgs_restore_regs_and_return_to_usermode:
-    SYSCALL_POP_REGS
+    POP_REGS
     add rsp, 8                              /* orig_ax */
     swapgs
     iretq
@@ -192,7 +157,7 @@ enter_user_frame:
     lea rsp, [rdx - {size}]
     jmp ret_to_user
     .popsection
-"#,
+"#),
     scratch = const PERCPU_USER_RSP_SCRATCH,
     top = const PERCPU_TOP_OF_STACK,
     user_ds = const __USER_DS as u64,

@@ -23,7 +23,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::registers::control::Cr2;
 
 use super::dumpstack::{die, oops_begin};
-use super::extable::fixup_exception;
+use super::extable::{asm_extable, fixup_exception};
 use super::percpu::{NR_CPUS, setup_this_cpu, this_cpu};
 use super::ptrace::PtRegs;
 use super::{gdt, idt};
@@ -256,11 +256,7 @@ crate::ktest!(traps_ud2_fixup, {
             "jmp 4f",
             "3: mov {r:e}, 1",
             "4:",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 4",
-            ".long 2b - .",
-            ".long 3b - .",
-            ".popsection",
+            asm_extable!("2b", "3b"),
             r = out(reg) reached_fixup,
         );
     }

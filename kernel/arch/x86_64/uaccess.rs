@@ -31,6 +31,7 @@ use core::arch::asm;
 use core::mem::MaybeUninit;
 
 pub use super::extable::Efault;
+use super::extable::asm_extable;
 use crate::mm::addr::PAGE_SIZE;
 
 /// The end of the user half minus a guard page (Linux: `TASK_SIZE_MAX`, so
@@ -96,11 +97,7 @@ unsafe fn copy_user_generic(dst: *mut u8, src: *const u8, len: usize) -> usize {
             "stac",
             "2: rep movsb",
             "3: clac",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 4",
-            ".long 2b - .",
-            ".long 3b - .",
-            ".popsection",
+            asm_extable!("2b", "3b"),
             inout("rcx") len => left,
             inout("rdi") dst => _,
             inout("rsi") src => _,
@@ -123,11 +120,7 @@ unsafe fn clear_user_generic(dst: *mut u8, len: usize) -> usize {
             "stac",
             "2: rep stosb",
             "3: clac",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 4",
-            ".long 2b - .",
-            ".long 3b - .",
-            ".popsection",
+            asm_extable!("2b", "3b"),
             inout("rcx") len => left,
             inout("rdi") dst => _,
             in("al") 0u8,

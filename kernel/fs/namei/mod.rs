@@ -38,6 +38,7 @@ use super::inode::FileType;
 use super::namespace::{Path, lookup_mnt};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::syscall::args::{UserPtr, getname};
+use crate::mm::slab_common::kmemdup;
 pub use permission::{MAY_EXEC, MAY_READ, MAY_WRITE, inode_permission};
 
 /// Most symbolic links one walk follows (Linux: `MAXSYMLINKS`).
@@ -120,13 +121,6 @@ pub struct Nameidata<'a> {
     trailing_slash: bool,
 }
 
-fn copy_bytes(s: &[u8]) -> KResult<Vec<u8>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(s.len()).map_err(|_| Errno::ENOMEM)?;
-    v.extend_from_slice(s);
-    Ok(v)
-}
-
 impl<'a> Nameidata<'a> {
     /// Picks the starting point (Linux: `path_init`).
     pub fn new(ctx: FsContext<'a>, dfd: i32, name: &[u8], flags: LookupFlags) -> KResult<Self> {
@@ -150,7 +144,7 @@ impl<'a> Nameidata<'a> {
         }
         let mut stack = Vec::new();
         stack.try_reserve(4).map_err(|_| Errno::ENOMEM)?;
-        stack.push((copy_bytes(name)?, 0));
+        stack.push((kmemdup(name)?, 0));
         Ok(Self { ctx, path: start, root, stack, total_link_count: 0, trailing_slash: false })
     }
 

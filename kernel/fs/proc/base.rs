@@ -26,6 +26,7 @@ use crate::fs::readdir::DirContext;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched::Task;
 use crate::kernel::sched::task::comm_str;
+use crate::mm::slab_common::kzalloc;
 
 /// The entries of /proc/PID (Linux: `tgid_base_stuff`, the part Ferrite has).
 static PID_ENTRIES: &[ProcEntry] = &[
@@ -68,9 +69,7 @@ fn proc_pid_cmdline(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
     };
     let len = end.saturating_sub(start).min(CMDLINE_MAX);
     let len = usize::try_from(len).map_err(|_| Errno::EINVAL)?;
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
-    buf.resize(len, 0);
+    let mut buf = kzalloc(len)?;
     if len > 0 && mm.read_remote(start, &mut buf).is_err() {
         return Ok(());
     }

@@ -23,6 +23,7 @@ use crate::fs::inode::{DevT, FileType, Inode, InodeOps, RenameFlags};
 use crate::fs::readdir::DirContext;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
+use crate::mm::slab_common::kmemdup;
 
 /// First offset of a real entry, after `.` and `..`.
 const FIRST_OFFSET: u64 = 2;
@@ -42,13 +43,6 @@ impl Default for TmpfsDir {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn boxed(name: &[u8]) -> KResult<Box<[u8]>> {
-    let mut v = alloc::vec::Vec::new();
-    v.try_reserve_exact(name.len()).map_err(|_| Errno::ENOMEM)?;
-    v.extend_from_slice(name);
-    Ok(v.into_boxed_slice())
 }
 
 impl TmpfsDir {
@@ -72,7 +66,7 @@ impl TmpfsDir {
     }
 
     fn add(&self, dir: &Inode, name: &[u8], inode: Arc<Inode>) -> KResult<()> {
-        let (k1, k2) = (boxed(name)?, boxed(name)?);
+        let (k1, k2) = (kmemdup(name)?.into_boxed_slice(), kmemdup(name)?.into_boxed_slice());
         let mut e = self.entries.lock();
         if e.by_name.contains_key(name) {
             return Err(Errno::EEXIST);

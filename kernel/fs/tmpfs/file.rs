@@ -21,6 +21,7 @@ use crate::fs::read_write::{MAX_LFS_FILESIZE, generic_file_llseek};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 use crate::mm::addr::PAGE_SIZE;
+use crate::mm::slab_common::kmemdup;
 
 /// The private part of a tmpfs regular file.
 pub struct TmpfsFile {
@@ -152,10 +153,7 @@ pub struct TmpfsSymlink {
 
 impl TmpfsSymlink {
     pub fn new(target: &[u8]) -> KResult<Self> {
-        let mut v = Vec::new();
-        v.try_reserve_exact(target.len()).map_err(|_| Errno::ENOMEM)?;
-        v.extend_from_slice(target);
-        Ok(Self { target: v.into_boxed_slice() })
+        Ok(Self { target: kmemdup(target)?.into_boxed_slice() })
     }
 }
 
@@ -165,10 +163,6 @@ pub static TMPFS_SYMLINK_INODE_OPS: TmpfsSymlinkInodeOps = TmpfsSymlinkInodeOps;
 
 impl InodeOps for TmpfsSymlinkInodeOps {
     fn get_link(&self, inode: &Inode) -> KResult<Vec<u8>> {
-        let target = &inode.private::<TmpfsSymlink>()?.target;
-        let mut v = Vec::new();
-        v.try_reserve_exact(target.len()).map_err(|_| Errno::ENOMEM)?;
-        v.extend_from_slice(target);
-        Ok(v)
+        kmemdup(&inode.private::<TmpfsSymlink>()?.target)
     }
 }

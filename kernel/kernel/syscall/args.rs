@@ -26,6 +26,7 @@ use crate::arch::uaccess::{
     self, Pod, StrncpyError, UserAddr, access_ok, copy_from_user, copy_to_user,
 };
 use crate::kernel::errno::{Errno, KResult};
+use crate::mm::slab_common::kzalloc;
 
 /// Decodes one syscall argument register.
 pub trait FromSyscallArg: Sized {
@@ -173,45 +174,70 @@ impl<T: Pod> UserPtr<T> {
     }
 }
 
-/// A user buffer to read from, `len` bytes at `ptr`, consumed front to
-/// back (Linux: a one-segment `iov_iter` of `ITER_SOURCE`).
+/// `len` bytes at `addr`, consumed front to back: the part both kinds of
+/// user slice share (Linux: the `iov_iter` fields `count` and
+/// `iov_offset`).
 #[derive(Debug)]
-pub struct UserSlice {
+struct UserCursor {
     addr: UserAddr,
     len: usize,
     done: usize,
 }
 
-impl UserSlice {
+impl UserCursor {
     /// `EFAULT` unless the whole range lies in the user half.
-    pub fn new(ptr: UserPtr<u8>, len: usize) -> KResult<Self> {
+    fn new(ptr: UserPtr<u8>, len: usize) -> KResult<Self> {
         if !access_ok(ptr.addr(), len) {
             return Err(Errno::EFAULT);
         }
         Ok(Self { addr: ptr.addr(), len, done: 0 })
     }
 
+    fn remaining(&self) -> usize {
+        self.len - self.done
+    }
+
+    /// Runs `copy(at, n)` on the next `n = want.min(remaining)` bytes and
+    /// moves past them; returns `n`.
+    fn advance<E>(
+        &mut self,
+        want: usize,
+        copy: impl FnOnce(UserAddr, usize) -> Result<(), E>,
+    ) -> KResult<usize> {
+        let n = want.min(self.remaining());
+        let at = self.addr.checked_add(self.done).ok_or(Errno::EFAULT)?;
+        copy(at, n).map_err(|_| Errno::EFAULT)?;
+        self.done += n;
+        Ok(n)
+    }
+}
+
+/// A user buffer to read from, `len` bytes at `ptr`, consumed front to
+/// back (Linux: a one-segment `iov_iter` of `ITER_SOURCE`).
+#[derive(Debug)]
+pub struct UserSlice(UserCursor);
+
+impl UserSlice {
+    /// `EFAULT` unless the whole range lies in the user half.
+    pub fn new(ptr: UserPtr<u8>, len: usize) -> KResult<Self> {
+        UserCursor::new(ptr, len).map(Self)
+    }
+
     /// Bytes not read yet.
     pub fn remaining(&self) -> usize {
-        self.len - self.done
+        self.0.remaining()
     }
 
     /// Reads the next `dst.len()` bytes (or fewer at the end); returns how
     /// many it read.
     pub fn read(&mut self, dst: &mut [u8]) -> KResult<usize> {
-        let n = dst.len().min(self.remaining());
-        let at = self.addr.checked_add(self.done).ok_or(Errno::EFAULT)?;
-        copy_from_user(&mut dst[..n], at).map_err(|_| Errno::EFAULT)?;
-        self.done += n;
-        Ok(n)
+        self.0.advance(dst.len(), |at, n| copy_from_user(&mut dst[..n], at))
     }
 
     /// Reads everything left into a new vector (`ENOMEM` if it cannot be
     /// had: the length came from user space).
     pub fn read_to_vec(&mut self) -> KResult<Vec<u8>> {
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(self.remaining()).map_err(|_| Errno::ENOMEM)?;
-        buf.resize(self.remaining(), 0);
+        let mut buf = kzalloc(self.remaining())?;
         self.read(&mut buf)?;
         Ok(buf)
     }
@@ -220,47 +246,32 @@ impl UserSlice {
 /// A user buffer to write into, `len` bytes at `ptr`, filled front to
 /// back (Linux: a one-segment `iov_iter` of `ITER_DEST`).
 #[derive(Debug)]
-pub struct UserSliceMut {
-    addr: UserAddr,
-    len: usize,
-    done: usize,
-}
+pub struct UserSliceMut(UserCursor);
 
 impl UserSliceMut {
     /// `EFAULT` unless the whole range lies in the user half.
     pub fn new(ptr: UserPtr<u8>, len: usize) -> KResult<Self> {
-        if !access_ok(ptr.addr(), len) {
-            return Err(Errno::EFAULT);
-        }
-        Ok(Self { addr: ptr.addr(), len, done: 0 })
+        UserCursor::new(ptr, len).map(Self)
     }
 
     /// Room left.
     pub fn remaining(&self) -> usize {
-        self.len - self.done
+        self.0.remaining()
     }
 
     /// Bytes written so far: what a `read(2)` returns.
     pub fn written(&self) -> usize {
-        self.done
+        self.0.done
     }
 
     /// Appends as much of `bytes` as fits; returns how many it wrote.
     pub fn write(&mut self, bytes: &[u8]) -> KResult<usize> {
-        let n = bytes.len().min(self.remaining());
-        let at = self.addr.checked_add(self.done).ok_or(Errno::EFAULT)?;
-        copy_to_user(at, &bytes[..n]).map_err(|_| Errno::EFAULT)?;
-        self.done += n;
-        Ok(n)
+        self.0.advance(bytes.len(), |at, n| copy_to_user(at, &bytes[..n]))
     }
 
     /// Appends up to `n` zero bytes (`/dev/zero`, holes); returns how many.
     pub fn zero(&mut self, n: usize) -> KResult<usize> {
-        let n = n.min(self.remaining());
-        let at = self.addr.checked_add(self.done).ok_or(Errno::EFAULT)?;
-        uaccess::clear_user(at, n).map_err(|_| Errno::EFAULT)?;
-        self.done += n;
-        Ok(n)
+        self.0.advance(n, uaccess::clear_user)
     }
 }
 
@@ -268,9 +279,7 @@ impl UserSliceMut {
 /// `EFAULT` for a bad pointer, `ENAMETOOLONG` past `PATH_MAX`, `ENOENT`
 /// for the empty string.
 pub fn getname(ptr: UserPtr<u8>) -> KResult<Vec<u8>> {
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(uaccess::PATH_MAX).map_err(|_| Errno::ENOMEM)?;
-    buf.resize(uaccess::PATH_MAX, 0);
+    let mut buf = kzalloc(uaccess::PATH_MAX)?;
     let len = uaccess::strncpy_from_user(&mut buf, ptr.addr()).map_err(|e| match e {
         StrncpyError::Fault => Errno::EFAULT,
         StrncpyError::TooLong => Errno::ENAMETOOLONG,
