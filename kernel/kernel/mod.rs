@@ -7,7 +7,6 @@ pub mod cred;
 pub mod errno;
 pub mod exit;
 pub mod fork;
-pub mod futex;
 pub mod irq;
 pub mod kallsyms;
 pub mod ktest;
