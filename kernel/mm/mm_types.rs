@@ -41,6 +41,7 @@ use crate::arch::mm::mmu_context::{switch_mm, switch_to_kernel_mm};
 use crate::arch::mm::tlb::read_cr3;
 use crate::kernel::errno::KResult;
 use crate::kernel::locking::SpinLock;
+use crate::kernel::sched::{preempt_disable, preempt_enable};
 use crate::mm::addr::{PAGE_SIZE, Pfn};
 use crate::mm::memory::zap_page_range;
 use crate::mm::page_table::{PageTable, pgd_alloc};
@@ -104,8 +105,63 @@ pub struct Mm {
     rss: AtomicU64,
 }
 
-pub type MmapReadGuard<'a> = RwLockReadGuard<'a, MmLayout>;
-pub type MmapWriteGuard<'a> = RwLockWriteGuard<'a, MmLayout>;
+/// `mmap_lock` held for reading. The lock spins, so its holder must not
+/// be preempted: a task spinning for it with interrupts off (under an
+/// IRQ-safe lock) would wait forever on one CPU for a holder that cannot
+/// run. The guards therefore hold `preempt_disable` from before the lock
+/// is taken until after it is released, as Linux's spinlocks do.
+pub struct MmapReadGuard<'a> {
+    guard: Option<RwLockReadGuard<'a, MmLayout>>,
+}
+
+/// `mmap_lock` held for writing; see [`MmapReadGuard`].
+pub struct MmapWriteGuard<'a> {
+    guard: Option<RwLockWriteGuard<'a, MmLayout>>,
+}
+
+impl core::ops::Deref for MmapReadGuard<'_> {
+    type Target = MmLayout;
+    fn deref(&self) -> &MmLayout {
+        self.guard.as_deref().expect("held until drop")
+    }
+}
+
+impl Drop for MmapReadGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        preempt_enable();
+    }
+}
+
+impl core::ops::Deref for MmapWriteGuard<'_> {
+    type Target = MmLayout;
+    fn deref(&self) -> &MmLayout {
+        self.guard.as_deref().expect("held until drop")
+    }
+}
+
+impl core::ops::DerefMut for MmapWriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut MmLayout {
+        self.guard.as_deref_mut().expect("held until drop")
+    }
+}
+
+impl<'a> MmapWriteGuard<'a> {
+    /// Keeps the lock for reading only (Linux: `mmap_write_downgrade`);
+    /// preemption stays off for the read guard.
+    pub fn downgrade(mut self) -> MmapReadGuard<'a> {
+        let write = self.guard.take().expect("held until drop");
+        preempt_disable(); // for the read guard; `self`'s drop enables once
+        MmapReadGuard { guard: Some(write.downgrade()) }
+    }
+}
+
+impl Drop for MmapWriteGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        preempt_enable();
+    }
+}
 
 impl Mm {
     /// A new, empty address space (Linux: `mm_alloc`).
@@ -122,12 +178,14 @@ impl Mm {
 
     /// Linux: `mmap_read_lock`.
     pub fn mmap_read(&self) -> MmapReadGuard<'_> {
-        self.mmap_lock.read()
+        preempt_disable();
+        MmapReadGuard { guard: Some(self.mmap_lock.read()) }
     }
 
     /// Linux: `mmap_write_lock`.
     pub fn mmap_write(&self) -> MmapWriteGuard<'_> {
-        self.mmap_lock.write()
+        preempt_disable();
+        MmapWriteGuard { guard: Some(self.mmap_lock.write()) }
     }
 
     /// The page table, under `page_table_lock`.
