@@ -25,7 +25,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use super::inode::Inode;
 use super::super_block::SuperBlock;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::SpinLockNoIrq;
 use crate::mm::slab_common::kmemdup;
 
 /// Linux: `NAME_MAX`.
@@ -43,7 +43,7 @@ pub struct Dentry {
     /// Key of this dentry as a parent in the hash table.
     id: u64,
     pub d_sb: Arc<SuperBlock>,
-    d_lock: SpinLock<DentryState>,
+    d_lock: SpinLockNoIrq<DentryState>,
     /// How many mounts sit on this dentry (Linux: `DCACHE_MOUNTED`).
     d_mounted: AtomicU32,
     /// Removed from the namespace (Linux: `d_unhashed`, or a dead directory).
@@ -54,7 +54,7 @@ static NEXT_DENTRY_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Parent id, then name, to the dentry (Linux: `dentry_hashtable`).
 type HashTable = BTreeMap<u64, BTreeMap<Box<[u8]>, Arc<Dentry>>>;
-static DENTRY_HASHTABLE: SpinLock<HashTable> = SpinLock::new(BTreeMap::new());
+static DENTRY_HASHTABLE: SpinLockNoIrq<HashTable> = SpinLockNoIrq::new(BTreeMap::new());
 
 /// Checks one path component (Linux: the `NAME_MAX` test of `link_path_walk`).
 pub fn check_name(name: &[u8]) -> KResult<()> {
@@ -81,7 +81,7 @@ impl Dentry {
         Ok(Arc::new(Dentry {
             id: NEXT_DENTRY_ID.fetch_add(1, Ordering::Relaxed),
             d_sb: sb,
-            d_lock: SpinLock::new(DentryState { name: boxed_name(name)?, parent, inode }),
+            d_lock: SpinLockNoIrq::new(DentryState { name: boxed_name(name)?, parent, inode }),
             d_mounted: AtomicU32::new(0),
             unhashed: AtomicBool::new(false),
         }))

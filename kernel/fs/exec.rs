@@ -263,6 +263,7 @@ fn bprm_execve(mut bprm: LinuxBinprm, dfd: i32, at_flags: u32, regs: &mut PtRegs
     let (mm, info) = exec_binprm(&mut bprm, dfd, at_flags).inspect_err(|_| {
         tsk.set_comm(&old_comm);
     })?;
+    crate::kernel::exit::de_thread(&tsk).inspect_err(|_| tsk.set_comm(&old_comm))?;
     unshare_files(&tsk)?;
     begin_new_exec(&tsk, &bprm, mm, regs, info.entry, info.stack_pointer);
     Ok(())

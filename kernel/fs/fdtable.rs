@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 
 use super::file_table::File;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::SpinLockNoIrq;
 
 /// The default `RLIMIT_NOFILE` soft limit (Linux: `INR_OPEN_CUR`).
 pub const INR_OPEN_CUR: usize = 1024;
@@ -41,7 +41,7 @@ struct FdTableInner {
 
 /// Open file descriptors of a process (Linux: `files_struct`).
 pub struct FdTable {
-    inner: SpinLock<FdTableInner>,
+    inner: SpinLockNoIrq<FdTableInner>,
 }
 
 impl Default for FdTable {
@@ -62,7 +62,7 @@ impl FdTable {
     /// An empty table (init's, before it opens /dev/console).
     pub fn new() -> Self {
         Self {
-            inner: SpinLock::new(FdTableInner {
+            inner: SpinLockNoIrq::new(FdTableInner {
                 fds: Vec::new(),
                 next_fd: 0,
                 nofile: INR_OPEN_CUR,
@@ -205,7 +205,7 @@ impl FdTable {
         fds.try_reserve_exact(inner.fds.len()).map_err(|_| Errno::ENOMEM)?;
         fds.extend(inner.fds.iter().cloned());
         let copy = FdTableInner { fds, next_fd: inner.next_fd, nofile: inner.nofile };
-        Ok(FdTable { inner: SpinLock::new(copy) })
+        Ok(FdTable { inner: SpinLockNoIrq::new(copy) })
     }
 
     /// The `RLIMIT_NOFILE` soft limit (Linux keeps it in `signal_struct`;

@@ -26,7 +26,7 @@ use super::inode::Inode;
 use super::namespace::Path;
 use super::readdir::DirContext;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::SpinLockNoIrq;
 
 bitflags::bitflags! {
     /// How a file is open (Linux: `fmode_t`).
@@ -138,7 +138,7 @@ pub struct File {
     pub f_mode: FMode,
     /// O_APPEND, O_NONBLOCK and the other status flags given to open.
     f_flags: AtomicU32,
-    pub(super) f_pos: SpinLock<u64>,
+    pub(super) f_pos: SpinLockNoIrq<u64>,
     private_data: Once<Box<dyn Any + Send + Sync>>,
 }
 
@@ -164,7 +164,7 @@ impl File {
             f_flags: AtomicU32::new(
                 flags & !(uapi::O_CREAT | uapi::O_EXCL | uapi::O_TRUNC | uapi::O_CLOEXEC),
             ),
-            f_pos: SpinLock::new(0),
+            f_pos: SpinLockNoIrq::new(0),
             private_data: Once::new(),
         });
         if !mode.contains(FMode::PATH) {

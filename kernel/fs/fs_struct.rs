@@ -13,7 +13,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::namespace::{Path, root_path};
 use crate::kernel::errno::KResult;
-use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::SpinLockNoIrq;
 
 /// Linux's default umask for init (`init_fs.umask`).
 pub const DEFAULT_UMASK: u32 = 0o022;
@@ -25,7 +25,7 @@ struct FsPaths {
 
 /// Root, current directory and umask of a process (Linux: `fs_struct`).
 pub struct FsStruct {
-    paths: SpinLock<FsPaths>,
+    paths: SpinLockNoIrq<FsPaths>,
     umask: AtomicU32,
 }
 
@@ -40,7 +40,7 @@ impl FsStruct {
     /// for kernel threads and tests with a private tree).
     pub fn with_root(root: Path) -> FsStruct {
         FsStruct {
-            paths: SpinLock::new(FsPaths { root: root.clone(), pwd: root }),
+            paths: SpinLockNoIrq::new(FsPaths { root: root.clone(), pwd: root }),
             umask: AtomicU32::new(DEFAULT_UMASK),
         }
     }
@@ -49,7 +49,7 @@ impl FsStruct {
     pub fn copy(&self) -> FsStruct {
         let paths = self.paths.lock();
         FsStruct {
-            paths: SpinLock::new(FsPaths { root: paths.root.clone(), pwd: paths.pwd.clone() }),
+            paths: SpinLockNoIrq::new(FsPaths { root: paths.root.clone(), pwd: paths.pwd.clone() }),
             umask: AtomicU32::new(self.umask()),
         }
     }

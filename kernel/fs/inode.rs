@@ -25,7 +25,7 @@ use super::FsCred;
 use super::file_table::FileOps;
 use super::super_block::SuperBlock;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::SpinLockNoIrq;
 use crate::kernel::time;
 
 /// An inode number (Linux: `ino_t`).
@@ -277,7 +277,7 @@ pub struct Inode {
     /// The operations an open of this inode gets (Linux: `i_fop`); device
     /// nodes get their driver's through the char-device map instead.
     pub i_fop: &'static dyn FileOps,
-    i_lock: SpinLock<InodeAttr>,
+    i_lock: SpinLockNoIrq<InodeAttr>,
     i_private: Box<dyn Any + Send + Sync>,
 }
 
@@ -296,7 +296,7 @@ impl Inode {
             sb,
             i_op,
             i_fop,
-            i_lock: SpinLock::new(attr),
+            i_lock: SpinLockNoIrq::new(attr),
             i_private: private,
         }))
     }

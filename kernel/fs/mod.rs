@@ -22,8 +22,11 @@
 //! system), `File::f_pos`, `namespace::MOUNTS`, `dcache::DENTRY_HASHTABLE`,
 //! `Dentry::d_lock`, a tmpfs directory's or page cache's lock, `Inode::i_lock`,
 //! then the leaf registries and per-process tables (`FILE_SYSTEMS`,
-//! `CHRDEVS`, `FdTable`, `FsStruct`). All are IRQ-safe spinlocks: nothing
-//! here sleeps yet. Disk file systems (issue 6) need sleeping locks in place
+//! `CHRDEVS`, `FdTable`, `FsStruct`). All are spinlocks: nothing here
+//! sleeps yet. Those on the path walk and read/write paths (the rename
+//! lock, `f_pos`, the dentry table, `d_lock`, `i_lock`, `FdTable`,
+//! `FsStruct`) are `SpinLockNoIrq`s, as no interrupt handler touches the
+//! VFS; the others are IRQ-safe. Disk file systems (issue 6) need sleeping locks in place
 //! of the rename lock and the page-cache lock.
 #![deny(unsafe_code)]
 

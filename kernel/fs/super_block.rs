@@ -24,7 +24,7 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::inode::{DevT, Inode};
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::{SpinLock, SpinLockNoIrq};
 
 #[allow(dead_code, reason = "requires_dev: for mount(2) of disk file systems")]
 /// A kind of file system (Linux: `struct file_system_type`).
@@ -87,7 +87,7 @@ pub struct SuperBlock {
     /// Linux: `s_magic`, as `statfs` reports it.
     pub s_magic: u64,
     /// Serialises namespace changes (see the module header).
-    pub s_vfs_rename_lock: SpinLock<()>,
+    pub s_vfs_rename_lock: SpinLockNoIrq<()>,
     next_ino: AtomicU64,
     /// The file system's own per-instance data (Linux: `s_fs_info`).
     pub s_fs_info: alloc::boxed::Box<dyn Any + Send + Sync>,
@@ -107,7 +107,7 @@ impl SuperBlock {
             s_type,
             s_blocksize: 4096,
             s_magic,
-            s_vfs_rename_lock: SpinLock::new(()),
+            s_vfs_rename_lock: SpinLockNoIrq::new(()),
             next_ino: AtomicU64::new(1),
             s_fs_info,
         })

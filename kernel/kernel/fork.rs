@@ -18,8 +18,10 @@
 //! fork, vfork and clone (`user_clone`) give the child the caller's saved
 //! user registers with RAX = 0, so it returns from the same system call;
 //! `CLONE_VFORK` parks the caller on a `Completion` that the child's exec
-//! or exit completes (`mm_release`). `CLONE_THREAD` waits for issue 5
-//! (threads) and is refused with `EINVAL`, as are namespaces and pidfds.
+//! or exit completes (`mm_release`). `CLONE_THREAD` (which needs
+//! `CLONE_SIGHAND`, which needs `CLONE_VM`) adds the child to the caller's
+//! thread group: same tgid, shared `GroupSignal` and `ThreadGroup` list,
+//! the caller's parent. Namespaces and pidfds are refused with `EINVAL`.
 //!
 //! # Locking
 //! `TASKLIST_LOCK` (Linux: `tasklist_lock`) serialises changes to the
@@ -131,11 +133,6 @@ fn check_clone_flags(flags: CloneFlags) -> KResult<()> {
     }
     if flags.contains(CloneFlags::NEWPID) {
         return Err(Errno::EINVAL); // PID namespaces: not wired yet
-    }
-    // Threads (a shared `ThreadGroup`, group exit, tgid-wide signals) are
-    // issue 5; until then CLONE_THREAD is refused rather than half done.
-    if flags.contains(CloneFlags::THREAD) {
-        return Err(Errno::EINVAL);
     }
     Ok(())
 }
@@ -255,10 +252,10 @@ fn link_process(parent: &Arc<Task>, child: &Arc<Task>, flags: CloneFlags) -> KRe
         parent.clone()
     };
     *child.real_parent.lock() = Arc::downgrade(&real_parent);
+    child.real_parent_tgid.store(real_parent.tgid, core::sync::atomic::Ordering::Relaxed);
     *child.parent.lock() = Arc::downgrade(&real_parent);
     if flags.contains(CloneFlags::THREAD) {
-        *child.group_leader.lock() = parent.group_leader.lock().clone();
-        return pid::attach_pid(child, &child.pid_link, PidType::Pid);
+        return link_thread(parent, child);
     }
     *child.group_leader.lock() = Arc::downgrade(child);
     // Reserve first: once the PID is attached, nothing may fail.
@@ -267,6 +264,31 @@ fn link_process(parent: &Arc<Task>, child: &Arc<Task>, flags: CloneFlags) -> KRe
     pid::attach_pid(child, &child.pid_link, PidType::Pid)?;
     real_parent.children.lock().push(child.clone());
     pid::add_process(child);
+    Ok(())
+}
+
+/// Adds a `CLONE_THREAD` child to the caller's thread group (Linux: the
+/// `thread_head`/`thread_node` lines of `copy_process`). Refused with
+/// `EINTR` once the group is exiting, as Linux's `fatal_signal_pending`
+/// check: `zap_other_threads` would miss the new thread. Call with
+/// `TASKLIST_LOCK`.
+fn link_thread(parent: &Arc<Task>, child: &Arc<Task>) -> KResult<()> {
+    use crate::kernel::signal::{SigTask, SignalFlags};
+    if parent.group_signal().lock().flags.contains(SignalFlags::GROUP_EXIT) {
+        return Err(Errno::EINTR);
+    }
+    *child.group_leader.lock() = parent.group_leader.lock().clone();
+    let group = parent.thread_group().clone();
+    {
+        let mut threads = group.threads.lock();
+        threads.try_reserve(2).map_err(|_| Errno::ENOMEM)?;
+        pid::attach_pid(child, &child.pid_link, PidType::Pid)?;
+        if threads.is_empty() {
+            threads.push(Arc::downgrade(parent));
+        }
+        threads.push(Arc::downgrade(child));
+    }
+    child.thread_group.call_once(|| group);
     Ok(())
 }
 

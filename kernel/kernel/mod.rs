@@ -7,6 +7,7 @@ pub mod cred;
 pub mod errno;
 pub mod exit;
 pub mod fork;
+pub mod futex;
 pub mod irq;
 pub mod kallsyms;
 pub mod ktest;

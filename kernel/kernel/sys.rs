@@ -159,17 +159,20 @@ pub fn sys_prctl(option: u32, arg2: UserAddr, _arg3: u64, _arg4: u64, _arg5: u64
 
 /// getpid(2): the thread-group ID (Linux: `task_tgid_vnr`).
 pub fn sys_getpid() -> KResult<i32> {
-    Ok(current().tgid)
+    Ok(crate::arch::current::with_current(|t| t.map_or(0, |t| t.tgid)))
 }
 
 /// getppid(2).
+///
+/// Borrows `current` without touching its reference count and reads the
+/// cached parent tgid: no atomic read-modify-write, no lock.
 pub fn sys_getppid() -> KResult<i32> {
-    Ok(current().ppid())
+    Ok(crate::arch::current::with_current(|t| t.map_or(0, Task::ppid)))
 }
 
 /// gettid(2).
 pub fn sys_gettid() -> KResult<i32> {
-    Ok(current().pid)
+    Ok(crate::arch::current::with_current(|t| t.map_or(0, |t| t.pid)))
 }
 
 /// set_tid_address(2): where to clear the TID at exit (Linux:

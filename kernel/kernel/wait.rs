@@ -4,8 +4,9 @@
 //! `wait_task_zombie`, `wait_task_stopped`, `wait_task_continued`,
 //! `kernel_wait4`, `kernel_waitid`), include/uapi/linux/wait.h.
 //!
-//! A parent sleeps on its `wait_chldexit` queue until one of the children
-//! it asks about has something to report: an exit (a zombie, which is
+//! A parent sleeps on its group leader's `wait_chldexit` queue (any thread
+//! may wait for the children of every thread of its group) until one of the
+//! children it asks about has something to report: an exit (a zombie, which is
 //! reaped unless `WNOWAIT`), a job-control stop (`WUNTRACED`/`WSTOPPED`)
 //! or a continue (`WCONTINUED`). Children signal the queue when they exit
 //! (`exit_notify`) and when they stop or continue (the signal code's
@@ -90,7 +91,7 @@ fn eligible(child: &Task, which: WaitFor, options: WaitOptions) -> bool {
 fn consider(child: &Arc<Task>, options: WaitOptions) -> Option<(WaitResult, bool)> {
     let uid = child.cred().uid;
     let nowait = options.contains(WaitOptions::WNOWAIT);
-    if child.exit_state() == EXIT_ZOMBIE {
+    if child.exit_state() == EXIT_ZOMBIE && !child.delay_group_leader() {
         if !options.contains(WaitOptions::WEXITED) {
             return None;
         }
@@ -149,13 +150,28 @@ fn scan_children(parent: &Task, which: WaitFor, options: WaitOptions) -> Scan {
     if any { Scan::Waiting } else { Scan::NoChild }
 }
 
+/// Looks through the children of every thread of the caller's group
+/// (Linux: `do_wait`'s `while_each_thread` loop).
+fn scan_group(me: &Arc<Task>, which: WaitFor, options: WaitOptions) -> Scan {
+    let mut scan = Scan::NoChild;
+    for t in me.threads() {
+        match scan_children(&t, which, options) {
+            Scan::NoChild => {}
+            Scan::Waiting => scan = Scan::Waiting,
+            found => return found,
+        }
+    }
+    scan
+}
+
 /// Waits for a child to report (Linux: `do_wait`): `Ok(None)` with
 /// `WNOHANG` if none has yet, `ECHILD` if no child matches, `EINTR` on a
 /// signal.
 pub fn do_wait(which: WaitFor, options: WaitOptions) -> KResult<Option<WaitResult>> {
     let me = current();
+    let owner = me.chldexit_owner();
     let mut found = None;
-    me.wait_chldexit.wait_event_interruptible(|| match scan_children(&me, which, options) {
+    owner.wait_chldexit.wait_event_interruptible(|| match scan_group(&me, which, options) {
         Scan::Found(result, reap) => {
             found = Some(Ok((result, reap)));
             true

@@ -173,17 +173,22 @@ pub enum StrncpyError {
     TooLong,
 }
 
+/// How much `strncpy_from_user` reads per step (Linux reads a word at a
+/// time; a few words per `stac`/`clac` round is the balance here).
+const STRNCPY_CHUNK: usize = 64;
+
 /// Copies a NUL-terminated string from `src` into `dst`; returns its length
 /// without the NUL (Linux: `strncpy_from_user`).
 ///
-/// Reads a page at a time, never past the page that holds the NUL, so a
-/// string ending just before an unmapped page is not a fault.
+/// Reads [`STRNCPY_CHUNK`] bytes at a time, never across a page, so a
+/// string ending just before an unmapped page is not a fault, and a short
+/// string costs a short copy rather than the rest of its page.
 pub fn strncpy_from_user(dst: &mut [u8], src: UserAddr) -> Result<usize, StrncpyError> {
     let mut done = 0;
     while done < dst.len() {
         let at = src.checked_add(done).ok_or(StrncpyError::Fault)?;
         let in_page = usize::try_from(at.0 % PAGE_SIZE as u64).unwrap_or(0);
-        let end = (done + PAGE_SIZE - in_page).min(dst.len());
+        let end = (done + PAGE_SIZE - in_page).min(dst.len()).min(done + STRNCPY_CHUNK);
         let chunk = &mut dst[done..end];
         copy_from_user(chunk, at).map_err(|Efault| StrncpyError::Fault)?;
         if let Some(nul) = chunk.iter().position(|&b| b == 0) {

@@ -29,11 +29,12 @@ pub mod rename;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use linux_raw_sys::general as uapi;
 
 use super::FsContext;
-use super::dcache::{Dentry, check_name, d_add, d_invalidate, d_lookup};
+use super::dcache::{Dentry, NAME_MAX, check_name, d_add, d_invalidate, d_lookup};
 use super::inode::FileType;
 use super::namespace::{Path, lookup_mnt};
 use crate::kernel::errno::{Errno, KResult};
@@ -114,16 +115,19 @@ pub struct Nameidata<'a> {
     /// Where the walk is.
     pub path: Path,
     root: Path,
-    /// Strings still to walk and how far each is walked: the path, then
-    /// the targets of links being followed.
-    stack: Vec<(Vec<u8>, usize)>,
+    /// The path, borrowed from the caller's copy, and how far it is walked.
+    name: &'a [u8],
+    pos: usize,
+    /// Targets of links being followed, innermost last, and how far each
+    /// is walked; empty (no allocation) until a link is met.
+    links: Vec<(Vec<u8>, usize)>,
     total_link_count: u32,
     trailing_slash: bool,
 }
 
 impl<'a> Nameidata<'a> {
     /// Picks the starting point (Linux: `path_init`).
-    pub fn new(ctx: FsContext<'a>, dfd: i32, name: &[u8], flags: LookupFlags) -> KResult<Self> {
+    pub fn new(ctx: FsContext<'a>, dfd: i32, name: &'a [u8], flags: LookupFlags) -> KResult<Self> {
         if name.len() >= PATH_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -142,59 +146,88 @@ impl<'a> Nameidata<'a> {
         if name.is_empty() && !flags.contains(LookupFlags::EMPTY) {
             return Err(Errno::ENOENT);
         }
-        let mut stack = Vec::new();
-        stack.try_reserve(4).map_err(|_| Errno::ENOMEM)?;
-        stack.push((kmemdup(name)?, 0));
-        Ok(Self { ctx, path: start, root, stack, total_link_count: 0, trailing_slash: false })
+        Ok(Self {
+            ctx,
+            path: start,
+            root,
+            name,
+            pos: 0,
+            links: Vec::new(),
+            total_link_count: 0,
+            trailing_slash: false,
+        })
     }
 
-    /// The next component and whether it is the last one; `None` once the
-    /// path is used up.
-    fn next_component(&mut self) -> Option<(Vec<u8>, bool)> {
-        while let Some((s, pos)) = self.stack.last_mut() {
+    /// The string being walked: the innermost link's target, else the path.
+    fn top(&self) -> &[u8] {
+        self.links.last().map_or(self.name, |(s, _)| s.as_slice())
+    }
+
+    /// The next component, as a range of [`top`](Self::top) (borrowed, not
+    /// copied), and whether it is the last one; `None` once the path is
+    /// used up.
+    fn next_component(&mut self) -> Option<(Range<usize>, bool)> {
+        loop {
+            let (s, pos) = match self.links.last_mut() {
+                Some((s, pos)) => (s.as_slice(), pos),
+                None => (self.name, &mut self.pos),
+            };
             while s.get(*pos) == Some(&b'/') {
                 *pos += 1;
             }
             if *pos >= s.len() {
-                self.stack.pop();
+                self.links.pop()?;
                 continue;
             }
-            let end = s[*pos..].iter().position(|&b| b == b'/').map_or(s.len(), |i| *pos + i);
-            let comp = s[*pos..end].to_vec();
+            let start = *pos;
+            let end = s[start..].iter().position(|&b| b == b'/').map_or(s.len(), |i| start + i);
             *pos = end;
-            let done = |(s, pos): &(Vec<u8>, usize)| s[*pos..].iter().all(|&b| b == b'/');
-            let is_last = self.stack.iter().all(done);
-            if is_last && self.stack.len() == 1 && end < self.stack[0].0.len() {
+            let done = |s: &[u8], pos: usize| s[pos..].iter().all(|&b| b == b'/');
+            let is_last =
+                done(self.name, self.pos) && self.links.iter().all(|(s, pos)| done(s, *pos));
+            if is_last && self.links.is_empty() && end < self.name.len() {
                 self.trailing_slash = true;
             }
-            return Some((comp, is_last));
+            return Some((start..end, is_last));
         }
-        None
     }
 
     /// Walks every component but the last (Linux: `link_path_walk`).
     pub fn link_path_walk(&mut self) -> KResult<Last> {
         loop {
-            let Some((comp, is_last)) = self.next_component() else {
+            let Some((range, is_last)) = self.next_component() else {
                 return Ok(Last {
                     name: Vec::new(),
                     kind: LastType::Root,
                     trailing_slash: self.trailing_slash,
                 });
             };
-            let kind = match comp.as_slice() {
+            let comp = &self.top()[range];
+            let kind = match comp {
                 b"." => LastType::Dot,
                 b".." => LastType::DotDot,
                 _ => LastType::Norm,
             };
             if is_last {
-                return Ok(Last { name: comp, kind, trailing_slash: self.trailing_slash });
+                let name = kmemdup(comp)?;
+                return Ok(Last { name, kind, trailing_slash: self.trailing_slash });
             }
             match kind {
                 LastType::Dot => self.may_lookup()?,
                 LastType::DotDot => self.follow_dotdot()?,
                 _ => {
-                    self.walk_component(&comp, true)?;
+                    // On the stack rather than the heap: the walk may push
+                    // a link (and so move `top`) while it uses the name.
+                    let mut buf = [0u8; NAME_MAX];
+                    let len = comp.len();
+                    let Some(dst) = buf.get_mut(..len) else {
+                        // No file system has such a name; search permission
+                        // is checked first, as `walk_component` would.
+                        self.may_lookup()?;
+                        return Err(Errno::ENAMETOOLONG);
+                    };
+                    dst.copy_from_slice(comp);
+                    self.walk_component(&buf[..len], true)?;
                 }
             }
         }
@@ -220,7 +253,8 @@ impl<'a> Nameidata<'a> {
             self.push_link(target)?;
             return Ok(true);
         }
-        self.path = Path::new(self.path.mnt.clone(), dentry);
+        // Same mount: only the dentry moves (no refcount on the mount).
+        self.path.dentry = dentry;
         self.follow_mounts();
         Ok(false)
     }
@@ -237,8 +271,8 @@ impl<'a> Nameidata<'a> {
         if target[0] == b'/' {
             self.path = self.root.clone();
         }
-        self.stack.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-        self.stack.push((target, 0));
+        self.links.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        self.links.push((target, 0));
         Ok(())
     }
 

@@ -2,16 +2,19 @@
 //!
 //! Lock order, outermost first (add to it when adding a lock). A lock may
 //! be taken while holding only locks above it in this list.
+//! Locks marked (noirq) are `SpinLockNoIrq`s: no interrupt handler takes
+//! them, so they leave interrupts on and only disable preemption.
 //! 0. The address-space locks (mm/mm_types.rs): an `Mm`'s `mmap_lock`
 //!    (a spinning rwlock until there are sleeping locks), then its
 //!    `page_table` lock (fork: the parent's, then the child's), then an
 //!    `AnonShmem`'s page array. Under them only 3 and 4 are taken.
 //! 0v. The VFS locks (fs/mod.rs), never nested with those of 0: a super
-//!    block's `s_vfs_rename_lock`, a `File`'s `f_pos`, `fs::namespace::MOUNTS`,
-//!    `fs::dcache::DENTRY_HASHTABLE`, a `Dentry`'s `d_lock`, a tmpfs
-//!    directory's `entries` or file's `mapping`, an `Inode`'s `i_lock`; then
-//!    the leaves `FILE_SYSTEMS`, `CHRDEVS`, an `FdTable`'s and an
-//!    `FsStruct`'s lock. Under them only 2 (initrd lookup), 3, 4 and 7.
+//!    block's `s_vfs_rename_lock` (noirq), a `File`'s `f_pos` (noirq),
+//!    `fs::namespace::MOUNTS`, `fs::dcache::DENTRY_HASHTABLE` (noirq), a
+//!    `Dentry`'s `d_lock` (noirq), a tmpfs directory's `entries` or file's
+//!    `mapping`, an `Inode`'s `i_lock` (noirq); then the leaves `FILE_SYSTEMS`,
+//!    `CHRDEVS`, an `FdTable`'s and an `FsStruct`'s lock (both noirq).
+//!    Under them only 2 (initrd lookup), 3, 4 and 7.
 //! 0p. procfs (fs/proc/) is the exception to 0v: it renders a file under
 //!    that file's `f_pos` and looks names up under the proc super block's
 //!    `s_vfs_rename_lock`, and there takes an `Mm`'s locks (0), the signal
@@ -26,11 +29,15 @@
 //!    sends SIGCHLD under `TASKLIST_LOCK`, and the process list is copied
 //!    out before them. Under them: the run-queue lock (wake-ups), 3, 4
 //!    (queueing a siginfo allocates) and 9.
+//! 0f. The futex hash buckets (kernel/futex.rs), two at most, lower index
+//!    first, then a `FutexQ::key`; under them an `Mm`'s page-table lock
+//!    (the word is read through it), the run-queue lock (wake-ups), 3, 4.
 //! 0. The scheduler's, outermost first (none is held while a task is
 //!    freed: that takes vmalloc's lock):
 //!    a. `kernel::fork::TASKLIST_LOCK` (the process tree)
 //!    b. a `Task`'s `parent`/`real_parent`/`children`/`group_leader`
-//!       locks, one task at a time
+//!       locks, one task at a time; a `ThreadGroup::threads` list (a
+//!       thread's PID is attached under it, so before c)
 //!    c. `kernel::pid::Pid::tasks`, then `PidNamespace::idr`;
 //!       `kernel::pid::PROCESSES` (the process list, a leaf)
 //!    d. `kernel::kthread::KTHREAD_CREATE_LIST` (a leaf)
@@ -62,4 +69,4 @@
 pub mod mutex;
 pub mod spinlock;
 
-pub use spinlock::SpinLock;
+pub use spinlock::{SpinLock, SpinLockNoIrq};

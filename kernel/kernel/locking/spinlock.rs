@@ -2,15 +2,20 @@
 //!
 //! Linux: include/linux/spinlock.h (`spin_lock_irqsave`).
 //!
-//! Every Ferrite spinlock disables interrupts while held: a lock taken by an
+//! [`SpinLock`] disables interrupts while held: a lock taken by an
 //! interrupt handler and by process context on the same CPU would otherwise
-//! deadlock, and one rule for all locks is easier to keep than two kinds.
-//! Hold them briefly and never sleep under one.
+//! deadlock. It is the default. [`SpinLockNoIrq`] (Linux: plain
+//! `spin_lock`) only disables preemption, for data that no interrupt
+//! handler ever touches (the VFS's dentry cache, descriptor tables, file
+//! positions): re-enabling interrupts costs a `sti`, which under TCG leaves
+//! translated code, and the path walk and `read`/`write` take such locks
+//! several times per call. Hold either briefly and never sleep under one.
 #![deny(unsafe_code)]
 
 use core::ops::{Deref, DerefMut};
 
 use crate::arch::irqflags::{IrqFlags, local_irq_restore, local_irq_save};
+use crate::kernel::sched::core::{preempt_disable, preempt_enable};
 
 /// A spinlock that disables local interrupts while held.
 pub struct SpinLock<T: ?Sized> {
@@ -68,5 +73,54 @@ impl<T: ?Sized> Drop for SpinLockGuard<'_, T> {
     fn drop(&mut self) {
         drop(self.guard.take());
         local_irq_restore(self.flags);
+    }
+}
+
+/// A spinlock that disables preemption but not interrupts (Linux:
+/// `spin_lock` on a `spinlock_t` no interrupt handler takes). Only for data
+/// that interrupt handlers never touch: a handler that spun on it would
+/// deadlock against the task it interrupted.
+pub struct SpinLockNoIrq<T: ?Sized> {
+    inner: spin::Mutex<T>,
+}
+
+impl<T> SpinLockNoIrq<T> {
+    pub const fn new(value: T) -> Self {
+        Self { inner: spin::Mutex::new(value) }
+    }
+}
+
+impl<T: ?Sized> SpinLockNoIrq<T> {
+    /// Disables preemption (the holder must not be switched away from
+    /// while another task spins), then spins until the lock is ours.
+    pub fn lock(&self) -> SpinLockNoIrqGuard<'_, T> {
+        preempt_disable();
+        SpinLockNoIrqGuard { guard: Some(self.inner.lock()) }
+    }
+}
+
+/// Holds a [`SpinLockNoIrq`]; dropping it unlocks, then re-enables
+/// preemption (which reschedules if a tick asked for it meanwhile).
+pub struct SpinLockNoIrqGuard<'a, T: ?Sized> {
+    guard: Option<spin::MutexGuard<'a, T>>,
+}
+
+impl<T: ?Sized> Deref for SpinLockNoIrqGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.guard.as_deref().expect("guard is held until drop")
+    }
+}
+
+impl<T: ?Sized> DerefMut for SpinLockNoIrqGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.guard.as_deref_mut().expect("guard is held until drop")
+    }
+}
+
+impl<T: ?Sized> Drop for SpinLockNoIrqGuard<'_, T> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        preempt_enable();
     }
 }

@@ -161,6 +161,9 @@ pub struct Task {
     #[allow(dead_code, reason = "for /proc/PID/stat")]
     pub start_time: u64,
     pub real_parent: SpinLock<Weak<Task>>,
+    /// `real_parent`'s tgid, 0 for none, kept with it (fork, reparent) so
+    /// that getppid reads it without a lock (Linux reads it under RCU).
+    pub real_parent_tgid: AtomicI32,
     pub parent: SpinLock<Weak<Task>>,
     pub group_leader: SpinLock<Weak<Task>>,
     /// Linux: `children`, threaded through each child's `sibling`.
@@ -176,6 +179,8 @@ pub struct Task {
     pub clear_child_tid: AtomicU64,
     #[allow(dead_code, reason = "CLONE_CHILD_SETTID, wired with clone")]
     pub set_child_tid: AtomicU64,
+    /// The user's robust-futex list head (Linux: `robust_list`).
+    pub robust_list: AtomicU64,
     cred: SpinLock<Cred>,
     /// Kernel threads made by `kthread_create` (Linux: `set_kthread_struct`).
     pub kthread: Option<Arc<Kthread>>,
@@ -188,6 +193,9 @@ pub struct Task {
     /// `signal`): set once, by `copy_process` for a `CLONE_THREAD` child
     /// (shared), else made on first use; never replaced.
     pub signal: spin::Once<Arc<GroupSignal>>,
+    /// The group's live threads (Linux: `signal->thread_head`): shared by
+    /// `CLONE_THREAD`, made on first use, never replaced.
+    pub thread_group: spin::Once<Arc<ThreadGroup>>,
     /// This thread's pending signals and masks (Linux: `pending`,
     /// `blocked`, `saved_sigmask`, `TIF_SIGPENDING`).
     pub sigpending: ThreadSignal,
@@ -206,6 +214,22 @@ pub struct Task {
     /// Completed when a `CLONE_VFORK` child execs or exits (Linux:
     /// `vfork_done`).
     pub vfork_done: SpinLock<Option<Arc<Completion>>>,
+}
+
+/// The live threads of a thread group, leader included while it lives
+/// (Linux: `signal->thread_head` and `signal->live`); empty while the
+/// group never had a second thread. Changed under `fork::TASKLIST_LOCK`.
+pub struct ThreadGroup {
+    pub threads: SpinLock<Vec<Weak<Task>>>,
+    /// A thread other than the leader has exec'd (`exit::de_thread`): the
+    /// leader's zombie stands for it and reports its exit status.
+    pub exec_by_thread: AtomicBool,
+}
+
+impl Default for ThreadGroup {
+    fn default() -> Self {
+        Self { threads: SpinLock::new(Vec::new()), exec_by_thread: AtomicBool::new(false) }
+    }
 }
 
 /// Everything `Task::new` needs that differs between tasks.
@@ -248,6 +272,7 @@ impl Task {
             nivcsw: AtomicU64::new(0),
             start_time: crate::kernel::time::ktime_get_ns(),
             real_parent: SpinLock::new(Weak::new()),
+            real_parent_tgid: AtomicI32::new(0),
             parent: SpinLock::new(Weak::new()),
             group_leader: SpinLock::new(Weak::new()),
             children: SpinLock::new(Vec::new()),
@@ -258,6 +283,7 @@ impl Task {
             fs: SpinLock::new(None),
             clear_child_tid: AtomicU64::new(0),
             set_child_tid: AtomicU64::new(0),
+            robust_list: AtomicU64::new(0),
             cred: SpinLock::new(init.cred),
             kthread: init.kthread,
             thread_fn: SpinLock::new(init.thread_fn),
@@ -265,12 +291,46 @@ impl Task {
             restart_block: RestartBlock::new(),
             sighand: SpinLock::new(Arc::new(SigHand::new())),
             signal: spin::Once::new(),
+            thread_group: spin::Once::new(),
             sigpending: ThreadSignal::new(),
             pgrp: AtomicI32::new(0),
             session: AtomicI32::new(0),
             rlim: SpinLock::new(init_rlimits()),
             vfork_done: SpinLock::new(None),
         }
+    }
+
+    /// The thread group this task belongs to.
+    pub fn thread_group(&self) -> &Arc<ThreadGroup> {
+        self.thread_group.call_once(|| Arc::new(ThreadGroup::default()))
+    }
+
+    /// Whether the task leads its thread group (Linux: `thread_group_leader`).
+    pub fn is_group_leader(&self) -> bool {
+        self.pid == self.tgid
+    }
+
+    /// Every live thread of the group; just `self` for a lone thread
+    /// (Linux: `for_each_thread`). Copied out: no lock is held for the caller.
+    pub fn threads(self: &Arc<Self>) -> Vec<Arc<Task>> {
+        let list: Vec<Arc<Task>> =
+            self.thread_group().threads.lock().iter().filter_map(Weak::upgrade).collect();
+        if list.is_empty() { alloc::vec![self.clone()] } else { list }
+    }
+
+    /// Whose `wait_chldexit` the group's `wait4` sleepers use: the
+    /// leader's, since any thread may wait for a child of another (Linux:
+    /// one `signal->wait_chldexit` per group).
+    pub fn chldexit_owner(self: &Arc<Self>) -> Arc<Task> {
+        self.group_leader.lock().upgrade().unwrap_or_else(|| self.clone())
+    }
+
+    /// A leader that exited while other threads live: its parent may not
+    /// reap it yet (Linux: `delay_group_leader`).
+    pub fn delay_group_leader(&self) -> bool {
+        self.is_group_leader()
+            && self.exit_state() == EXIT_ZOMBIE
+            && !self.thread_group().threads.lock().is_empty()
     }
 
     /// The process group ID (Linux: `task_pgrp_nr`).
@@ -393,7 +453,7 @@ impl Task {
     /// The parent's PID in the initial namespace, 0 for none (Linux:
     /// `task_ppid_nr`).
     pub fn ppid(&self) -> i32 {
-        self.real_parent.lock().upgrade().map_or(0, |p| p.tgid)
+        self.real_parent_tgid.load(Ordering::Relaxed)
     }
 }
 

@@ -60,7 +60,7 @@ pub use task::{GroupSignal, SigTask, SignalFlags, ThreadSignal, WakeState};
 #[allow(unused_imports, reason = "send_sigkill: API for an OOM killer")]
 pub use task_impl::{
     copy_signals, do_group_exit, exit_notify_parent, flush_signal_handlers, kill_pgrp_priv,
-    send_sig_current, send_sigkill,
+    send_sig_current, send_sigkill, zap_other_threads,
 };
 
 /// Whether `t` has a signal to deal with before it sleeps on or returns to

@@ -117,7 +117,7 @@ pub fn send_signal<T: SigTask>(info: SigInfo, t: &Arc<T>, to: SendTo, force: boo
 
 /// Whether `t` can take `sig` now (Linux: `wants_signal`).
 fn wants_signal<T: SigTask>(sig: Signal, t: &T, g: &GroupSigInner) -> bool {
-    if t.thread_signal().lock().blocked.contains(sig) {
+    if t.is_exiting() || t.thread_signal().lock().blocked.contains(sig) {
         return false;
     }
     sig == Signal::SIGKILL || !g.flags.contains(SignalFlags::STOP_STOPPED)

@@ -63,6 +63,9 @@ bitflags::bitflags! {
         const CLD_CONTINUED = 0x0000_0020;
         /// Default-action signals are ignored: init (`SIGNAL_UNKILLABLE`).
         const UNKILLABLE = 0x0000_0040;
+        /// An exec is killing the other threads: they exit alone, without
+        /// starting a group exit (Linux: `signal->group_exec_task` set).
+        const GROUP_EXEC = 0x0001_0000;
     }
 }
 
@@ -184,8 +187,13 @@ pub trait SigTask: Sized {
     fn for_each_process(f: &mut dyn FnMut(&Arc<Self>));
 
     /// Thread id (Linux: `task_pid_vnr`).
-    #[allow(dead_code, reason = "for threads in issue 5; Task provides it")]
+    #[allow(dead_code, reason = "for /proc and rt_tgsigqueueinfo; Task provides it")]
     fn tid(&self) -> i32;
+    /// The thread is on its way out and takes no more signals (Linux:
+    /// `PF_EXITING`).
+    fn is_exiting(&self) -> bool {
+        false
+    }
     /// Thread-group id (Linux: `task_tgid_vnr`).
     fn tgid(&self) -> i32;
     /// Process-group id (Linux: `task_pgrp_vnr`).

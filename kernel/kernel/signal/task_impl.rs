@@ -7,9 +7,9 @@
 //! `signal_wake_up_state`, `do_signal_stop`'s sleep, `sigsuspend`),
 //! kernel/exit.c (`do_group_exit`, `exit_notify`'s `do_notify_parent`).
 //!
-//! Thread groups are issue 5: a `Task` is its group's only thread here, so
-//! `for_each_thread` visits the task itself; processes come from
-//! `pid::for_each_process` (Linux: `init_task.tasks`).
+//! `for_each_thread` walks the group's `ThreadGroup` list (Linux:
+//! `signal->thread_head`); processes come from `pid::for_each_process`
+//! (Linux: `init_task.tasks`).
 //!
 //! # Locking
 //! The process list is copied out before any signal lock is taken;
@@ -23,7 +23,7 @@ use super::task::{GroupSignal, SigTask, SignalFlags, ThreadSignal, WakeState};
 use super::{SigHand, SigInfo, Signal};
 use crate::kernel::fork::CloneFlags;
 use crate::kernel::pid;
-use crate::kernel::sched::task::{TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_STOPPED};
+use crate::kernel::sched::task::{PF_EXITING, TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_STOPPED};
 use crate::kernel::sched::{self, Task};
 
 impl SigTask for Task {
@@ -47,6 +47,10 @@ impl SigTask for Task {
         self.tgid
     }
 
+    fn is_exiting(&self) -> bool {
+        self.flags() & PF_EXITING != 0
+    }
+
     fn pgrp(&self) -> i32 {
         Task::pgrp(self)
     }
@@ -60,7 +64,9 @@ impl SigTask for Task {
     }
 
     fn for_each_thread(self: &Arc<Self>, f: &mut dyn FnMut(&Arc<Self>)) {
-        f(self);
+        for t in &self.threads() {
+            f(t);
+        }
     }
 
     fn sighand(&self) -> Arc<SigHand> {
@@ -83,7 +89,7 @@ impl SigTask for Task {
 
     fn wake_up_parent(&self) {
         if let Some(parent) = self.parent() {
-            parent.wait_chldexit.wake_up_all();
+            parent.chldexit_owner().wait_chldexit.wake_up_all();
         }
     }
 
@@ -123,16 +129,34 @@ pub fn do_group_exit(code: i32) -> ! {
 
 fn zap_thread_group(code: i32) -> i32 {
     let cur = sched::current();
-    let mut g = cur.group_signal().lock();
-    if g.flags.contains(SignalFlags::GROUP_EXIT) {
-        return g.group_exit_code;
+    {
+        // Under the task-list lock, so that no thread joins the group
+        // (clone checks GROUP_EXIT under it) after the walk below.
+        let _tasklist = crate::kernel::fork::TASKLIST_LOCK.lock();
+        let mut g = cur.group_signal().lock();
+        if g.flags.contains(SignalFlags::GROUP_EXIT) {
+            return g.group_exit_code;
+        }
+        if g.flags.contains(SignalFlags::GROUP_EXEC) {
+            return code; // killed by `de_thread`: only this thread goes
+        }
+        g.flags.insert(SignalFlags::GROUP_EXIT);
+        g.flags.remove(SignalFlags::STOP_STOPPED | SignalFlags::STOP_CONTINUED);
+        g.group_exit_code = code;
     }
-    g.flags.insert(SignalFlags::GROUP_EXIT);
-    g.flags.remove(SignalFlags::STOP_STOPPED | SignalFlags::STOP_CONTINUED);
-    g.group_exit_code = code;
-    // Other threads would get SIGKILL here (Linux: `zap_other_threads`);
-    // there are none until issue 5.
+    zap_other_threads(&cur);
     code
+}
+
+/// SIGKILL to every other thread of the group (Linux: `zap_other_threads`).
+pub fn zap_other_threads(cur: &Arc<Task>) {
+    for t in cur.threads() {
+        if Arc::ptr_eq(&t, cur) {
+            continue;
+        }
+        t.sigpending.lock().pending.enqueue(SigInfo::kernel(Signal::SIGKILL));
+        super::send::signal_wake_up(&t, true);
+    }
 }
 
 /// The signal handlers of a child: shared with `CLONE_SIGHAND`, else a

@@ -26,7 +26,7 @@ use crate::arch::uaccess::{
     self, Pod, StrncpyError, UserAddr, access_ok, copy_from_user, copy_to_user,
 };
 use crate::kernel::errno::{Errno, KResult};
-use crate::mm::slab_common::kzalloc;
+use crate::mm::slab_common::{kmemdup, kzalloc};
 
 /// Decodes one syscall argument register.
 pub trait FromSyscallArg: Sized {
@@ -278,18 +278,34 @@ impl UserSliceMut {
 /// Copies a path from user space, without its NUL (Linux: `getname`):
 /// `EFAULT` for a bad pointer, `ENAMETOOLONG` past `PATH_MAX`, `ENOENT`
 /// for the empty string.
+///
+/// Most paths are short: they are copied into the stack and then into a
+/// vector of their own length, rather than into a zeroed `PATH_MAX` one.
 pub fn getname(ptr: UserPtr<u8>) -> KResult<Vec<u8>> {
-    let mut buf = kzalloc(uaccess::PATH_MAX)?;
-    let len = uaccess::strncpy_from_user(&mut buf, ptr.addr()).map_err(|e| match e {
+    let errno = |e| match e {
         StrncpyError::Fault => Errno::EFAULT,
         StrncpyError::TooLong => Errno::ENAMETOOLONG,
-    })?;
-    if len == 0 {
+    };
+    let mut short = [0u8; GETNAME_INLINE];
+    let name = match uaccess::strncpy_from_user(&mut short, ptr.addr()) {
+        Ok(len) => kmemdup(&short[..len])?,
+        Err(StrncpyError::TooLong) => {
+            let mut buf = kzalloc(uaccess::PATH_MAX)?;
+            let len = uaccess::strncpy_from_user(&mut buf, ptr.addr()).map_err(errno)?;
+            buf.truncate(len);
+            buf
+        }
+        Err(e) => return Err(errno(e)),
+    };
+    if name.is_empty() {
         return Err(Errno::ENOENT);
     }
-    buf.truncate(len);
-    Ok(buf)
+    Ok(name)
 }
+
+/// Paths up to this long (NUL included) go through the stack in `getname`
+/// (Linux keeps names up to `EMBEDDED_NAME_MAX` inside `struct filename`).
+const GETNAME_INLINE: usize = 256;
 
 /// Makes a `bitflags` type (with `u32` bits, a C `unsigned int`) a syscall
 /// argument that rejects unknown bits with `EINVAL`, as Linux's newer

@@ -27,7 +27,7 @@ use crate::kernel::sched::{self, Task};
 
 /// Linux: `exit_to_user_mode_loop`. Returns with interrupts off.
 pub fn exit_to_user_mode_loop(regs: &mut PtRegs) {
-    while sched::need_resched() || signal_pending() {
+    while exit_work_pending() {
         local_irq_enable();
         if sched::need_resched() {
             sched::schedule();
@@ -37,6 +37,15 @@ pub fn exit_to_user_mode_loop(regs: &mut PtRegs) {
         }
         local_irq_disable();
     }
+}
+
+/// Whether there is any exit work (need-resched or a signal), with one
+/// look at `current` on the fast path where there is none (Linux reads
+/// `thread_info->flags` once for `EXIT_TO_USER_MODE_WORK`).
+fn exit_work_pending() -> bool {
+    crate::arch::current::with_current(|t| {
+        t.is_some_and(|t| t.need_resched() || sched::task::signal_pending(t))
+    })
 }
 
 /// Whether `current` may have a signal to take (Linux:

@@ -217,6 +217,7 @@ syscall_table! {
     186 gettid          => kernel::sys::sys_gettid();
     200 tkill           => kernel::signal::sys::sys_tkill(tid: i32, sig: i32);
     201 time            => kernel::time::posix::sys_time(tloc: UserPtr<i64>);
+    202 futex           => kernel::futex::sys_futex(uaddr: u64, op: i32, val: u32, utime: u64, uaddr2: u64, val3: u32);
     203 sched_setaffinity => kernel::sched::syscalls::sys_sched_setaffinity(pid: i32, len: usize, mask: UserPtr<u64>);
     204 sched_getaffinity => kernel::sched::syscalls::sys_sched_getaffinity(pid: i32, len: usize, mask: UserPtr<u64>);
     217 getdents64      => fs::readdir::sys_getdents64(fd: Fd, dirent: UserPtr<u8>, count: u32);
@@ -240,6 +241,8 @@ syscall_table! {
     268 fchmodat        => fs::open::sys_fchmodat(dfd: AtFd, filename: UserPtr<u8>, mode: u32);
     269 faccessat       => fs::open::sys_faccessat(dfd: AtFd, filename: UserPtr<u8>, mode: u32);
     271 ppoll           => fs::select::sys_ppoll(ufds: UserAddr, nfds: u32, tsp: UserPtr<__kernel_timespec>, sigmask: UserPtr<u64>, sigsetsize: usize);
+    273 set_robust_list => kernel::futex::sys_set_robust_list(head: u64, len: usize);
+    274 get_robust_list => kernel::futex::sys_get_robust_list(pid: i32, head_ptr: u64, len_ptr: u64);
     292 dup3            => fs::fcntl::sys_dup3(oldfd: i32, newfd: i32, flags: u32);
     293 pipe2           => fs::pipe::sys_pipe2(fildes: UserPtr<[i32; 2]>, flags: u32);
     302 prlimit64       => kernel::resource::sys_prlimit64(pid: i32, resource: u32, new_rlim: UserPtr<[u64; 2]>, old_rlim: UserPtr<[u64; 2]>);
