@@ -259,6 +259,8 @@ pub fn sys_exit(code: i32) -> KResult<()> {
 /// exit_group(2): ends the whole process (Linux: `sys_exit_group` →
 /// `do_group_exit`).
 pub fn sys_exit_group(code: i32) -> KResult<()> {
+    // The ring-3 self-test's program ends here and returns to its test.
+    crate::arch::syscall_selftest::check_exit();
     crate::kernel::signal::do_group_exit(w_exitcode(code))
 }
 

@@ -34,7 +34,6 @@ use crate::mm::page_table::{PageTable, pgd_alloc};
 
 const USER_CODE: u64 = 0x40_0000;
 const USER_DATA: u64 = 0x60_0000;
-const NR_EXIT_GROUP: i64 = linux_raw_sys::general::__NR_exit_group as i64;
 
 /// The kernel RSP to return to when the test's user program exits; 0 when
 /// no test runs.
@@ -127,12 +126,9 @@ unsafe extern "C" {
     static ktest_user_code_end: u8;
 }
 
-/// Called by `do_syscall_64` before the table: while a test's user program
-/// runs, `exit_group` ends the program and returns to the test.
-pub fn check_exit(nr: i64) {
-    if nr != NR_EXIT_GROUP {
-        return;
-    }
+/// Called by `sys_exit_group`: while a test's user program runs, its
+/// `exit_group` ends the program and returns to the test.
+pub fn check_exit() {
     let rsp = RETURN_RSP.swap(0, Ordering::Relaxed);
     if rsp != 0 {
         // SAFETY: `rsp` was saved by `ktest_run_user` on this CPU, whose

@@ -10,9 +10,28 @@
 //! # Locking
 //! None: CR3 is per CPU, and the caller keeps the `Mm` alive while loaded.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use super::tlb::{read_cr3, write_cr3};
+use crate::mm::addr::PhysAddr;
 use crate::mm::mm_types::Mm;
 use crate::mm::page_table::KERNEL_PGTABLE;
+
+/// The kernel table's root, cached: it never changes after `mem_init`, and
+/// the context switch to every kernel thread needs it, so it should not
+/// take `KERNEL_PGTABLE`'s lock each time. 0 until first read.
+static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
+
+fn kernel_root() -> Option<PhysAddr> {
+    match KERNEL_ROOT.load(Ordering::Relaxed) {
+        0 => {
+            let root = KERNEL_PGTABLE.lock().as_ref().map(|pgd| pgd.root().phys())?;
+            KERNEL_ROOT.store(root.as_u64(), Ordering::Relaxed);
+            Some(root)
+        }
+        root => Some(PhysAddr::new(root)),
+    }
+}
 
 /// Makes `next` the address space of this CPU (Linux: `switch_mm`).
 pub fn switch_mm(next: &Mm) {
@@ -31,9 +50,7 @@ pub fn switch_mm(next: &Mm) {
 /// Loads the kernel's own page table, which maps no user space (Linux:
 /// `switch_mm(…, &init_mm)`, as a kernel thread or an exiting task does).
 pub fn switch_to_kernel_mm() {
-    let Some(root) = KERNEL_PGTABLE.lock().as_ref().map(|pgd| pgd.root().phys()) else {
-        return;
-    };
+    let Some(root) = kernel_root() else { return };
     if read_cr3() != root {
         // SAFETY: the kernel page table maps the whole kernel, and it is
         // never freed.
