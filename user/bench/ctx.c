@@ -1,13 +1,13 @@
 /*
  * Context switch among N processes, as lmbench's `lat_ctx -s 0`: N
  * processes in a ring of N pipes pass one byte around; each hop is one
- * pipe write, one wake-up and one switch. Figures ctx_2, ctx_8 and ctx_32,
- * the time per hop (lmbench also subtracts its pipe cost; we do not, so a
- * hop includes a read and a write). Linux: kernel/sched/core.c, fs/pipe.c.
+ * pipe write, one wake-up and one switch. Figures ctx_2, ctx_8, ctx_32
+ * and ctx_64, the time per hop (lmbench also subtracts its pipe cost; we
+ * do not, so a hop includes a read and a write). Linux: kernel/sched/core.c, fs/pipe.c.
  */
 #include "bench.h"
 
-#define MAX_PROCS 32
+#define MAX_PROCS 64
 
 static int ring[MAX_PROCS][2];
 static int procs;
@@ -74,5 +74,6 @@ int main(void)
 	measure(2, 4000);
 	measure(8, 4000);
 	measure(32, 4000);
+	measure(64, 4096);
 	return 0;
 }

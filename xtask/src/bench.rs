@@ -1,85 +1,180 @@
 //! `cargo xtask bench [--runs N]`: Ferrite and Debian's Linux side by side in
-//! the same QEMU machine (`qemu::Machine`, same flags for both), each figure
-//! with the ratio Ferrite/Linux. Under TCG absolute times mean little; the
-//! ratio is the result (DESIGN.md §4).
+//! the same QEMU machine (`qemu::Machine`, same flags for all), each figure
+//! with the ratio of Ferrite's to Linux's. Under TCG absolute times mean
+//! little; the ratio is the result (DESIGN.md §4).
 //!
-//! Figures:
-//! - boot to end of kernel init: from the spawn of QEMU to the console line
-//!   that ends kernel initialisation, "Kernel initialisation done" for
-//!   Ferrite (end of `start_kernel`) and "Run /init as init process" for
-//!   Linux (`kernel_init`, right before it execs init). Linux is booted as an
-//!   uncompressed vmlinux through PVH, as Ferrite is, so that XZ
-//!   decompression is not counted.
-//! - QEMU start to exit, Linux only: its /init powers off at once.
-//! - latency and bandwidth, lmbench style (bench/latency.rs): system calls,
-//!   signals, process creation, pipes and context switches, page faults,
-//!   mmap, file creation and tmpfs bandwidth, timed inside the guest by the
-//!   programs of user/bench/ in one more boot per kernel and run; figures
-//!   Ferrite cannot run yet get a row saying what it lacks.
+//! Linux runs three ways: as Debian ships it, uncompressed (the vmlinux
+//! from its bzImage, booted through PVH as Ferrite is); the same with
+//! `mitigations=off`, so that the comparison is honest in both directions;
+//! and, for the boot row only, as Debian's bzImage itself.
 //!
-//! Runs alternate between the kernels, so that a busy moment of the host hits
-//! both alike; each figure is the median of N runs (default 5) and the minimum.
-//! A benchmark that fails on a kernel in any run shows "failed" in its cell
-//! (the reason and its console lines go to stderr) and makes the command
-//! fail, after the whole table. The table is also written as Markdown to
-//! `target/bench/bench.md`, with the date and the QEMU command lines.
+//! Three tables, each also drawn in the plot:
+//! - boot and size (bench/boot.rs, bench/footprint.rs): QEMU's start to
+//!   init's first line, to the end of the kernel's initialisation, to
+//!   QEMU's exit; memory in use after boot; image sizes; the smallest `-m`
+//!   that runs a busybox shell and the test script;
+//! - latency and bandwidth with 1 vCPU (bench/latency.rs): lmbench-style
+//!   figures timed inside the guest by the programs of user/bench/; figures
+//!   Ferrite cannot run yet get a row that says what it lacks;
+//! - the same with 2 vCPUs, Ferrite against Linux as shipped.
+//!
+//! Runs take turns between the kernels, so that a busy moment of the host
+//! hits all alike; each figure is the median of N runs (default 5) and the
+//! minimum. A benchmark that fails on a kernel in any run shows "failed" in
+//! its cell (the reason and its console lines go to stderr) and makes the
+//! command fail, after the whole table. The tables are also written as
+//! Markdown to `target/bench/bench.md`, with the date and the QEMU command
+//! lines, and plotted in `target/bench/bench.svg`.
 
+mod boot;
+mod footprint;
 mod initramfs;
 mod latency;
+mod plot;
 mod table;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::build::{Profile, build_kernel};
-use crate::qemu::{Boot, Machine};
-use crate::test::tail;
+use crate::qemu::Machine;
 use crate::{deps, linux, workspace_root};
-use table::{Row, markdown_table, print_table};
+use table::Table;
 
 const CMDLINE: &str = "console=ttyS0";
-const FERRITE_MARKER: &str = "Kernel initialisation done";
-const LINUX_MARKER: &str = "Run /init as init process";
-const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+const MITIGATIONS_OFF: &str = "mitigations=off";
 const DEFAULT_RUNS: usize = 5;
+/// The vCPUs of the second latency table.
+const SMP: u32 = 2;
+
+/// The kernel images compared.
+struct Images {
+    ferrite: PathBuf,
+    vmlinux: PathBuf,
+    bzimage: PathBuf,
+}
 
 /// `cargo xtask bench`.
 pub fn cmd_bench(args: &[String]) -> Result<ExitCode, String> {
     let runs = parse_runs(args)?;
     deps::ensure(&[deps::QEMU])?;
-    let ferrite = Machine::new(&build_kernel(Profile::Release)?, CMDLINE);
-    let mut linux = Machine::new(&linux::linux_vmlinux()?, CMDLINE);
-    linux.initrd = Some(initramfs::poweroff_initramfs()?);
-    let latency_initrd = initramfs::latency_initramfs(&latency::names())?;
-    let mut ferrite_latency = Machine::new(&ferrite.kernel, latency::CMDLINE);
-    ferrite_latency.initrd = Some(latency_initrd.clone());
-    let mut linux_latency = Machine::new(&linux.kernel, latency::CMDLINE);
-    linux_latency.initrd = Some(latency_initrd);
-    let samples = measure(&ferrite, &linux, runs)?;
-    let latency = latency::measure(&ferrite_latency, &linux_latency, runs);
-    print_header(&ferrite, &linux, runs);
-    let linux_label = format!("Linux {}", linux_version(&linux.kernel));
-    let mut rows = vec![
-        Row::new("boot to end of kernel init", &samples.ferrite_init, &samples.linux_init),
-        Row::new(
-            "  the kernel's own clock then",
-            &samples.ferrite_init_printk,
-            &samples.linux_init_printk,
-        ),
-        Row::new("QEMU start to exit (Linux)", &[], &samples.linux_exit),
+    let images = Images {
+        ferrite: build_kernel(Profile::Release)?,
+        vmlinux: linux::linux_vmlinux()?,
+        bzimage: linux::linux_bzimage()?,
+    };
+    let linux = format!("Linux {}", linux_version(&images.vmlinux));
+    let columns = vec![
+        ("Ferrite".to_string(), "F".to_string()),
+        (linux.clone(), "L".to_string()),
+        (format!("{linux} {MITIGATIONS_OFF}"), "L off".to_string()),
     ];
-    rows.extend(latency.rows());
-    print_table(&linux_label, &rows);
-    let markdown = write_markdown(&ferrite, &linux, runs, &linux_label, &rows)?;
-    println!();
-    println!("The table as Markdown: {}", markdown.display());
-    let failed = rows.iter().filter(|r| r.failed()).count();
+    let boot_table = boot_and_size(&images, &columns, runs)?;
+    let (latency_table, smp_table) = latency_tables(&images, &columns, runs)?;
+    let tables = [&boot_table, &latency_table, &smp_table];
+    print_header(&images, runs);
+    for table in tables {
+        table.print();
+    }
+    let (markdown, svg) = write_outputs(&images, runs, &tables)?;
+    println!("The tables as Markdown: {}", markdown.display());
+    println!("The plot: {}", svg.display());
+    let failed = tables.iter().flat_map(|t| &t.rows).filter(|r| r.failed()).count();
     if failed > 0 {
         eprintln!("xtask: {failed} benchmark(s) failed on a kernel; see above for why");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A machine booting `kernel` with `initrd`, `cmdline` and `smp` vCPUs.
+fn machine(kernel: &Path, cmdline: &str, initrd: &Path, smp: u32) -> Machine {
+    let mut machine = Machine::new(kernel, cmdline);
+    machine.initrd = Some(initrd.to_path_buf());
+    machine.smp = smp;
+    machine
+}
+
+/// The boot and size table: boots of all three kernels (and the bzImage),
+/// image sizes, the smallest memory.
+fn boot_and_size(
+    images: &Images,
+    columns: &[(String, String)],
+    runs: usize,
+) -> Result<Table, String> {
+    let initrd = initramfs::poweroff_initramfs()?;
+    let off = format!("{CMDLINE} {MITIGATIONS_OFF}");
+    let ferrite = machine(&images.ferrite, CMDLINE, &initrd, 1);
+    let vmlinux = machine(&images.vmlinux, CMDLINE, &initrd, 1);
+    let vmlinux_off = machine(&images.vmlinux, &off, &initrd, 1);
+    let bzimage = machine(&images.bzimage, CMDLINE, &initrd, 1);
+    let figures = boot::measure(
+        &[
+            ("Ferrite", &ferrite, true),
+            ("Linux", &vmlinux, false),
+            ("Linux mitigations=off", &vmlinux_off, false),
+            ("Linux bzImage", &bzimage, false),
+        ],
+        runs,
+    );
+    let [f, l, l_off, l_bz] = &figures[..] else { unreachable!("four kernels were booted") };
+    let mut rows = f.rows(&[l, l_off]);
+    let bz_label = "boot to init's first line, Linux as bzImage";
+    rows.insert(1, f.first_line_row(bz_label, l_bz, columns.len()));
+    rows.extend(footprint::image_rows(
+        &images.ferrite,
+        &images.vmlinux,
+        &images.bzimage,
+        columns.len(),
+    ));
+    let minmem = footprint::minmem_initramfs()?;
+    let mut probes = [
+        ("Ferrite", machine(&images.ferrite, CMDLINE, &minmem, 1)),
+        ("Linux", machine(&images.vmlinux, CMDLINE, &minmem, 1)),
+    ];
+    rows.push(footprint::minmem_row(&mut probes, columns.len()));
+    let title = format!("Boot and size, 1 vCPU, -m {} (smallest -m: searched)", ferrite.memory_mib);
+    Ok(Table { title, columns: columns.to_vec(), rows })
+}
+
+/// The latency tables: 1 vCPU with all three kernels, then [`SMP`] vCPUs
+/// with Ferrite and Linux as shipped.
+fn latency_tables(
+    images: &Images,
+    columns: &[(String, String)],
+    runs: usize,
+) -> Result<(Table, Table), String> {
+    let initrd = initramfs::latency_initramfs(&latency::names())?;
+    let off = format!("{} {MITIGATIONS_OFF}", latency::CMDLINE);
+    let ferrite = machine(&images.ferrite, latency::CMDLINE, &initrd, 1);
+    let linux = machine(&images.vmlinux, latency::CMDLINE, &initrd, 1);
+    let linux_off = machine(&images.vmlinux, &off, &initrd, 1);
+    let one = latency::measure(
+        &[("Ferrite", &ferrite), ("Linux", &linux), ("Linux mitigations=off", &linux_off)],
+        runs,
+    );
+    let ferrite_smp = machine(&images.ferrite, latency::CMDLINE, &initrd, SMP);
+    let linux_smp = machine(&images.vmlinux, latency::CMDLINE, &initrd, SMP);
+    let smp = latency::measure(
+        &[
+            (&format!("Ferrite, {SMP} vCPUs"), &ferrite_smp),
+            (&format!("Linux, {SMP} vCPUs"), &linux_smp),
+        ],
+        runs,
+    );
+    let one = Table {
+        title: "Latency and bandwidth, 1 vCPU".to_string(),
+        columns: columns.to_vec(),
+        rows: one.rows(),
+    };
+    let smp = Table {
+        title: format!(
+            "Latency and bandwidth, {SMP} vCPUs (Ferrite does not bring up the second CPU yet)"
+        ),
+        columns: columns[..2].to_vec(),
+        rows: smp.rows(),
+    };
+    Ok((one, smp))
 }
 
 fn parse_runs(args: &[String]) -> Result<usize, String> {
@@ -98,109 +193,28 @@ fn parse_runs(args: &[String]) -> Result<usize, String> {
     Ok(runs)
 }
 
-/// Every run's times, in seconds from the spawn of QEMU.
-#[derive(Default)]
-struct Samples {
-    ferrite_init: Vec<Duration>,
-    linux_init: Vec<Duration>,
-    /// The printk timestamp on the marker line: the kernel's own count of
-    /// its initialisation, without QEMU's and the firmware's start-up.
-    ferrite_init_printk: Vec<Duration>,
-    linux_init_printk: Vec<Duration>,
-    linux_exit: Vec<Duration>,
-}
-
-fn measure(ferrite: &Machine, linux: &Machine, runs: usize) -> Result<Samples, String> {
-    let mut samples = Samples::default();
-    for run in 1..=runs {
-        let f = boot(ferrite, FERRITE_MARKER, Ending::Kill)
-            .map_err(|e| format!("Ferrite, run {run}: {e}"))?;
-        let l = boot(linux, LINUX_MARKER, Ending::PowerOff)
-            .map_err(|e| format!("Linux, run {run}: {e}"))?;
-        let exit = l.exit.unwrap_or_default();
-        eprintln!(
-            "xtask: run {run}/{runs}: end of init: Ferrite {:.3} s, Linux {:.3} s (exit {:.3} s)",
-            f.init.as_secs_f64(),
-            l.init.as_secs_f64(),
-            exit.as_secs_f64()
-        );
-        samples.ferrite_init.push(f.init);
-        samples.linux_init.push(l.init);
-        samples.ferrite_init_printk.extend(f.init_printk);
-        samples.linux_init_printk.extend(l.init_printk);
-        samples.linux_exit.push(exit);
-    }
-    Ok(samples)
-}
-
-/// How a boot ends once its marker is seen.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Ending {
-    /// We end QEMU ourselves.
-    Kill,
-    /// The guest powers off; QEMU's exit is timed too.
-    PowerOff,
-}
-
-/// One boot's times from the spawn of QEMU.
-struct Times {
-    init: Duration,
-    init_printk: Option<Duration>,
-    exit: Option<Duration>,
-}
-
-/// Boots `machine` once, timing the console line containing `marker`.
-fn boot(machine: &Machine, marker: &str, ending: Ending) -> Result<Times, String> {
-    let mut qemu = Boot::start(machine)?;
-    let Some(init) = qemu.wait_for(|line| line.contains(marker), RUN_TIMEOUT) else {
-        return Err(format!(
-            "no \"{marker}\" within {RUN_TIMEOUT:?}; last console lines:\n{}",
-            tail(&qemu.console)
-        ));
-    };
-    let init_printk = qemu.console.last().and_then(|line| printk_timestamp(line));
-    let exit = match ending {
-        Ending::Kill => None,
-        Ending::PowerOff => match qemu.wait_exit(RUN_TIMEOUT) {
-            Some((0, at)) => Some(at),
-            other => return Err(format!("QEMU did not power off cleanly: {other:?}")),
-        },
-    };
-    Ok(Times { init, init_printk, exit })
-}
-
-/// The `[    1.234567]` timestamp that starts a printk line.
-fn printk_timestamp(line: &str) -> Option<Duration> {
-    let inside = line.trim_start().strip_prefix('[')?.split(']').next()?;
-    let (secs, micros) = inside.trim().split_once('.')?;
-    let micros: u64 = micros.parse().ok()?;
-    Some(Duration::from_secs(secs.parse().ok()?) + Duration::from_micros(micros))
-}
-
-fn print_header(ferrite: &Machine, linux: &Machine, runs: usize) {
+fn print_header(images: &Images, runs: usize) {
     println!();
-    println!("Ferrite: {}", ferrite.kernel.display());
-    println!("Linux:   {} (Debian's, uncompressed, booted through PVH)", linux.kernel.display());
+    println!("Ferrite: {}", images.ferrite.display());
+    println!("Linux:   {} (Debian's, uncompressed, booted through PVH)", images.vmlinux.display());
+    println!("         {} (Debian's bzImage, first boot row only)", images.bzimage.display());
     println!(
-        "QEMU: q35, TCG, -cpu max, {} vCPU, {} MiB, -append \"{CMDLINE}\"; median of {runs} runs, minimum in brackets",
-        ferrite.smp, ferrite.memory_mib
-    );
-    println!(
-        "Latency rows: user/bench/ (static musl) timed in the guest, one boot per kernel and run, -append \"{}\"",
+        "QEMU: q35, TCG, -cpu max, 1 GiB, -append \"{CMDLINE}\" (latency rows: \"{}\"); \
+         median of {runs} runs, minimum in brackets",
         latency::CMDLINE
     );
     println!();
 }
 
-/// Writes `target/bench/bench.md`: the date, the machines and the table.
-fn write_markdown(
-    ferrite: &Machine,
-    linux: &Machine,
+/// Writes `target/bench/bench.md` (the date, the machines and the tables)
+/// and `target/bench/bench.svg` (the plot).
+fn write_outputs(
+    images: &Images,
     runs: usize,
-    linux_label: &str,
-    rows: &[Row],
-) -> Result<PathBuf, String> {
-    let flags = |machine: &Machine| {
+    tables: &[&Table],
+) -> Result<(PathBuf, PathBuf), String> {
+    let command = |kernel: &Path, cmdline: &str| {
+        let machine = Machine::new(kernel, cmdline);
         let command = machine.command();
         let args = command.get_args().map(|a| a.to_string_lossy().into_owned());
         std::iter::once(command.get_program().to_string_lossy().into_owned())
@@ -208,27 +222,32 @@ fn write_markdown(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let text = format!(
+    let mut text = format!(
         "# `cargo xtask bench`, {date} (UTC)\n\n\
-         Ferrite against {linux_label} (Debian's, uncompressed, booted through PVH) in the \
-         same QEMU machine. Each cell: the median of {runs} runs and, in brackets, the best \
-         run. Ratio: Ferrite/Linux of the medians (latencies: below 1 is better; \
-         bandwidths, in MiB/s: above 1 is better). Spread: (max - min) / median of the runs \
-         on Ferrite and on Linux; \"noisy\" past 10%.\n\n\
-         Boot rows, Ferrite: `{ferrite_flags}`\n\n\
-         Boot rows, Linux: `{linux_flags}`\n\n\
-         Latency rows: the same flags with `-append \"{latency_cmdline}\"` and the initramfs \
-         `target/bench/latency.cpio` (user/bench/, static musl; /init is user/init/bench.sh).\n\n\
-         {table}",
+         Ferrite against Debian's Linux in the same QEMU machine; Linux uncompressed and \
+         booted through PVH as Ferrite is, as shipped and with `{MITIGATIONS_OFF}` (and as \
+         a bzImage in one boot row). Each cell: the median of {runs} runs and, in brackets, \
+         the best run. Ratio: Ferrite/Linux of the medians (times and sizes: below 1 is \
+         better; bandwidths, in MiB/s: above 1 is better). Spread: (max - min) / median of \
+         the runs on each kernel; \"noisy\" past 10%. Plot: `bench.svg`.\n\n\
+         Ferrite: `{ferrite}`\n\n\
+         Linux: `{linux}` (with `-initrd`; the boot rows' /init is user/bench/poweroff.c, \
+         the latency rows' user/init/bench.sh with `-append \"{latency}\"`, the smallest-memory \
+         rows' user/init/minmem.sh; -smp {SMP} for the last table)\n\n",
         date = utc_date_time(std::time::SystemTime::now()),
-        ferrite_flags = flags(ferrite),
-        linux_flags = flags(linux),
-        latency_cmdline = latency::CMDLINE,
-        table = markdown_table(linux_label, rows),
+        ferrite = command(&images.ferrite, CMDLINE),
+        linux = command(&images.vmlinux, CMDLINE),
+        latency = latency::CMDLINE,
     );
-    let path = workspace_root().join("target/bench/bench.md");
-    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(path)
+    for table in tables {
+        text.push_str(&table.markdown());
+        text.push('\n');
+    }
+    let dir = workspace_root().join("target/bench");
+    let (markdown, svg) = (dir.join("bench.md"), dir.join("bench.svg"));
+    std::fs::write(&markdown, text).map_err(|e| format!("{}: {e}", markdown.display()))?;
+    std::fs::write(&svg, plot::svg(tables)).map_err(|e| format!("{}: {e}", svg.display()))?;
+    Ok((markdown, svg))
 }
 
 /// "2026-12-07 00:12" from a time, in UTC (civil-from-days, after Howard
@@ -257,14 +276,7 @@ fn linux_version(vmlinux: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_printk_timestamps() {
-        let at = printk_timestamp("[    2.870123] Run /init as init process");
-        assert_eq!(at, Some(Duration::from_micros(2_870_123)));
-        assert_eq!(printk_timestamp("no timestamp here"), None);
-        assert_eq!(printk_timestamp("[ bad.x] text"), None);
-    }
+    use std::time::Duration;
 
     #[test]
     fn formats_utc_dates() {

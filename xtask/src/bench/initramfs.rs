@@ -1,8 +1,8 @@
 //! The benchmark's initramfs archives, written by the shared newc writer
 //! (crate::initramfs):
-//! - `poweroff.cpio` for the boot-time rows: `/init` powers the machine off
-//!   at once (user/bench/poweroff.c, static musl), so that Linux boots to
-//!   user space and QEMU ends;
+//! - `poweroff.cpio` for the boot rows: `/init` (user/bench/poweroff.c,
+//!   static musl) prints its first line and /proc/meminfo's free memory and
+//!   powers the machine off;
 //! - `latency.cpio` for the latency rows: the programs of `user/bench/`
 //!   (static musl, built as the system tests are), Debian's busybox, and
 //!   `user/init/bench.sh` as `/init`, which runs them and powers off.
@@ -65,7 +65,7 @@ pub fn poweroff_initramfs() -> Result<PathBuf, String> {
             .arg(&source),
     )?;
     let mut cpio = Archive::new();
-    cpio.dir("dev", 0o755).char_dev("dev/console", 0o600, 5, 1);
+    cpio.dir("dev", 0o755).char_dev("dev/console", 0o600, 5, 1).dir("proc", 0o755);
     cpio.file_from("init", 0o755, &program)?;
     cpio.write(&archive)?;
     Ok(archive)

@@ -46,7 +46,7 @@ const fn part(
 }
 
 /// The benchmarks, in the table's order.
-pub const BENCHMARKS: [Benchmark; 25] = [
+pub const BENCHMARKS: [Benchmark; 28] = [
     latency("null_syscall", "null syscall (getppid)"),
     latency("read_zero", "read 1 byte from /dev/zero"),
     latency("write_null", "write 1 byte to /dev/null"),
@@ -58,10 +58,13 @@ pub const BENCHMARKS: [Benchmark; 25] = [
     latency("fork_exit", "fork + exit + wait"),
     latency("fork_exec", "fork + execve + wait"),
     latency("vfork_exec", "vfork + execve + wait"),
+    part("thread", "thread_create", "thread create + join", Unit::Latency),
+    part("thread", "futex_rtt", "futex wake round trip (2 threads)", Unit::Latency),
     latency("pipe_rtt", "pipe round trip"),
     part("ctx", "ctx_2", "context switch, 2 processes", Unit::Latency),
     part("ctx", "ctx_8", "context switch, 8 processes", Unit::Latency),
     part("ctx", "ctx_32", "context switch, 32 processes", Unit::Latency),
+    part("ctx", "ctx_64", "context switch, 64 processes", Unit::Latency),
     part("pipe_bw", "pipe_bw", "pipe bandwidth, 64 KiB writes", Unit::Bandwidth),
     latency("page_fault", "anonymous page fault, per page"),
     part("mmap_munmap", "mmap_1m", "mmap + munmap 1 MiB", Unit::Latency),
@@ -77,9 +80,7 @@ pub const BENCHMARKS: [Benchmark; 25] = [
 /// Figures issue 4 asks for that Ferrite cannot run yet, with what it
 /// lacks: rows that say so rather than vanish. Move one into
 /// [`BENCHMARKS`], with its program, once the feature lands.
-pub const NOT_YET: [(&str, &str); 5] = [
-    ("thread create + join", "threads"),
-    ("futex wake round trip", "futex"),
+pub const NOT_YET: [(&str, &str); 3] = [
     ("select/epoll on 100 fds", "select and epoll"),
     ("UNIX-socket bandwidth", "sockets"),
     ("file-backed page fault", "file-backed mmap"),
@@ -107,45 +108,42 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 const END: &str = "# bench: end";
 
 /// One boot's outcome per benchmark, in [`BENCHMARKS`] order: the time per
-/// operation, or why there is none (with the benchmark's console lines).
-pub type Results = Vec<Result<Duration, String>>;
+/// operation in seconds, or why there is none (with the benchmark's console
+/// lines).
+pub type Results = Vec<Result<f64, String>>;
 
-/// Every run's latency figures, per kernel and benchmark (in
-/// [`BENCHMARKS`] order), and how many runs failed each.
+/// Every run's latency figures, per kernel (in the order of the machines
+/// given to [`measure`], Ferrite first) and benchmark (in [`BENCHMARKS`]
+/// order).
 pub struct Samples {
-    ferrite: Vec<Figure>,
-    linux: Vec<Figure>,
+    kernels: Vec<Vec<Figure>>,
 }
 
 impl Samples {
+    /// One row per benchmark, one cell per kernel; then the [`NOT_YET`] rows.
     pub fn rows(&self) -> Vec<Row> {
-        let figures = self.ferrite.iter().zip(&self.linux);
-        let measured = BENCHMARKS.iter().zip(figures).map(|(bench, (f, l))| Row {
-            figure: bench.figure,
-            unit: bench.unit,
-            ferrite: Cell::of(f),
-            linux: Cell::of(l),
+        let measured = BENCHMARKS.iter().enumerate().map(|(i, bench)| {
+            let figures: Vec<&Figure> = self.kernels.iter().map(|k| &k[i]).collect();
+            Row::of(bench.figure, bench.unit, &figures)
         });
-        let not_yet = NOT_YET.iter().map(|&(figure, lacks)| Row {
-            figure,
-            unit: Unit::Latency,
-            ferrite: Cell::NotYet(lacks),
-            linux: Cell::None,
+        let not_yet = NOT_YET.iter().map(|&(figure, lacks)| {
+            let mut cells = vec![Cell::NotYet(lacks)];
+            cells.resize(self.kernels.len(), Cell::None);
+            Row::new(figure, Unit::Latency, cells)
         });
         measured.chain(not_yet).collect()
     }
 }
 
-/// Boots each kernel `runs` times with the latency initramfs, alternating.
-/// Failures are reported here and counted; they do not stop the runs.
-pub fn measure(ferrite: &Machine, linux: &Machine, runs: usize) -> Samples {
+/// Boots each of `machines` (a label and the machine, with the latency
+/// initramfs) `runs` times, taking turns. Failures are reported here and
+/// counted; they do not stop the runs.
+pub fn measure(machines: &[(&str, &Machine)], runs: usize) -> Samples {
     let empty = vec![Figure::default(); BENCHMARKS.len()];
-    let mut samples = Samples { ferrite: empty.clone(), linux: empty };
+    let mut samples = Samples { kernels: vec![empty; machines.len()] };
     for run in 1..=runs {
         let mut summary = Vec::new();
-        for (kernel, machine, figures) in
-            [("Ferrite", ferrite, &mut samples.ferrite), ("Linux", linux, &mut samples.linux)]
-        {
+        for (&(kernel, machine), figures) in machines.iter().zip(&mut samples.kernels) {
             let started = std::time::Instant::now();
             let results = boot(machine, &format!("{kernel}, latency run {run}"));
             for ((bench, result), figure) in BENCHMARKS.iter().zip(results).zip(figures) {
@@ -204,7 +202,7 @@ fn parse(lines: &[String], ended: &str) -> Results {
 
 /// `bench`'s figure from its `bench NAME` line, or why there is none from
 /// its program's `# exit` line and console lines.
-fn result_of(lines: &[String], bench: &Benchmark, ended: &str) -> Result<Duration, String> {
+fn result_of(lines: &[String], bench: &Benchmark, ended: &str) -> Result<f64, String> {
     let (name, program) = (bench.name, bench.program);
     let report = format!("bench {name} ");
     let with_lines = |why: String| format!("{why}\n{}", test_lines(lines, program));
@@ -225,11 +223,11 @@ fn result_of(lines: &[String], bench: &Benchmark, ended: &str) -> Result<Duratio
     })
 }
 
-/// The `ns_per_op=X` field of a report, as a duration.
-fn ns_per_op(fields: &str) -> Option<Duration> {
+/// The `ns_per_op=X` field of a report, in seconds.
+fn ns_per_op(fields: &str) -> Option<f64> {
     let value = fields.split_whitespace().find_map(|f| f.strip_prefix("ns_per_op="))?;
     let ns: f64 = value.parse().ok()?;
-    (ns.is_finite() && ns > 0.0).then(|| Duration::from_secs_f64(ns / 1e9))
+    (ns.is_finite() && ns > 0.0).then_some(ns / 1e9)
 }
 
 #[cfg(test)]
@@ -256,11 +254,11 @@ mod tests {
             results[i].clone()
         };
         let err = |name: &str| at(name).expect_err("a failure");
-        assert_eq!(at("null_syscall"), Ok(Duration::from_nanos(512)));
+        assert_eq!(at("null_syscall"), Ok(512e-9));
         assert!(err("write_null").starts_with("open (errno 2)\n# run write_null"));
         assert!(err("open_close").starts_with("killed: it ran past"));
         assert!(err("fork_exit").starts_with("exit status 139 without a result"));
-        assert_eq!(at("ctx_2"), Ok(Duration::from_micros(2)));
+        assert_eq!(at("ctx_2"), Ok(2e-6));
         assert!(err("ctx_8").starts_with("exit status 1 without a result\n# run ctx"));
         assert!(err("fork_exec").starts_with("it never finished: the kernel stopped\n"));
         assert!(err("fork_exec").contains("Kernel panic"));
@@ -269,8 +267,8 @@ mod tests {
 
     #[test]
     fn reads_ns_per_op() {
-        assert_eq!(ns_per_op("ns_per_op=1300000 iters=200"), Some(Duration::from_micros(1300)));
-        assert_eq!(ns_per_op("iters=200 ns_per_op=70.0"), Some(Duration::from_nanos(70)));
+        assert_eq!(ns_per_op("ns_per_op=1300000 iters=200"), Some(1.3e-3));
+        assert_eq!(ns_per_op("iters=200 ns_per_op=70.0"), Some(70e-9));
         assert_eq!(ns_per_op("ns_per_op=nan iters=1"), None);
         assert_eq!(ns_per_op("ns_per_op=0.0 iters=1"), None);
         assert_eq!(ns_per_op("iters=1"), None);

@@ -1,86 +1,100 @@
-//! The table `cargo xtask bench` prints, and writes as Markdown: per figure
-//! the median and the minimum of the runs on each kernel, the ratio
-//! Ferrite/Linux and the spread of the runs; boot rows in seconds, latency
-//! rows in ns, µs or ms, bandwidth rows in MiB/s.
-
-use std::time::Duration;
+//! The tables `cargo xtask bench` prints and writes as Markdown: per figure
+//! the median and the minimum of the runs on each kernel, the ratio of
+//! Ferrite's median to each other kernel's and the spread of the runs; boot
+//! rows in seconds, latency rows in ns, µs or ms, bandwidth rows in MiB/s,
+//! sizes in MiB.
+//!
+//! A table's first column is always Ferrite; the others are the Linux
+//! configurations it is compared with (as shipped, `mitigations=off`).
 
 /// Spread (max - min over the median) above which a figure is "noisy":
-/// issue 4 asks that two runs agree within 10%.
+/// issue 4 asks that two runs agree within 10% on each median. With the
+/// whole range of the samples within 10% of the median, any two medians of
+/// those samples are too.
 const NOISY_PERCENT: f64 = 10.0;
 
-/// One benchmark's samples on one kernel.
+/// One benchmark's samples on one kernel, in the row's [`Unit`]'s base
+/// quantity: seconds for times (seconds per MiB for bandwidths), KiB for
+/// sizes.
 #[derive(Clone, Default)]
 pub struct Figure {
-    pub ok: Vec<Duration>,
+    pub ok: Vec<f64>,
     pub failed: usize,
 }
 
 /// Median, minimum and maximum of a figure's samples.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct Stats {
-    median: Duration,
-    min: Duration,
-    max: Duration,
+    median: f64,
+    min: f64,
+    max: f64,
+    runs: usize,
 }
 
 impl Stats {
-    fn of(samples: &[Duration]) -> Option<Stats> {
+    fn of(samples: &[f64]) -> Option<Stats> {
         let mut sorted = samples.to_vec();
-        sorted.sort();
+        sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
         let (min, max) = (*sorted.first()?, *sorted.last()?);
         let median =
-            if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2 };
-        Some(Stats { median, min, max })
+            if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+        Some(Stats { median, min, max, runs: n })
     }
 
     /// (max - min) / median, in percent.
     fn spread(self) -> f64 {
-        let median = self.median.as_secs_f64();
-        if median == 0.0 { 0.0 } else { (self.max - self.min).as_secs_f64() / median * 100.0 }
+        if self.median == 0.0 { 0.0 } else { (self.max - self.min) / self.median * 100.0 }
     }
 
     /// "1.234 s (1.200)": median, best run in brackets, in `unit`.
     fn text(self, unit: Unit) -> String {
-        if let Unit::Bandwidth = unit {
-            // A sample is the time per MiB: the best run is the shortest.
-            let mib_s = |per_mib: Duration| 1.0 / per_mib.as_secs_f64();
-            return format!("{:.1} MiB/s ({:.1})", mib_s(self.median), mib_s(self.min));
-        }
         let (scale, suffix, decimals) = match unit {
             Unit::Seconds => (1.0, "s", 3),
-            Unit::Latency | Unit::Bandwidth => latency_unit(self.median),
+            Unit::Latency => latency_unit(self.median),
+            Unit::Size => (1.0 / 1024.0, "MiB", 1),
+            Unit::Bandwidth => {
+                // A sample is the time per MiB: the best run is the shortest.
+                let (median, best) = (1.0 / self.median, 1.0 / self.min);
+                if self.runs == 1 {
+                    return format!("{median:.1} MiB/s");
+                }
+                return format!("{median:.1} MiB/s ({best:.1})");
+            }
         };
-        let median = self.median.as_secs_f64() * scale;
-        let min = self.min.as_secs_f64() * scale;
+        let (median, min) = (self.median * scale, self.min * scale);
+        if self.runs == 1 {
+            return format!("{median:.decimals$} {suffix}");
+        }
         format!("{median:.decimals$} {suffix} ({min:.decimals$})")
     }
 }
 
-/// How a row's times are written.
-#[derive(Clone, Copy)]
+/// How a row's samples are written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Unit {
     /// Seconds, three decimals: the boot rows.
     Seconds,
     /// ns, µs or ms, whichever suits the median: the latency rows.
     Latency,
-    /// Samples are times per MiB, shown as MiB/s; the best run is the
-    /// highest, and the ratio is Ferrite's MiB/s over Linux's.
+    /// Samples are seconds per MiB, shown as MiB/s; the best run is the
+    /// highest, and the ratio is Ferrite's MiB/s over the other's.
     Bandwidth,
+    /// Samples are KiB, shown as MiB: image sizes and memory.
+    Size,
 }
 
 /// Scale from seconds, unit suffix and decimals for a latency of `median`.
-fn latency_unit(median: Duration) -> (f64, &'static str, usize) {
-    match median.as_nanos() {
-        0..1_000 => (1e9, "ns", 0),
-        1_000..1_000_000 => (1e6, "µs", 2),
+fn latency_unit(median: f64) -> (f64, &'static str, usize) {
+    match median {
+        ..1e-6 => (1e9, "ns", 0),
+        ..1e-3 => (1e6, "µs", 2),
         _ => (1e3, "ms", 3),
     }
 }
 
 /// One kernel's figure in a row.
-#[derive(Clone, Copy)]
+#[derive(Clone, Debug)]
 pub enum Cell {
     Stats(Stats),
     /// The benchmark failed in at least one run.
@@ -89,6 +103,8 @@ pub enum Cell {
     NotYet(&'static str),
     /// Not measured on this kernel.
     None,
+    /// A word instead of a figure (e.g. "> 256 MiB").
+    Text(String),
 }
 
 impl Cell {
@@ -100,158 +116,221 @@ impl Cell {
         }
     }
 
-    fn stats(self) -> Option<Stats> {
+    /// A figure measured once.
+    pub fn once(value: f64) -> Cell {
+        Cell::Stats(Stats { median: value, min: value, max: value, runs: 1 })
+    }
+
+    pub fn stats(&self) -> Option<Stats> {
         match self {
-            Cell::Stats(s) => Some(s),
-            Cell::Failed | Cell::NotYet(_) | Cell::None => None,
+            Cell::Stats(s) => Some(*s),
+            Cell::Failed | Cell::NotYet(_) | Cell::None | Cell::Text(_) => None,
         }
     }
 
-    fn text(self, unit: Unit) -> String {
+    fn text(&self, unit: Unit) -> String {
         match self {
             Cell::Stats(s) => s.text(unit),
             Cell::Failed => "failed".to_string(),
             Cell::NotYet(lacks) => format!("not yet (Ferrite lacks {lacks})"),
             Cell::None => "-".to_string(),
+            Cell::Text(text) => text.clone(),
         }
     }
 }
 
-/// One line of the table.
+/// One line of a table: Ferrite's cell, then one per compared kernel.
 pub struct Row {
-    pub figure: &'static str,
+    pub figure: String,
     pub unit: Unit,
-    pub ferrite: Cell,
-    pub linux: Cell,
+    pub cells: Vec<Cell>,
 }
 
 impl Row {
-    pub fn new(figure: &'static str, ferrite: &[Duration], linux: &[Duration]) -> Row {
-        let cell = |samples: &[Duration]| Stats::of(samples).map_or(Cell::None, Cell::Stats);
-        Row { figure, unit: Unit::Seconds, ferrite: cell(ferrite), linux: cell(linux) }
+    pub fn new(figure: &str, unit: Unit, cells: Vec<Cell>) -> Row {
+        Row { figure: figure.to_string(), unit, cells }
+    }
+
+    /// A row of figures each measured in several runs.
+    pub fn of(figure: &str, unit: Unit, figures: &[&Figure]) -> Row {
+        Row::new(figure, unit, figures.iter().map(|f| Cell::of(f)).collect())
     }
 
     pub fn failed(&self) -> bool {
-        matches!(self.ferrite, Cell::Failed) || matches!(self.linux, Cell::Failed)
+        self.cells.iter().any(|c| matches!(c, Cell::Failed))
     }
 
-    /// Ferrite/Linux of the medians; for bandwidths, of the MiB/s.
-    fn ratio(&self) -> String {
-        let (Some(f), Some(l)) = (self.ferrite.stats(), self.linux.stats()) else {
-            return "-".to_string();
-        };
-        let (f, l) = (f.median.as_secs_f64(), l.median.as_secs_f64());
-        match self.unit {
-            Unit::Bandwidth if f > 0.0 => format!("{:.3}", l / f),
-            Unit::Seconds | Unit::Latency if l > 0.0 => format!("{:.3}", f / l),
-            _ => "-".to_string(),
+    /// Ferrite's cost relative to column `other`, the quantity the plot
+    /// shows: below 1, Ferrite is faster or smaller. For bandwidths it is
+    /// the ratio of the times per MiB, the inverse of [`Row::ratio`]'s.
+    pub fn cost_ratio(&self, other: usize) -> Option<f64> {
+        let f = self.cells.first()?.stats()?.median;
+        let o = self.cells.get(other)?.stats()?.median;
+        (f > 0.0 && o > 0.0).then_some(f / o)
+    }
+
+    /// Ferrite/other of the medians, as the table shows it; for bandwidths,
+    /// of the MiB/s (above 1 better).
+    fn ratio(&self, other: usize) -> String {
+        match self.cost_ratio(other) {
+            Some(cost) if self.unit == Unit::Bandwidth => format!("{:.3}", 1.0 / cost),
+            Some(cost) => format!("{cost:.3}"),
+            None => "-".to_string(),
         }
     }
 
     /// "2% / 14% noisy": each kernel's spread, Ferrite first, and "noisy"
-    /// when either passes [`NOISY_PERCENT`].
+    /// when any passes [`NOISY_PERCENT`]. Figures measured once have none.
     fn spread(&self) -> String {
-        let spreads = [self.ferrite.stats(), self.linux.stats()].map(|s| s.map(Stats::spread));
+        let spreads: Vec<Option<f64>> = self
+            .cells
+            .iter()
+            .map(|c| c.stats().filter(|s| s.runs > 1).map(Stats::spread))
+            .collect();
         if spreads.iter().all(Option::is_none) {
             return "-".to_string();
         }
-        let text = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{s:.0}%"));
+        let text = |s: &Option<f64>| s.map_or("-".to_string(), |s| format!("{s:.0}%"));
         let noisy = spreads.iter().flatten().any(|&s| s > NOISY_PERCENT);
         let verdict = if noisy { " noisy" } else { "" };
-        format!("{} / {}{verdict}", text(spreads[0]), text(spreads[1]))
-    }
-
-    fn cells(&self) -> [String; 5] {
-        [
-            self.figure.to_string(),
-            self.ferrite.text(self.unit),
-            self.linux.text(self.unit),
-            self.ratio(),
-            self.spread(),
-        ]
+        let joined: Vec<String> = spreads.iter().map(text).collect();
+        format!("{}{verdict}", joined.join(" / "))
     }
 }
 
-fn header(linux_label: &str) -> [String; 5] {
-    ["figure", "Ferrite", linux_label, "ratio F/L", "spread F / L"].map(String::from)
+/// A titled table; `columns` names the kernels, Ferrite first, each with a
+/// short name for the ratio headers ("L" in "F/L").
+pub struct Table {
+    pub title: String,
+    pub columns: Vec<(String, String)>,
+    pub rows: Vec<Row>,
 }
 
-/// Prints `rows` under a header line naming the kernels.
-pub fn print_table(linux_label: &str, rows: &[Row]) {
-    let lines: Vec<[String; 5]> =
-        std::iter::once(header(linux_label)).chain(rows.iter().map(Row::cells)).collect();
-    let mut widths = [0; 5];
-    for line in &lines {
-        for (width, cell) in widths.iter_mut().zip(line) {
-            *width = (*width).max(cell.chars().count());
+impl Table {
+    fn header(&self) -> Vec<String> {
+        let mut cells = vec!["figure".to_string()];
+        cells.extend(self.columns.iter().map(|(name, _)| name.clone()));
+        let ferrite = self.columns.first().map_or("F", |(_, short)| short);
+        cells.extend(self.columns.iter().skip(1).map(|(_, s)| format!("{ferrite}/{s}")));
+        cells.push("spread".to_string());
+        cells
+    }
+
+    fn cells(&self, row: &Row) -> Vec<String> {
+        let mut cells = vec![row.figure.clone()];
+        cells.extend((0..self.columns.len()).map(|i| match row.cells.get(i) {
+            Some(cell) => cell.text(row.unit),
+            None => "-".to_string(),
+        }));
+        cells.extend((1..self.columns.len()).map(|i| row.ratio(i)));
+        cells.push(row.spread());
+        cells
+    }
+
+    /// Prints the title, then the rows under a header line.
+    pub fn print(&self) {
+        println!("{}", self.title);
+        let lines: Vec<Vec<String>> =
+            std::iter::once(self.header()).chain(self.rows.iter().map(|r| self.cells(r))).collect();
+        let mut widths = vec![0; lines[0].len()];
+        for line in &lines {
+            for (width, cell) in widths.iter_mut().zip(line) {
+                *width = (*width).max(cell.chars().count());
+            }
         }
+        for line in &lines {
+            let padded: Vec<String> =
+                line.iter().zip(&widths).map(|(cell, &w)| format!("{cell:<w$}")).collect();
+            println!("{}", padded.join("  ").trim_end());
+        }
+        println!();
     }
-    for line in &lines {
-        let padded: Vec<String> =
-            line.iter().zip(widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
-        println!("{}", padded.join("  ").trim_end());
-    }
-}
 
-/// `rows` as a Markdown table.
-pub fn markdown_table(linux_label: &str, rows: &[Row]) -> String {
-    let line = |cells: &[String; 5]| format!("| {} |\n", cells.join(" | "));
-    let mut text = line(&header(linux_label));
-    text.push_str("|---|---:|---:|---:|---:|\n");
-    for row in rows {
-        text.push_str(&line(&row.cells()));
+    /// The table as Markdown, under a `###` title.
+    pub fn markdown(&self) -> String {
+        let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+        let header = self.header();
+        let mut text = format!("### {}\n\n", self.title);
+        text.push_str(&line(&header));
+        text.push_str("|---|");
+        text.push_str(&"---:|".repeat(header.len() - 1));
+        text.push('\n');
+        for row in &self.rows {
+            text.push_str(&line(&self.cells(row)));
+        }
+        text
     }
-    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn stats(median: f64, min: f64, max: f64) -> Cell {
+        Cell::Stats(Stats { median, min, max, runs: 3 })
+    }
+
     #[test]
     fn median_min_max_and_spread() {
-        let ms = Duration::from_millis;
-        let stats = Stats::of(&[ms(30), ms(10), ms(20), ms(40)]).expect("samples");
-        assert_eq!((stats.median, stats.min, stats.max), (ms(25), ms(10), ms(40)));
+        let stats = Stats::of(&[0.030, 0.010, 0.020, 0.040]).expect("samples");
+        assert_eq!((stats.median, stats.min, stats.max), (0.025, 0.010, 0.040));
         assert!((stats.spread() - 120.0).abs() < 1e-9);
         assert!(Stats::of(&[]).is_none());
     }
 
     #[test]
-    fn cells_and_ratios() {
-        let us = Duration::from_micros;
-        let stats = |median, min| Cell::Stats(Stats { median, min, max: median });
-        assert_eq!(stats(us(530), us(512)).text(Unit::Latency), "530.00 µs (512.00)");
-        assert_eq!(stats(Duration::from_nanos(512), us(0)).text(Unit::Latency), "512 ns (0)");
-        assert_eq!(stats(us(1300), us(1250)).text(Unit::Latency), "1.300 ms (1.250)");
-        assert_eq!(stats(us(1_870_000), us(1_800_000)).text(Unit::Seconds), "1.870 s (1.800)");
-        assert_eq!(stats(us(2000), us(1000)).text(Unit::Bandwidth), "500.0 MiB/s (1000.0)");
+    fn cells_in_their_units() {
+        assert_eq!(stats(530e-6, 512e-6, 600e-6).text(Unit::Latency), "530.00 µs (512.00)");
+        assert_eq!(stats(512e-9, 500e-9, 600e-9).text(Unit::Latency), "512 ns (500)");
+        assert_eq!(stats(1.3e-3, 1.25e-3, 2e-3).text(Unit::Latency), "1.300 ms (1.250)");
+        assert_eq!(stats(1.87, 1.8, 2.0).text(Unit::Seconds), "1.870 s (1.800)");
+        assert_eq!(stats(2e-3, 1e-3, 3e-3).text(Unit::Bandwidth), "500.0 MiB/s (1000.0)");
+        assert_eq!(Cell::once(2048.0).text(Unit::Size), "2.0 MiB");
         assert_eq!(Cell::NotYet("futex").text(Unit::Latency), "not yet (Ferrite lacks futex)");
-        let failed = Figure { ok: vec![us(1)], failed: 1 };
+        let failed = Figure { ok: vec![1e-6], failed: 1 };
         assert_eq!(Cell::of(&failed).text(Unit::Latency), "failed");
-        let row = |unit, ferrite, linux| Row { figure: "x", unit, ferrite, linux };
-        let latency = row(Unit::Latency, stats(us(3), us(3)), stats(us(2), us(2)));
-        assert_eq!(latency.ratio(), "1.500");
-        let bandwidth = row(Unit::Bandwidth, stats(us(3), us(3)), stats(us(2), us(2)));
-        assert_eq!(bandwidth.ratio(), "0.667");
-        assert_eq!(row(Unit::Latency, Cell::Failed, stats(us(2), us(2))).ratio(), "-");
-        assert!(row(Unit::Latency, Cell::Failed, Cell::None).failed());
+    }
+
+    #[test]
+    fn ratios_against_each_column() {
+        let row = |unit, cells| Row::new("x", unit, cells);
+        let three = vec![stats(3.0, 3.0, 3.0), stats(2.0, 2.0, 2.0), stats(4.0, 4.0, 4.0)];
+        let latency = row(Unit::Latency, three.clone());
+        assert_eq!((latency.ratio(1), latency.ratio(2)), ("1.500".into(), "0.750".into()));
+        let bandwidth = row(Unit::Bandwidth, three);
+        assert_eq!(bandwidth.ratio(1), "0.667");
+        assert_eq!(bandwidth.cost_ratio(1), Some(1.5));
+        let failed = row(Unit::Latency, vec![Cell::Failed, stats(2.0, 2.0, 2.0)]);
+        assert_eq!(failed.ratio(1), "-");
+        assert!(failed.failed());
     }
 
     #[test]
     fn spread_marks_noisy_figures() {
-        let us = Duration::from_micros;
-        let cell = |min, median, max| {
-            Cell::Stats(Stats { median: us(median), min: us(min), max: us(max) })
+        let row = |cells| Row::new("x", Unit::Latency, cells);
+        let calm = row(vec![stats(100.0, 99.0, 104.0), stats(100.0, 95.0, 100.0)]);
+        assert_eq!(calm.spread(), "5% / 5%");
+        let noisy = row(vec![stats(100.0, 90.0, 111.0), stats(100.0, 100.0, 100.0)]);
+        assert_eq!(noisy.spread(), "21% / 0% noisy");
+        assert_eq!(row(vec![Cell::NotYet("threads"), Cell::None]).spread(), "-");
+    }
+
+    #[test]
+    fn markdown_has_a_ratio_per_compared_kernel() {
+        let table = Table {
+            title: "T".to_string(),
+            columns: vec![
+                ("Ferrite".into(), "F".into()),
+                ("Linux".into(), "L".into()),
+                ("Linux off".into(), "L off".into()),
+            ],
+            rows: vec![Row::new("x", Unit::Latency, vec![stats(1e-6, 1e-6, 1e-6), Cell::Failed])],
         };
-        let row = |ferrite, linux| Row { figure: "x", unit: Unit::Latency, ferrite, linux };
-        assert_eq!(row(cell(99, 100, 104), cell(95, 100, 100)).spread(), "5% / 5%");
-        assert_eq!(row(cell(90, 100, 111), cell(100, 100, 100)).spread(), "21% / 0% noisy");
-        assert_eq!(row(Cell::NotYet("threads"), Cell::None).spread(), "-");
-        let md = markdown_table("Linux 6.1", &[row(cell(1, 1, 1), Cell::Failed)]);
-        assert!(
-            md.starts_with("| figure | Ferrite | Linux 6.1 | ratio F/L | spread F / L |\n|---|")
-        );
-        assert!(md.ends_with("| x | 1.00 µs (1.00) | failed | - | 0% / - |\n"));
+        let md = table.markdown();
+        assert!(md.starts_with(
+            "### T\n\n| figure | Ferrite | Linux | Linux off | F/L | F/L off | spread |\n\
+             |---|---:|---:|---:|---:|---:|---:|\n"
+        ));
+        assert!(md.ends_with("| x | 1.00 µs (1.00) | failed | - | - | - | 0% / - |\n"));
     }
 }
