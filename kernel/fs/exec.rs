@@ -224,8 +224,12 @@ fn begin_new_exec(
         files.close_on_exec();
     }
     crate::kernel::signal::flush_signal_handlers(tsk);
+    crate::kernel::time::posix_timers::exit_itimers(tsk);
     tsk.set_comm(exec_comm(&bprm.filename));
     tsk.clear_flags(PF_KTHREAD | PF_FORKNOEXEC);
+    // Credentials never change at exec yet, so the new image is dumpable
+    // (Linux: `set_dumpable(mm, SUID_DUMP_USER)` in `begin_new_exec`).
+    tsk.thread_group().dumpable.store(1, core::sync::atomic::Ordering::Relaxed);
     let flags = crate::arch::irqflags::local_irq_save();
     tsk.thread.fpu.reset_current();
     crate::arch::irqflags::local_irq_restore(flags);

@@ -22,11 +22,13 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use linux_raw_sys::general as uapi;
 use spin::Once;
 
+use super::eventpoll::{EpLinks, eventpoll_release};
 use super::inode::Inode;
 use super::namespace::Path;
 use super::readdir::DirContext;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLockNoIrq;
+use crate::kernel::sched::wait::WaitQueue;
 
 bitflags::bitflags! {
     /// How a file is open (Linux: `fmode_t`).
@@ -119,6 +121,13 @@ pub trait FileOps: Send + Sync {
     fn poll(&self, file: &File) -> PollMask {
         DEFAULT_POLLMASK
     }
+    /// The queue woken when `poll`'s answer may change (Linux: the queue
+    /// `poll` hands to `poll_wait`); epoll hooks its callbacks there. The
+    /// default is the shared queue [`poll_wake`](super::select::poll_wake)
+    /// wakes.
+    fn poll_wait_queue<'a>(&self, file: &'a File) -> &'a WaitQueue {
+        super::select::poll_wait_queue()
+    }
     /// Linux: `fsync`; missing means `EINVAL`.
     fn fsync(&self, file: &File) -> KResult<()> {
         Err(Errno::EINVAL)
@@ -140,6 +149,8 @@ pub struct File {
     f_flags: AtomicU32,
     pub(super) f_pos: SpinLockNoIrq<u64>,
     private_data: Once<Box<dyn Any + Send + Sync>>,
+    /// The epoll entries watching this file (Linux: `f_ep`).
+    pub(super) f_ep: EpLinks,
 }
 
 impl File {
@@ -166,6 +177,7 @@ impl File {
             ),
             f_pos: SpinLockNoIrq::new(0),
             private_data: Once::new(),
+            f_ep: EpLinks::default(),
         });
         if !mode.contains(FMode::PATH) {
             f_op.open(&inode, &file)?;
@@ -213,6 +225,8 @@ impl File {
 
 impl Drop for File {
     fn drop(&mut self) {
+        // Linux: `eventpoll_release` in `__fput`, before `release`.
+        eventpoll_release(self);
         if !self.f_mode.contains(FMode::PATH) {
             self.f_op.release(self);
         }

@@ -30,10 +30,13 @@
 //! of the rename lock and the page-cache lock.
 #![deny(unsafe_code)]
 
+pub mod anon_inodes;
 pub mod binfmt_elf;
 pub mod char_dev;
 pub mod d_path;
 pub mod dcache;
+pub mod eventfd;
+pub mod eventpoll;
 pub mod exec;
 pub mod exec_stack;
 pub mod fcntl;

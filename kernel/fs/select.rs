@@ -1,7 +1,15 @@
-//! poll(2) and ppoll(2): waiting for any of several files to be ready.
+//! poll(2), ppoll(2), select(2) and pselect6(2): waiting for any of
+//! several files to be ready.
 //!
 //! Linux: fs/select.c (`do_sys_poll`, `do_poll`, `do_pollfd`,
-//! `poll_select_set_timeout`).
+//! `core_sys_select`, `do_select`, `poll_select_set_timeout`,
+//! `poll_select_finish`).
+//!
+//! select is poll over three bitmaps: a file's poll mask maps to
+//! readable, writable and exceptional through `POLLIN_SET`,
+//! `POLLOUT_SET` and `POLLEX_SET`, and the time left is written back to
+//! the caller's timeout, as Linux does. Deadlines are kept in
+//! nanoseconds, so a timed wait never returns early.
 //!
 //! Linux's `poll_wait` puts the polling task on each file's wait queues
 //! through a `poll_table`. Until `FileOps::poll` takes a poll table, the
@@ -27,7 +35,7 @@ use linux_raw_sys::general as uapi;
 
 use alloc::vec::Vec;
 
-use linux_raw_sys::general::__kernel_timespec;
+use linux_raw_sys::general::{__kernel_old_timeval, __kernel_timespec};
 
 use super::current_files;
 use super::file_table::{File, PollMask};
@@ -38,13 +46,20 @@ use crate::kernel::sched::wait::WaitQueue;
 use crate::kernel::signal::deliver::set_current_blocked;
 use crate::kernel::signal::{SigSet, SigTask};
 use crate::kernel::syscall::args::UserPtr;
-use crate::kernel::time::{HZ, jiffies};
+use crate::kernel::time::{HZ, jiffies, ktime_get_ns};
 use crate::mm::slab_common::kzalloc;
 
 static POLL_WAIT: WaitQueue = WaitQueue::new();
 static POLL_SEQ: AtomicU64 = AtomicU64::new(0);
 /// The earliest deadline (jiffies) of a timed sleeper on `POLL_WAIT`.
 static NEXT_DEADLINE: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// The shared queue every pollable file's changes wake (what
+/// [`FileOps::poll_wait_queue`](super::file_table::FileOps::poll_wait_queue)
+/// returns unless a file has its own).
+pub fn poll_wait_queue() -> &'static WaitQueue {
+    &POLL_WAIT
+}
 
 /// Tells pollers that some file's readiness may have changed.
 pub fn poll_wake() {
@@ -164,19 +179,27 @@ pub fn do_poll(
     timeout: Option<u64>,
     fget: &dyn Fn(i32) -> Option<Arc<File>>,
 ) -> KResult<usize> {
-    let deadline = timeout.map(|t| jiffies().saturating_add(t));
+    let end_ns = timeout.map(|t| ktime_get_ns().saturating_add(t.saturating_mul(NSEC_PER_JIFFY)));
+    poll_loop(end_ns, || fds.iter_mut().map(|pfd| usize::from(do_pollfd(pfd, fget))).sum())
+}
+
+/// Nanoseconds per jiffy.
+const NSEC_PER_JIFFY: u64 = 1_000_000_000 / HZ;
+
+/// Scans with `scan` (which returns how many events it found) until it
+/// finds some, `end_ns` (`ktime_get_ns`; `None` = never) passes, or a
+/// signal comes (`EINTR`): the loop of Linux's `do_poll` and `do_select`.
+/// A timed sleep never ends before `end_ns`.
+pub(super) fn poll_loop(end_ns: Option<u64>, mut scan: impl FnMut() -> usize) -> KResult<usize> {
     loop {
         let seq = POLL_SEQ.load(Ordering::Acquire);
-        let mut count = 0;
-        for pfd in fds.iter_mut() {
-            count += usize::from(do_pollfd(pfd, fget));
-        }
+        let count = scan();
         if count > 0 {
             return Ok(count);
         }
-        let left = match deadline {
+        let left = match end_ns {
             None => u64::MAX,
-            Some(end) => end.saturating_sub(jiffies()),
+            Some(end) => end.saturating_sub(ktime_get_ns()).div_ceil(NSEC_PER_JIFFY),
         };
         if left == 0 {
             return Ok(0);
@@ -237,21 +260,242 @@ pub fn sys_ppoll(
         let ts = tsp.read()?;
         Some(ppoll_timeout_jiffies(ts.tv_sec, ts.tv_nsec)?)
     };
+    let mask = get_user_sigmask(sigmask, sigsetsize)?;
+    with_user_sigmask(mask, Errno::ERESTARTNOHAND, || do_sys_poll(ufds, nfds, timeout))
+}
+
+/// The mask a ppoll/pselect6/epoll_pwait caller passes: `None` for a NULL
+/// pointer, `EINVAL` unless `sigsetsize` is 8 (Linux: `set_user_sigmask`).
+pub fn get_user_sigmask(sigmask: UserPtr<u64>, sigsetsize: usize) -> KResult<Option<SigSet>> {
     if sigmask.is_null() {
-        return do_sys_poll(ufds, nfds, timeout);
+        return Ok(None);
     }
     if sigsetsize != core::mem::size_of::<u64>() {
         return Err(Errno::EINVAL);
     }
-    let mask = SigSet::from_bits(sigmask.read()?);
+    Ok(Some(SigSet::from_bits(sigmask.read()?)))
+}
+
+/// Runs `wait` with `mask` as the blocked set (Linux: `set_user_sigmask`
+/// and `restore_saved_sigmask_unless`). If it fails with `interrupted`, a
+/// signal ended it: the old mask comes back after that signal's handler,
+/// as with rt_sigsuspend; otherwise at once.
+pub fn with_user_sigmask<T>(
+    mask: Option<SigSet>,
+    interrupted: Errno,
+    wait: impl FnOnce() -> KResult<T>,
+) -> KResult<T> {
+    let Some(mask) = mask else { return wait() };
     let cur = current();
     let old = cur.thread_signal().lock().blocked;
     set_current_blocked(cur.as_ref(), mask);
-    let result = do_sys_poll(ufds, nfds, timeout);
-    if result == Err(Errno::ERESTARTNOHAND) {
+    let result = wait();
+    if matches!(result, Err(e) if e == interrupted) {
         cur.thread_signal().lock().saved_sigmask = Some(old);
     } else {
         set_current_blocked(cur.as_ref(), old);
+    }
+    result
+}
+
+/// What select(2) counts as readable, writable and exceptional (Linux:
+/// `POLLIN_SET`, `POLLOUT_SET`, `POLLEX_SET`).
+const POLLIN_SET: PollMask =
+    uapi::POLLRDNORM | uapi::POLLRDBAND | uapi::POLLIN | uapi::POLLHUP | uapi::POLLERR;
+const POLLOUT_SET: PollMask = uapi::POLLWRBAND | uapi::POLLWRNORM | uapi::POLLOUT | uapi::POLLERR;
+const POLLEX_SET: PollMask = uapi::POLLPRI;
+
+/// The three sets select(2) takes and the three it returns, as 64-bit
+/// words of `n` bits (Linux: `fd_set_bits`).
+struct FdSetBits {
+    n: usize,
+    sets: [Vec<u64>; 3],
+    res: [Vec<u64>; 3],
+}
+
+fn fd_bit(set: &[u64], fd: usize) -> bool {
+    set.get(fd / 64).is_some_and(|w| w & (1 << (fd % 64)) != 0)
+}
+
+/// Copies one user `fd_set` of `n` bits in; NULL reads as empty (Linux:
+/// `get_fd_set`).
+fn get_fd_set(uset: UserAddr, n: usize) -> KResult<Vec<u64>> {
+    let words = n.div_ceil(64);
+    let mut set = Vec::new();
+    set.try_reserve_exact(words).map_err(|_| Errno::ENOMEM)?;
+    set.resize(words, 0);
+    if uset.is_null() {
+        return Ok(set);
+    }
+    let mut raw = kzalloc(words * 8)?;
+    copy_from_user(&mut raw, uset).map_err(|_| Errno::EFAULT)?;
+    for (word, bytes) in set.iter_mut().zip(raw.chunks_exact(8)) {
+        let mut b = [0; 8];
+        b.copy_from_slice(bytes);
+        *word = u64::from_ne_bytes(b);
+    }
+    Ok(set)
+}
+
+/// Copies one result set out, unless the caller passed NULL (Linux:
+/// `set_fd_set`).
+fn set_fd_set(uset: UserAddr, set: &[u64]) -> KResult<()> {
+    if uset.is_null() {
+        return Ok(());
+    }
+    let mut raw = kzalloc(set.len() * 8)?;
+    for (bytes, word) in raw.chunks_exact_mut(8).zip(set) {
+        bytes.copy_from_slice(&word.to_ne_bytes());
+    }
+    copy_to_user(uset, &raw).map_err(|_| Errno::EFAULT)
+}
+
+impl FdSetBits {
+    /// Whether `fd` is in any of the three sets.
+    fn wanted(&self, fd: usize) -> bool {
+        self.sets.iter().any(|set| fd_bit(set, fd))
+    }
+
+    /// `EBADF` if a set names a closed descriptor (Linux: `max_select_fd`).
+    fn check_open(&self, fget: &dyn Fn(i32) -> Option<Arc<File>>) -> KResult<()> {
+        for fd in (0..self.n).filter(|&fd| self.wanted(fd)) {
+            fget(i32::try_from(fd).map_err(|_| Errno::EBADF)?).ok_or(Errno::EBADF)?;
+        }
+        Ok(())
+    }
+
+    /// One pass over the sets (Linux: the body of `do_select`): fills the
+    /// result sets and returns how many bits it set.
+    fn scan(&mut self, fget: &dyn Fn(i32) -> Option<Arc<File>>) -> usize {
+        let mut count = 0;
+        for res in &mut self.res {
+            res.fill(0);
+        }
+        for fd in 0..self.n {
+            if !self.wanted(fd) {
+                continue;
+            }
+            let Some(file) = i32::try_from(fd).ok().and_then(fget) else { continue };
+            let mask = file.f_op.poll(&file);
+            for (i, bits) in [POLLIN_SET, POLLOUT_SET, POLLEX_SET].into_iter().enumerate() {
+                if fd_bit(&self.sets[i], fd) && mask & bits != 0 {
+                    self.res[i][fd / 64] |= 1 << (fd % 64);
+                    count += 1;
+                }
+            }
+        }
+        count
+    }
+}
+
+/// The body of select(2) and pselect6(2) (Linux: `core_sys_select`):
+/// `n` is clamped to the descriptor limit, the sets are copied in and
+/// checked, polled until `end_ns`, and the results copied back.
+fn core_sys_select(n: i32, fds: [UserAddr; 3], end_ns: Option<u64>) -> KResult<usize> {
+    let files = current_files()?;
+    let n = usize::try_from(n).map_err(|_| Errno::EINVAL)?.min(files.nofile());
+    let mut bits = FdSetBits {
+        n,
+        sets: [get_fd_set(fds[0], n)?, get_fd_set(fds[1], n)?, get_fd_set(fds[2], n)?],
+        res: [
+            get_fd_set(UserAddr::new(0), n)?,
+            get_fd_set(UserAddr::new(0), n)?,
+            get_fd_set(UserAddr::new(0), n)?,
+        ],
+    };
+    let fget = |fd: i32| files.get(fd).ok();
+    bits.check_open(&fget)?;
+    let count = match poll_loop(end_ns, || bits.scan(&fget)) {
+        Err(Errno::EINTR) => return Err(Errno::ERESTARTNOHAND),
+        other => other?,
+    };
+    for (uset, res) in fds.iter().zip(&bits.res) {
+        set_fd_set(*uset, res)?;
+    }
+    Ok(count)
+}
+
+/// A timeout as select-style calls take it, made absolute: `EINVAL` for a
+/// negative one (Linux: `poll_select_set_timeout`).
+fn select_end_ns(sec: i64, nsec: i64) -> KResult<u64> {
+    let sec = u64::try_from(sec).map_err(|_| Errno::EINVAL)?;
+    let nsec = u64::try_from(nsec).ok().filter(|&ns| ns < 1_000_000_000).ok_or(Errno::EINVAL)?;
+    let ns = sec.saturating_mul(1_000_000_000).saturating_add(nsec);
+    Ok(ktime_get_ns().saturating_add(ns))
+}
+
+/// The time left until `end_ns`, in nanoseconds (Linux:
+/// `poll_select_finish` writes it back; 0 once it has passed).
+fn time_left_ns(end_ns: u64) -> u64 {
+    end_ns.saturating_sub(ktime_get_ns())
+}
+
+/// select(2): a NULL `tvp` waits forever; the time left is written back
+/// to `*tvp`, as Linux does (Linux: `kern_select`).
+pub fn sys_select(
+    n: i32,
+    inp: UserAddr,
+    outp: UserAddr,
+    exp: UserAddr,
+    tvp: UserPtr<__kernel_old_timeval>,
+) -> KResult<usize> {
+    let end_ns = if tvp.is_null() {
+        None
+    } else {
+        let tv = tvp.read()?;
+        if tv.tv_sec < 0 || tv.tv_usec < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let sec = tv.tv_sec.saturating_add(tv.tv_usec / 1_000_000);
+        Some(select_end_ns(sec, (tv.tv_usec % 1_000_000) * 1000)?)
+    };
+    let result = core_sys_select(n, [inp, outp, exp], end_ns);
+    if let Some(end) = end_ns {
+        let left = time_left_ns(end);
+        let tv = __kernel_old_timeval {
+            tv_sec: i64::try_from(left / 1_000_000_000).unwrap_or(i64::MAX),
+            tv_usec: i64::try_from(left % 1_000_000_000 / 1000).unwrap_or(0),
+        };
+        // Linux ignores a failure to report the time left.
+        let _ = tvp.write(&tv);
+    }
+    result
+}
+
+/// pselect6(2): like select with a timespec, and a sixth argument that
+/// points at `{ const sigset_t *ss; size_t ss_len; }`, the mask to wait
+/// with (Linux: `do_pselect`, `get_sigset_argpack`).
+pub fn sys_pselect6(
+    n: i32,
+    inp: UserAddr,
+    outp: UserAddr,
+    exp: UserAddr,
+    tsp: UserPtr<__kernel_timespec>,
+    sig: UserPtr<[u64; 2]>,
+) -> KResult<usize> {
+    let end_ns = if tsp.is_null() {
+        None
+    } else {
+        let ts = tsp.read()?;
+        Some(select_end_ns(ts.tv_sec, ts.tv_nsec)?)
+    };
+    let mask = if sig.is_null() {
+        None
+    } else {
+        let [ss, ss_len] = sig.read()?;
+        let ss_len = usize::try_from(ss_len).map_err(|_| Errno::EINVAL)?;
+        get_user_sigmask(UserPtr::new(UserAddr::new(ss)), ss_len)?
+    };
+    let result = with_user_sigmask(mask, Errno::ERESTARTNOHAND, || {
+        core_sys_select(n, [inp, outp, exp], end_ns)
+    });
+    if let Some(end) = end_ns {
+        let left = time_left_ns(end);
+        let ts = __kernel_timespec {
+            tv_sec: i64::try_from(left / 1_000_000_000).unwrap_or(i64::MAX),
+            tv_nsec: i64::try_from(left % 1_000_000_000).unwrap_or(0),
+        };
+        let _ = tsp.write(&ts);
     }
     result
 }

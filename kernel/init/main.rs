@@ -41,7 +41,7 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     print_unknown_bootoptions(&cmdline);
 
     arch::traps::trap_init();
-    mm::mem_init(params);
+    let initrd = mm::mem_init(params);
     drivers::acpi::acpi_init(params.rsdp);
     arch::cpu::early_cpu_init();
     arch::i8259::init_8259a();
@@ -56,7 +56,10 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     if let Err(e) = crate::fs::proc::proc_root_init(params.cmdline()) {
         crate::pr_err!("proc: cannot register: {}", e.description());
     }
-    super::initramfs::populate_rootfs(params.initrd);
+    super::initramfs::populate_rootfs(initrd);
+    if let Some(initrd) = initrd {
+        mm::free_initrd_mem(initrd);
+    }
     local_irq_enable();
     pr_info!("Kernel initialisation done");
     drivers::misc::lkdtm::run(params.cmdline());

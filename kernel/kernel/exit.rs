@@ -2,18 +2,23 @@
 //! orphans. Waiting for children is in wait.rs.
 //!
 //! Linux: kernel/exit.c (`do_exit`, `exit_notify`, `forget_original_parent`,
-//! `release_task`, `mm_release`), kernel/sched/core.c
-//! (`do_task_dead`).
+//! `find_child_reaper`, `find_new_reaper`, `release_task`, `mm_release`),
+//! kernel/pid_namespace.c (`zap_pid_ns_processes`), fs/exec.c
+//! (`de_thread`), kernel/sched/core.c (`do_task_dead`).
 //!
 //! An exiting task drops its address space, files and filesystem context,
-//! gives its children to the namespace's init (the child reaper), sends
+//! gives its children to a new parent (another live thread of its group,
+//! else the nearest child-subreaper ancestor, else its PID namespace's
+//! init, the child reaper; each child that asked for a parent-death
+//! signal gets it), sends
 //! its parent SIGCHLD (`signal::exit_notify_parent`), then either becomes
 //! a zombie (`EXIT_ZOMBIE`) for its parent to collect with
 //! `wait`, or, if nobody will (its parent ignores SIGCHLD, as `kthreadd`
 //! does, or it is a non-leader thread), releases itself (`EXIT_DEAD`). A
 //! leader whose threads live on stays a silent zombie (`delay_group_leader`)
 //! and the last thread out tells its parent; `de_thread` empties the group
-//! for exec. The task then schedules away for good; its memory goes with
+//! for exec. When a PID namespace's init exits, the namespace goes with it:
+//! every other process in it is killed and reaped first. The task then schedules away for good; its memory goes with
 //! the last reference, dropped by the next task (arch/x86_64/switch_to.rs).
 //!
 //! # Locking
@@ -52,6 +57,7 @@ fn exit_prepare(code: i32) {
     }
     tsk.set_flags(PF_EXITING);
     tsk.exit_code.store(code, Ordering::Relaxed);
+    crate::kernel::time::cputime::exit_cputime(&tsk);
     exit_mm_release(&tsk);
     // Linux: exit_mm, exit_files, exit_fs. Taken out under the lock,
     // dropped after it.
@@ -90,18 +96,35 @@ fn do_task_dead() -> ! {
     unreachable!("a dead task ran again");
 }
 
-/// Gives `father`'s children to `reaper` (Linux: `forget_original_parent`);
-/// returns whether a zombie moved, so that the reaper must be told.
-fn forget_original_parent(father: &Task, reaper: Option<&Arc<Task>>) -> bool {
+/// What `forget_original_parent` leaves to do once `TASKLIST_LOCK` is
+/// released.
+#[derive(Default)]
+struct Orphans {
+    /// A zombie moved: the new parent must look.
+    zombie: bool,
+    /// Threads that asked for a signal when their parent dies
+    /// (prctl `PR_SET_PDEATHSIG`).
+    pdeath: Vec<(Arc<Task>, i32)>,
+}
+
+/// Gives `father`'s children to `reaper` (Linux: `forget_original_parent`).
+/// Call with `TASKLIST_LOCK`.
+fn forget_original_parent(father: &Task, reaper: Option<&Arc<Task>>) -> Orphans {
     let orphans = core::mem::take(&mut *father.children.lock());
-    let mut zombie = false;
+    let mut left = Orphans::default();
+    let new_parent = reaper.map_or_else(alloc::sync::Weak::new, Arc::downgrade);
+    let tgid = reaper.map_or(0, |r| r.tgid);
     for child in &orphans {
-        let new_parent = reaper.map_or_else(alloc::sync::Weak::new, Arc::downgrade);
-        *child.real_parent.lock() = new_parent.clone();
-        let tgid = reaper.map_or(0, |r| r.tgid);
-        child.real_parent_tgid.store(tgid, core::sync::atomic::Ordering::Relaxed);
-        *child.parent.lock() = new_parent;
-        zombie |= child.exit_state() == EXIT_ZOMBIE;
+        for t in child.threads() {
+            *t.real_parent.lock() = new_parent.clone();
+            t.real_parent_tgid.store(tgid, Ordering::Relaxed);
+            *t.parent.lock() = new_parent.clone();
+            let sig = t.pdeath_signal.load(Ordering::Relaxed);
+            if sig != 0 && left.pdeath.try_reserve(1).is_ok() {
+                left.pdeath.push((t, sig));
+            }
+        }
+        left.zombie |= child.exit_state() == EXIT_ZOMBIE;
     }
     if let Some(reaper) = reaper {
         let mut children = reaper.children.lock();
@@ -110,7 +133,82 @@ fn forget_original_parent(father: &Task, reaper: Option<&Arc<Task>>) -> bool {
             children.extend(orphans);
         }
     }
-    zombie
+    left
+}
+
+/// A thread of `p`'s group other than `not` that is not exiting (Linux:
+/// `find_alive_thread`).
+fn find_alive_thread(p: &Arc<Task>, not: &Task) -> Option<Arc<Task>> {
+    p.threads()
+        .into_iter()
+        .find(|t| !core::ptr::eq(Arc::as_ptr(t), not) && t.flags() & PF_EXITING == 0)
+}
+
+/// The namespace's reaper for `father`'s orphans (Linux:
+/// `find_child_reaper`). If `father` is that reaper, another thread of its
+/// group takes over; if none is left, the namespace dies with it first.
+fn find_child_reaper(father: &Arc<Task>) -> Option<Arc<Task>> {
+    let ns = pid::task_active_pid_ns(father);
+    let reaper = ns.child_reaper();
+    if !reaper.as_ref().is_some_and(|r| Arc::ptr_eq(r, father)) {
+        return reaper;
+    }
+    if let Some(thread) = find_alive_thread(father, father) {
+        ns.set_child_reaper(&thread);
+        return Some(thread);
+    }
+    if ns.level > 0 {
+        zap_pid_ns_processes(&ns, father);
+    }
+    None
+}
+
+/// Who adopts `father`'s children (Linux: `find_new_reaper`): a live
+/// thread of its group, else the nearest ancestor in its namespace that
+/// is a child subreaper (prctl `PR_SET_CHILD_SUBREAPER`), else the
+/// namespace's reaper. Call with `TASKLIST_LOCK`.
+fn find_new_reaper(father: &Arc<Task>, child_reaper: Option<&Arc<Task>>) -> Option<Arc<Task>> {
+    if let Some(thread) = find_alive_thread(father, father) {
+        return Some(thread);
+    }
+    let level = father.pid_link.level();
+    let mut up = father.real_parent.lock().upgrade();
+    while let Some(p) = up.filter(|p| p.pid_link.level() == level && p.pid > 1) {
+        if p.thread_group().is_child_subreaper.load(Ordering::Relaxed)
+            && let Some(thread) = find_alive_thread(&p, father)
+        {
+            return Some(thread);
+        }
+        up = p.real_parent.lock().upgrade();
+    }
+    child_reaper.filter(|r| !Arc::ptr_eq(r, father)).cloned()
+}
+
+/// Ends a PID namespace whose init is exiting (Linux:
+/// `zap_pid_ns_processes`): no new PIDs, SIGKILL to every other process
+/// in it (nested namespaces included), and its init waits until all are
+/// gone, reaping those that became its children. From now on its
+/// children reap themselves, as if it ignored SIGCHLD.
+pub fn zap_pid_ns_processes(ns: &pid::PidNamespace, me: &Arc<Task>) {
+    use crate::kernel::wait::{WaitFor, WaitOptions, kernel_wait4};
+    ns.disable_pid_allocation();
+    me.sigchld_ignored.store(true, Ordering::Relaxed);
+    // Zombie leaders too: their threads may live on.
+    pid::for_each_process(|p| {
+        if !Arc::ptr_eq(p, me) && pid::pid_nr_ns(&p.pid_link, ns) > 1 {
+            crate::kernel::signal::send_sigkill(p);
+        }
+    });
+    let reap = WaitOptions::WALL | WaitOptions::WNOHANG;
+    loop {
+        while let Ok(Some(_)) = kernel_wait4(WaitFor::Any, reap) {}
+        if ns.nr_allocated() <= 1 {
+            break;
+        }
+        // Linux sleeps until the last `free_pid` wakes it; a tick's poll
+        // is simpler and this happens once per namespace.
+        crate::kernel::time::timer::schedule_timeout_uninterruptible(1);
+    }
 }
 
 /// Tells the parent, and becomes a zombie or releases itself (Linux:
@@ -119,10 +217,12 @@ fn forget_original_parent(father: &Task, reaper: Option<&Arc<Task>>) -> bool {
 /// A leader whose threads still live stays a silent zombie
 /// (`delay_group_leader`) until then.
 fn exit_notify(tsk: &Arc<Task>) {
-    let reaper = pid::task_active_pid_ns(tsk).child_reaper().filter(|r| !Arc::ptr_eq(r, tsk));
-    let (notified, zombie_orphans) = {
+    let child_reaper = find_child_reaper(tsk);
+    let children = tsk.children.lock().clone();
+    let (notified, orphans, reaper) = {
         let _tasklist = TASKLIST_LOCK.lock();
-        let zombie_orphans = forget_original_parent(tsk, reaper.as_ref());
+        let reaper = find_new_reaper(tsk, child_reaper.as_ref());
+        let orphans = forget_original_parent(tsk, reaper.as_ref());
         let others_left = unlink_thread(tsk);
         let notify = if !tsk.is_group_leader() {
             tsk.set_exit_state(EXIT_DEAD);
@@ -140,10 +240,25 @@ fn exit_notify(tsk: &Arc<Task>) {
         } else {
             Some(tsk.clone())
         };
-        (notify.map(|who| notify_parent_locked(&who)), zombie_orphans)
+        (notify.map(|who| notify_parent_locked(&who)), orphans, reaper)
     };
-    if zombie_orphans && let Some(reaper) = &reaper {
+    let gone = notified.as_ref().map(|(who, ..)| who);
+    crate::kernel::signal::orphan::exit_orphaned_pgrps(tsk, gone, &children);
+    if orphans.zombie
+        && let Some(reaper) = &reaper
+    {
         reaper.chldexit_owner().wait_chldexit.wake_up_all();
+    }
+    for (t, sig) in orphans.pdeath {
+        if let Some(sig) = u32::try_from(sig).ok().and_then(crate::kernel::signal::Signal::new) {
+            let info = crate::kernel::signal::SigInfo::kernel(sig);
+            crate::kernel::signal::send_signal(
+                info,
+                &t,
+                crate::kernel::signal::SendTo::Group,
+                false,
+            );
+        }
     }
     if !tsk.is_group_leader() {
         release_task(tsk);
@@ -151,7 +266,10 @@ fn exit_notify(tsk: &Arc<Task>) {
     if let Some((who, parent, autoreap)) = notified {
         if autoreap {
             release_task(&who);
-        } else if let Some(parent) = parent {
+        }
+        // Woken either way, as Linux's `do_notify_parent` wakes it: a
+        // waiter for a child that reaped itself gets ECHILD.
+        if let Some(parent) = parent {
             parent.chldexit_owner().wait_chldexit.wake_up_all();
         }
     }
@@ -180,7 +298,9 @@ fn notify_parent_locked(tsk: &Arc<Task>) -> (Arc<Task>, Option<Arc<Task>>, bool)
         tsk.exit_code.store(g.group_exit_code, Ordering::Relaxed);
     }
     drop(g);
-    let notified_autoreap = crate::kernel::signal::exit_notify_parent(tsk);
+    // A process made with no exit signal (clone's CSIGNAL 0) stays a
+    // zombie for a `__WALL` wait (Linux: `do_notify_parent(tsk, 0)`).
+    let notified_autoreap = tsk.exit_signal > 0 && crate::kernel::signal::exit_notify_parent(tsk);
     let parent = tsk.real_parent.lock().upgrade();
     // `kthreadd` stands for a parent that ignores SIGCHLD.
     let autoreap = notified_autoreap
@@ -191,9 +311,10 @@ fn notify_parent_locked(tsk: &Arc<Task>) -> (Arc<Task>, Option<Arc<Task>>, bool)
 
 /// Makes the exec'ing task the only thread of its group (Linux:
 /// `de_thread`): the others get SIGKILL and exec waits until they are
-/// gone. Linux then gives a non-leader the leader's PID; Ferrite keeps
-/// the thread's own TID (getpid is unchanged, gettid is not the tgid), and
-/// the leader's zombie stands for the process until this thread exits.
+/// gone. A non-leader then takes the leader's PID, as in Linux, so that
+/// gettid() == getpid() and lookups of the PID find it; unlike Linux the
+/// leader's zombie is not released at once but stands for the process in
+/// its parent's children until this thread exits (`exec_by_thread`).
 pub fn de_thread(tsk: &Arc<Task>) -> KResult<()> {
     use crate::kernel::errno::Errno;
     use crate::kernel::signal::{SigTask, SignalFlags};
@@ -222,9 +343,23 @@ pub fn de_thread(tsk: &Arc<Task>) -> KResult<()> {
     if killed {
         return Err(Errno::EINTR);
     }
-    if !tsk.is_group_leader() {
-        tsk.thread_group().exec_by_thread.store(true, Ordering::Relaxed);
+    if !tsk.is_group_leader() && tsk.exec_pid.get().is_none() {
+        take_leader_pid(tsk)?;
     }
+    Ok(())
+}
+
+/// The exec'ing thread becomes the process as its parent and the world
+/// know it: it takes the leader's PID (so gettid() == getpid()), and the
+/// leader's zombie reports its exit status to the parent (Linux: the
+/// `!thread_group_leader(tsk)` half of `de_thread`).
+fn take_leader_pid(tsk: &Arc<Task>) -> KResult<()> {
+    let Some(leader) = tsk.group_leader.lock().upgrade() else { return Ok(()) };
+    let _tasklist = TASKLIST_LOCK.lock();
+    pid::exchange_tids(tsk, &leader)?;
+    let leader_pid = pid::task_pid(&leader).clone();
+    tsk.exec_pid.call_once(|| leader_pid);
+    tsk.thread_group().exec_by_thread.store(true, Ordering::Relaxed);
     Ok(())
 }
 
@@ -245,6 +380,9 @@ pub fn release_task(p: &Task) {
             Some(children.swap_remove(i))
         });
         pid::detach_pid(p, &p.pid_link, PidType::Pid);
+        if let Some(exec_pid) = p.exec_pid.get() {
+            pid::detach_pid(p, exec_pid, PidType::Pid);
+        }
         pid::remove_process(p);
         removed
     };

@@ -21,7 +21,12 @@
 //! or exit completes (`mm_release`). `CLONE_THREAD` (which needs
 //! `CLONE_SIGHAND`, which needs `CLONE_VM`) adds the child to the caller's
 //! thread group: same tgid, shared `GroupSignal` and `ThreadGroup` list,
-//! the caller's parent. Namespaces and pidfds are refused with `EINVAL`.
+//! the caller's parent. `CLONE_NEWPID` puts the child into a new PID
+//! namespace as its number 1 and child reaper (root only); after
+//! `unshare(CLONE_NEWPID)` the caller's next child does the same.
+//! clone3 reads Linux's versioned `struct clone_args`, `set_tid` (root
+//! chooses the child's PIDs) included. Other namespaces, pidfds and
+//! cgroups are refused with `EINVAL`: Linux would create them.
 //!
 //! # Locking
 //! `TASKLIST_LOCK` (Linux: `tasklist_lock`) serialises changes to the
@@ -32,6 +37,7 @@
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use bitflags::bitflags;
@@ -78,6 +84,7 @@ bitflags! {
         const CHILD_SETTID = uapi::CLONE_CHILD_SETTID as u64;
         const NEWPID = uapi::CLONE_NEWPID as u64;
         const IO = uapi::CLONE_IO as u64;
+        const CLEAR_SIGHAND = uapi::CLONE_CLEAR_SIGHAND;
     }
 }
 
@@ -100,6 +107,8 @@ pub struct KernelCloneArgs {
     pub kthread: Option<Arc<Kthread>>,
     /// The child's `comm`; the parent's if `None`.
     pub name: Option<&'static str>,
+    /// clone3's chosen PIDs, innermost namespace first (Linux: `set_tid`).
+    pub set_tid: Vec<i32>,
 }
 
 impl KernelCloneArgs {
@@ -115,13 +124,14 @@ impl KernelCloneArgs {
             threadfn: Some(f),
             kthread: None,
             name: Some(name),
+            set_tid: Vec::new(),
         }
     }
 }
 
 /// Linux's sanity rules for clone flags (the checks at the top of
 /// `copy_process`).
-fn check_clone_flags(flags: CloneFlags) -> KResult<()> {
+fn check_clone_flags(flags: CloneFlags, parent: &Task) -> KResult<()> {
     if flags.contains(CloneFlags::NEWNS | CloneFlags::FS) {
         return Err(Errno::EINVAL);
     }
@@ -131,10 +141,37 @@ fn check_clone_flags(flags: CloneFlags) -> KResult<()> {
     if flags.contains(CloneFlags::SIGHAND) && !flags.contains(CloneFlags::VM) {
         return Err(Errno::EINVAL);
     }
-    if flags.contains(CloneFlags::NEWPID) {
-        return Err(Errno::EINVAL); // PID namespaces: not wired yet
+    // A namespace's init may not make siblings: nobody would reap them
+    // (Linux: the `SIGNAL_UNKILLABLE` test).
+    if flags.contains(CloneFlags::PARENT) && parent.pid_link.is_child_reaper() {
+        return Err(Errno::EINVAL);
+    }
+    // A thread shares its group's PID namespace.
+    if flags.contains(CloneFlags::THREAD)
+        && (flags.contains(CloneFlags::NEWPID) || parent.pid_ns_for_children.lock().is_some())
+    {
+        return Err(Errno::EINVAL);
     }
     Ok(())
+}
+
+/// The namespace the child's PID comes from: a new one for
+/// `CLONE_NEWPID`, which takes `CAP_SYS_ADMIN` (Linux: `copy_namespaces`
+/// → `copy_pid_ns`).
+fn child_pid_ns(flags: CloneFlags, parent: &Task) -> KResult<Arc<pid::PidNamespace>> {
+    let ns = pid::pid_ns_for_children(parent);
+    if !flags.contains(CloneFlags::NEWPID) {
+        return Ok(ns);
+    }
+    if parent.cred().euid != 0 {
+        return Err(Errno::EPERM);
+    }
+    // After unshare(CLONE_NEWPID) the new namespace may only be entered
+    // by children, not nested from (Linux: `copy_pid_ns`).
+    if parent.pid_ns_for_children.lock().is_some() {
+        return Err(Errno::EINVAL);
+    }
+    pid::create_pid_namespace(&ns)
 }
 
 /// The address space: shared with `CLONE_VM`, else a copy-on-write
@@ -202,13 +239,13 @@ fn check_nproc(parent: &Task) -> KResult<()> {
 
 /// Creates a task from `current` without running it (Linux: `copy_process`).
 pub fn copy_process(args: KernelCloneArgs) -> KResult<Arc<Task>> {
-    check_clone_flags(args.flags)?;
     let parent = current();
+    check_clone_flags(args.flags, &parent)?;
     if args.threadfn.is_none() {
         check_nproc(&parent)?;
     }
+    let (pid_ns, pid) = alloc_child_pid(&args, &parent)?;
     let stack = KernelStack::new()?;
-    let pid = pid::alloc_pid(&pid::task_active_pid_ns(&parent))?;
     let tls = args.flags.contains(CloneFlags::SETTLS).then_some(args.tls);
     let thread = ThreadStruct::copy_thread(stack, args.regs.as_ref(), args.stack, tls);
     let thread_group = args.flags.contains(CloneFlags::THREAD);
@@ -231,7 +268,13 @@ pub fn copy_process(args: KernelCloneArgs) -> KResult<Arc<Task>> {
     copy_files(args.flags, &parent, &child)?;
     copy_fs(args.flags, &parent, &child)?;
     crate::kernel::signal::copy_signals(args.flags, &parent, &child);
+    if args.flags.contains(CloneFlags::CLEAR_SIGHAND) {
+        // The child's table is its own copy: clone3 refuses CLONE_SIGHAND
+        // with it.
+        child.sighand.lock().flush_signal_handlers();
+    }
     copy_process_ids(&parent, &child);
+    copy_prctl_state(&parent, &child);
     if args.flags.contains(CloneFlags::CHILD_CLEARTID) {
         child.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
     }
@@ -239,7 +282,38 @@ pub fn copy_process(args: KernelCloneArgs) -> KResult<Arc<Task>> {
         child.set_child_tid.store(args.child_tid, Ordering::Relaxed);
     }
     link_process(&parent, &child, args.flags)?;
+    if !args.flags.contains(CloneFlags::THREAD) {
+        let dumpable = parent.thread_group().dumpable.load(Ordering::Relaxed);
+        child.thread_group().dumpable.store(dumpable, Ordering::Relaxed);
+    }
+    if child.pid_link.is_child_reaper() {
+        pid_ns.set_child_reaper(&child);
+    }
     Ok(child)
+}
+
+/// The child's PID and the namespace it was made in (Linux: the
+/// `alloc_pid(p->nsproxy->pid_ns_for_children, args->set_tid, …)` of
+/// `copy_process`). Choosing PIDs takes privilege.
+fn alloc_child_pid(
+    args: &KernelCloneArgs,
+    parent: &Task,
+) -> KResult<(Arc<pid::PidNamespace>, Arc<pid::Pid>)> {
+    let pid_ns = child_pid_ns(args.flags, parent)?;
+    if !args.set_tid.is_empty() && parent.cred().euid != 0 {
+        return Err(Errno::EPERM); // Linux: `checkpoint_restore_ns_capable`
+    }
+    let pid = pid::alloc_pid_set_tid(&pid_ns, &args.set_tid)?;
+    Ok((pid_ns, pid))
+}
+
+/// What prctl and personality set that a child inherits; `pdeath_signal`
+/// starts at 0 (Linux: `dup_task_struct` copies, `copy_process` clears).
+fn copy_prctl_state(parent: &Task, child: &Task) {
+    let nnp = parent.no_new_privs.load(Ordering::Relaxed);
+    child.no_new_privs.store(nnp, Ordering::Relaxed);
+    let persona = parent.personality.load(Ordering::Relaxed);
+    child.personality.store(persona, Ordering::Relaxed);
 }
 
 /// Hangs `child` into the process tree and its PID (the tail of Linux's
@@ -329,44 +403,52 @@ pub fn take_thread_fn() -> Option<ThreadFn> {
 /// The `CSIGNAL` bits of clone's flags: the signal for the parent at exit.
 const CSIGNAL: u64 = uapi::CSIGNAL as u64;
 
-/// Flags Ferrite cannot honour yet; Linux would create namespaces or a
-/// pidfd for them.
+/// Flags Ferrite cannot honour yet; Linux would create namespaces, a
+/// pidfd or a cgroup move for them.
 const CLONE_UNSUPPORTED: u64 = (uapi::CLONE_NEWNS
     | uapi::CLONE_NEWCGROUP
     | uapi::CLONE_NEWUTS
     | uapi::CLONE_NEWIPC
     | uapi::CLONE_NEWUSER
     | uapi::CLONE_NEWNET
-    | uapi::CLONE_PIDFD) as u64;
+    | uapi::CLONE_NEWTIME
+    | uapi::CLONE_PIDFD) as u64
+    | uapi::CLONE_INTO_CGROUP;
 
-/// The common tail of fork, vfork and clone: the child returns to user
-/// mode with the caller's registers (RAX = 0); the caller gets its PID.
-fn user_clone(
-    regs: &PtRegs,
-    raw_flags: u64,
-    newsp: u64,
-    parent_tid: UserPtr<i32>,
+/// clone's and clone3's arguments as user space gave them (Linux: the
+/// user half of `struct kernel_clone_args`).
+struct UserCloneArgs {
+    /// Without the `CSIGNAL` bits.
+    flags: u64,
+    /// 0 for none.
+    exit_signal: u64,
+    stack: u64,
+    parent_tid: u64,
     child_tid: u64,
     tls: u64,
-) -> KResult<i32> {
-    if raw_flags & CLONE_UNSUPPORTED != 0 {
+    set_tid: Vec<i32>,
+}
+
+/// The common tail of fork, vfork, clone and clone3: the child returns to
+/// user mode with the caller's registers (RAX = 0); the caller gets its
+/// PID as the caller's namespace numbers it (Linux: `kernel_clone`).
+fn user_clone(regs: &PtRegs, uargs: UserCloneArgs) -> KResult<i32> {
+    if uargs.flags & CLONE_UNSUPPORTED != 0 || uargs.exit_signal > 64 {
         return Err(Errno::EINVAL);
     }
-    let exit_signal = i32::try_from(raw_flags & CSIGNAL).map_err(|_| Errno::EINVAL)?;
-    if exit_signal > 64 {
-        return Err(Errno::EINVAL);
-    }
-    let flags = CloneFlags::from_bits_truncate(raw_flags & !CSIGNAL);
+    let flags = CloneFlags::from_bits_truncate(uargs.flags);
+    let exit_signal = i32::try_from(uargs.exit_signal).map_err(|_| Errno::EINVAL)?;
     let args = KernelCloneArgs {
         flags,
         exit_signal: if exit_signal == 0 { -1 } else { exit_signal },
         regs: Some(*regs),
-        stack: newsp,
-        tls,
-        child_tid,
+        stack: uargs.stack,
+        tls: uargs.tls,
+        child_tid: uargs.child_tid,
         threadfn: None,
         kthread: None,
         name: None,
+        set_tid: uargs.set_tid,
     };
     let child = copy_process(args)?;
     let nr = pid::pid_vnr(&child.pid_link);
@@ -374,11 +456,13 @@ fn user_clone(
         && let Some(mm) = child.mm.lock().clone()
     {
         // Written into the child's copy, before it runs (Linux does it in
-        // `schedule_tail`; a fault is ignored there too).
-        let _ = mm.write_remote(child_tid, &nr.to_ne_bytes());
+        // `schedule_tail`; a fault is ignored there too). The child sees
+        // its own namespace's number.
+        let own = pid::pid_nr_ns(&child.pid_link, &pid::task_active_pid_ns(&child));
+        let _ = mm.write_remote(uargs.child_tid, &own.to_ne_bytes());
     }
     if flags.contains(CloneFlags::PARENT_SETTID) {
-        let _ = parent_tid.write(&nr);
+        let _ = UserPtr::<i32>::new(UserAddr::new(uargs.parent_tid)).write(&nr);
     }
     let vfork = flags.contains(CloneFlags::VFORK);
     let vfork_done = vfork.then(|| Arc::new(Completion::new()));
@@ -395,14 +479,14 @@ fn user_clone(
 
 /// fork(2).
 pub fn sys_fork(regs: &mut PtRegs) -> KResult<i32> {
-    user_clone(regs, u64::from(uapi::SIGCHLD), 0, UserPtr::new(UserAddr::new(0)), 0, 0)
+    sys_clone(regs, u64::from(uapi::SIGCHLD), 0, 0, 0, 0)
 }
 
 /// vfork(2): shares the address space, and the caller waits until the
 /// child execs or exits.
 pub fn sys_vfork(regs: &mut PtRegs) -> KResult<i32> {
     let flags = uapi::CLONE_VFORK | uapi::CLONE_VM | uapi::SIGCHLD;
-    user_clone(regs, u64::from(flags), 0, UserPtr::new(UserAddr::new(0)), 0, 0)
+    sys_clone(regs, u64::from(flags), 0, 0, 0, 0)
 }
 
 /// clone(2), x86_64 argument order: flags, newsp, parent_tid, child_tid, tls.
@@ -410,9 +494,38 @@ pub fn sys_clone(
     regs: &mut PtRegs,
     flags: u64,
     newsp: u64,
-    parent_tid: UserPtr<i32>,
+    parent_tid: u64,
     child_tid: u64,
     tls: u64,
 ) -> KResult<i32> {
-    user_clone(regs, flags, newsp, parent_tid, child_tid, tls)
+    // clone(2) takes only the low 32 bits of flags (Linux: `int` flags
+    // in `kernel_clone_args` from `sys_clone`).
+    let flags = flags & 0xffff_ffff;
+    let uargs = UserCloneArgs {
+        flags: flags & !CSIGNAL,
+        exit_signal: flags & CSIGNAL,
+        stack: newsp,
+        parent_tid,
+        child_tid,
+        tls,
+        set_tid: Vec::new(),
+    };
+    user_clone(regs, uargs)
+}
+
+/// clone3(2) (Linux: `copy_clone_args_from_user` + `clone3_args_valid`).
+pub fn sys_clone3(regs: &mut PtRegs, uargs: UserAddr, size: usize) -> KResult<i32> {
+    let (args, set_tid) = super::clone3::copy_clone_args_from_user(uargs, size)?;
+    super::clone3::clone3_args_valid(&args)?;
+    let stack = if args.stack == 0 { 0 } else { args.stack.wrapping_add(args.stack_size) };
+    let uargs = UserCloneArgs {
+        flags: args.flags,
+        exit_signal: args.exit_signal,
+        stack,
+        parent_tid: args.parent_tid,
+        child_tid: args.child_tid,
+        tls: args.tls,
+        set_tid,
+    };
+    user_clone(regs, uargs)
 }

@@ -3,6 +3,7 @@
 //! Linux: kernel/.
 #![deny(unsafe_code)]
 
+pub mod clone3;
 pub mod cred;
 pub mod errno;
 pub mod exit;
@@ -13,11 +14,13 @@ pub mod kallsyms;
 pub mod ktest;
 pub mod kthread;
 pub mod locking;
+pub mod nsproxy;
 pub mod panic;
 pub mod pid;
 pub mod printk;
 pub mod resource;
 pub mod restart_block;
+pub mod rusage;
 pub mod sched;
 pub mod signal;
 pub mod sys;

@@ -23,6 +23,16 @@
 //! Linux does. When none is free, `alloc_pid` fails with `EAGAIN`, which
 //! `fork` returns.
 //!
+//! PID namespaces nest up to `MAX_PID_NS_LEVEL` deep (`ENOSPC` past it).
+//! A task's number in its own namespace is what it sees from getpid; its
+//! parent sees the number one level up, and so on to the initial one
+//! (`Task::pid`, `Pid::nr`). The first task made in a namespace is its
+//! number 1 and its child reaper; when it dies the namespace is closed
+//! (`disable_pid_allocation`: fork into it fails with `ENOMEM`) and every
+//! other task in it is killed (`exit::zap_pid_ns_processes`). Process
+//! group and session IDs are kept as numbers of the initial namespace
+//! and translated for the caller (`nr_to_vnr`, `vnr_to_nr`).
+//!
 //! # Locking
 //! Each namespace's IDR is behind its own spinlock (Linux: `pidmap_lock`,
 //! global there); a `Pid`'s task lists behind the `Pid`'s. Order:
@@ -68,6 +78,9 @@ pub struct PidNamespace {
     pid_max: u32,
     /// Who adopts orphans: the namespace's init (Linux: `child_reaper`).
     child_reaper: SpinLock<Weak<Task>>,
+    /// New PIDs may still be made here: cleared when the namespace's init
+    /// dies (Linux: the `PIDNS_ADDING` bit of `pid_allocated`).
+    adding: AtomicBool,
 }
 
 impl PidNamespace {
@@ -78,7 +91,13 @@ impl PidNamespace {
             parent,
             pid_max,
             child_reaper: SpinLock::new(Weak::new()),
+            adding: AtomicBool::new(true),
         }
+    }
+
+    /// Closes the namespace to new PIDs (Linux: `disable_pid_allocation`).
+    pub fn disable_pid_allocation(&self) {
+        self.adding.store(false, Ordering::Release);
     }
 
     /// The task orphans in this namespace are given to.
@@ -97,7 +116,6 @@ impl PidNamespace {
 }
 
 /// A child of `parent` for `CLONE_NEWPID` (Linux: `create_pid_namespace`).
-#[allow(dead_code, reason = "CLONE_NEWPID, wired by the integration step")]
 pub fn create_pid_namespace(parent: &Arc<PidNamespace>) -> KResult<Arc<PidNamespace>> {
     if parent.level + 1 > MAX_PID_NS_LEVEL {
         return Err(Errno::ENOSPC);
@@ -135,7 +153,6 @@ impl Pid {
     }
 
     /// The level of the namespace the `Pid` was made in.
-    #[allow(dead_code, reason = "PID namespaces, wired with CLONE_NEWPID")]
     pub fn level(&self) -> u32 {
         u32::try_from(self.numbers.len().saturating_sub(1)).unwrap_or(0)
     }
@@ -143,6 +160,17 @@ impl Pid {
     /// The namespace the `Pid` was made in (Linux: `ns_of_pid`).
     pub fn ns(&self) -> Option<&Arc<PidNamespace>> {
         self.numbers.last().map(|u| &u.ns)
+    }
+
+    /// The numbers from the initial namespace down (Linux: `numbers`).
+    pub fn numbers(&self) -> &[Upid] {
+        &self.numbers
+    }
+
+    /// Whether this is number 1 of its namespace: the namespace's init
+    /// (Linux: `is_child_reaper`).
+    pub fn is_child_reaper(&self) -> bool {
+        self.numbers.last().is_some_and(|u| u.nr == 1)
     }
 
     /// The first task using this `Pid` as `kind` (Linux: `pid_task`).
@@ -176,26 +204,57 @@ pub fn init_struct_pid() -> Arc<Pid> {
     INIT_STRUCT_PID.clone()
 }
 
-/// Allocates one number in `ns` (the cyclic part of Linux's `alloc_pid`).
-fn alloc_pid_nr(ns: &PidNamespace) -> KResult<i32> {
-    let mut idr = ns.idr.lock();
-    let pid_min = if idr.cursor() > RESERVED_PIDS { RESERVED_PIDS } else { 1 };
-    match idr.alloc_cyclic(Weak::new(), pid_min, ns.pid_max) {
-        Ok(nr) => i32::try_from(nr).map_err(|_| Errno::EAGAIN),
-        Err(IdrError::NoSpace) => Err(Errno::EAGAIN),
-        Err(IdrError::NoMemory) => Err(Errno::ENOMEM),
+/// Allocates one number in `ns`: the next one cyclically, or exactly
+/// `tid` (clone3's `set_tid`), `EEXIST` if that one is taken (Linux: the
+/// `idr_alloc`/`idr_alloc_cyclic` part of `alloc_pid`).
+fn alloc_pid_nr(ns: &PidNamespace, tid: Option<i32>) -> KResult<i32> {
+    if let Some(tid) = tid {
+        // Linux: a number other than 1 only where an init exists.
+        let range_ok = u32::try_from(tid).is_ok_and(|t| t >= 1 && t < ns.pid_max);
+        if !range_ok || (tid != 1 && ns.child_reaper().is_none()) {
+            return Err(Errno::EINVAL);
+        }
     }
+    let mut idr = ns.idr.lock();
+    let result = match tid.and_then(|t| u32::try_from(t).ok()) {
+        Some(t) => idr.alloc(Weak::new(), t, t + 1).map_err(|e| match e {
+            IdrError::NoSpace => Errno::EEXIST,
+            IdrError::NoMemory => Errno::ENOMEM,
+        }),
+        None => {
+            let pid_min = if idr.cursor() > RESERVED_PIDS { RESERVED_PIDS } else { 1 };
+            idr.alloc_cyclic(Weak::new(), pid_min, ns.pid_max).map_err(|e| match e {
+                IdrError::NoSpace => Errno::EAGAIN,
+                IdrError::NoMemory => Errno::ENOMEM,
+            })
+        }
+    };
+    i32::try_from(result?).map_err(|_| Errno::EAGAIN)
 }
 
 /// A new `Pid` with a number in `ns` and each of its ancestors (Linux:
-/// `alloc_pid`). `EAGAIN` when some namespace has no free number.
+/// `alloc_pid`). `EAGAIN` when some namespace has no free number,
+/// `ENOMEM` when `ns` is closed because its init has died.
 pub fn alloc_pid(ns: &Arc<PidNamespace>) -> KResult<Arc<Pid>> {
+    alloc_pid_set_tid(ns, &[])
+}
+
+/// `alloc_pid` with chosen numbers (clone3's `set_tid`): `set_tid[0]` in
+/// `ns`, `set_tid[1]` in its parent, and so on; levels past the end get
+/// the next free number. `EINVAL` for more numbers than levels.
+pub fn alloc_pid_set_tid(ns: &Arc<PidNamespace>, set_tid: &[i32]) -> KResult<Arc<Pid>> {
+    if !ns.adding.load(Ordering::Acquire) {
+        return Err(Errno::ENOMEM);
+    }
     let levels = ns.level as usize + 1;
+    if set_tid.len() > levels {
+        return Err(Errno::EINVAL);
+    }
     let mut numbers: Vec<Upid> = Vec::new();
     numbers.try_reserve_exact(levels).map_err(|_| Errno::ENOMEM)?;
     let mut tmp = Some(ns);
     while let Some(level_ns) = tmp {
-        match alloc_pid_nr(level_ns) {
+        match alloc_pid_nr(level_ns, set_tid.get(numbers.len()).copied()) {
             Ok(nr) => numbers.push(Upid { nr, ns: level_ns.clone() }),
             Err(e) => {
                 for upid in &numbers {
@@ -238,6 +297,30 @@ pub fn attach_pid(task: &Arc<Task>, pid: &Pid, kind: PidType) -> KResult<()> {
     let list = &mut tasks[kind as usize];
     list.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
     list.push(Arc::downgrade(task));
+    Ok(())
+}
+
+/// The PID that names `task` as a thread: its own, or its group leader's
+/// after an exec from a non-leader thread (Linux: `task_pid`).
+pub fn task_pid(task: &Task) -> &Arc<Pid> {
+    task.exec_pid.get().unwrap_or(&task.pid_link)
+}
+
+/// Makes `leader`'s PID name `tsk`, the only thread left after its exec,
+/// and frees `tsk`'s own number (Linux: `exchange_tids`, then the old
+/// leader's `release_task`). `leader` stays a zombie for its parent; the
+/// caller records the new PID in `tsk.exec_pid`. Call with
+/// `fork::TASKLIST_LOCK`.
+pub fn exchange_tids(tsk: &Arc<Task>, leader: &Task) -> KResult<()> {
+    let leader_pid = task_pid(leader);
+    {
+        let mut tasks = leader_pid.tasks.lock();
+        let list = &mut tasks[PidType::Pid as usize];
+        list.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        list.retain(|w| !core::ptr::eq(w.as_ptr(), leader));
+        list.insert(0, Arc::downgrade(tsk));
+    }
+    detach_pid(tsk, task_pid(tsk), PidType::Pid);
     Ok(())
 }
 
@@ -310,7 +393,6 @@ pub fn find_task_by_vpid(nr: i32) -> Option<Arc<Task>> {
 }
 
 /// `pid`'s number in `ns`, 0 if it has none there (Linux: `pid_nr_ns`).
-#[allow(dead_code, reason = "getpid and friends, wired by the integration step")]
 pub fn pid_nr_ns(pid: &Pid, ns: &PidNamespace) -> i32 {
     pid.numbers
         .get(ns.level as usize)
@@ -319,9 +401,40 @@ pub fn pid_nr_ns(pid: &Pid, ns: &PidNamespace) -> i32 {
 }
 
 /// `pid`'s number as the caller sees it (Linux: `pid_vnr`).
-#[allow(dead_code, reason = "getpid and friends, wired by the integration step")]
 pub fn pid_vnr(pid: &Pid) -> i32 {
     pid_nr_ns(pid, &task_active_pid_ns(&crate::kernel::sched::current()))
+}
+
+/// The number `ns` gives the process that is `nr` in the initial namespace
+/// (a tgid, process group or session); 0 if it is not in `ns` (Linux:
+/// `pid_nr_ns` of the `struct pid` behind the number).
+pub fn nr_to_ns(nr: i32, ns: &PidNamespace) -> i32 {
+    if ns.level == 0 || nr <= 0 {
+        return nr;
+    }
+    find_pid_ns(nr, init_pid_ns()).map_or(0, |pid| pid_nr_ns(&pid, ns))
+}
+
+/// `nr_to_ns` for the caller's namespace.
+pub fn nr_to_vnr(nr: i32) -> i32 {
+    nr_to_ns(nr, &task_active_pid_ns(&crate::kernel::sched::current()))
+}
+
+/// The initial namespace's number of what the caller calls `vnr`; `None`
+/// if its namespace has no such number (Linux: `find_vpid` + `pid_nr`).
+pub fn vnr_to_nr(vnr: i32) -> Option<i32> {
+    let ns = task_active_pid_ns(&crate::kernel::sched::current());
+    if ns.level == 0 {
+        return Some(vnr);
+    }
+    find_pid_ns(vnr, &ns).map(|pid| pid.nr())
+}
+
+/// The namespace `task`'s next children get their PIDs in (Linux:
+/// `task->nsproxy->pid_ns_for_children`).
+pub fn pid_ns_for_children(task: &Task) -> Arc<PidNamespace> {
+    let ns = task.pid_ns_for_children.lock().clone();
+    ns.unwrap_or_else(|| task_active_pid_ns(task))
 }
 
 crate::ktest!(pid_wraps_and_reuse_gets_new_pid, {
@@ -347,5 +460,23 @@ crate::ktest!(pid_wraps_and_reuse_gets_new_pid, {
     crate::kassert!(alloc_pid(&ns).err() == Some(Errno::EAGAIN), "5 is reserved after the wrap");
     drop((pids, new, old, low, found));
     crate::kassert!(ns.nr_allocated() == 0, "every number went back");
+    Ok(())
+});
+
+crate::ktest!(pid_ns_nesting_numbers_and_close, {
+    let root = Arc::new(PidNamespace::new(None, PID_MAX_DEFAULT));
+    let child = create_pid_namespace(&root).map_err(|_| "level 1")?;
+    let outer = alloc_pid(&root).map_err(|_| "outer")?;
+    let init = alloc_pid(&child).map_err(|_| "ns init")?;
+    crate::kassert!(init.level() == 1 && init.is_child_reaper(), "number 1 of level 1");
+    crate::kassert!(init.nr() == 2 && pid_nr_ns(&init, &child) == 1, "2 outside, 1 inside");
+    crate::kassert!(pid_nr_ns(&outer, &child) == 0, "the parent's PID is 0 inside");
+    let mut ns = child.clone();
+    while ns.level < MAX_PID_NS_LEVEL {
+        ns = create_pid_namespace(&ns).map_err(|_| "up to MAX_PID_NS_LEVEL")?;
+    }
+    crate::kassert!(create_pid_namespace(&ns).err() == Some(Errno::ENOSPC), "ENOSPC past 32");
+    child.disable_pid_allocation();
+    crate::kassert!(alloc_pid(&child).err() == Some(Errno::ENOMEM), "closed: ENOMEM");
     Ok(())
 });

@@ -1,13 +1,17 @@
-//! System-wide information and control calls that need no task: `uname`,
-//! `sysinfo`, `reboot`, and the credential getters (root until
-//! credentials exist).
+//! System information and control calls: `uname`, `sysinfo`, `reboot`,
+//! the process IDs as the caller's PID namespace numbers them (getpid,
+//! getppid, gettid, process groups and sessions), `prctl`, `personality`
+//! and `getcpu`.
 //!
-//! Linux: kernel/sys.c (`newuname`, `do_sysinfo`, `getuid`…),
+//! Linux: kernel/sys.c (`newuname`, `do_sysinfo`, `getpid`, `setpgid`,
+//! `prctl`, `getcpu`…), kernel/exec_domain.c (`personality`),
 //! kernel/reboot.c (`reboot`), include/uapi/linux/utsname.h,
-//! include/uapi/linux/sysinfo.h.
+//! include/uapi/linux/sysinfo.h, include/uapi/linux/prctl.h.
 //!
 //! # Locking
-//! None: reads atomics and the page allocator's counters.
+//! setpgid and setsid hold `fork::TASKLIST_LOCK` (PID lookups nest inside
+//! it); the rest reads atomics, the page allocator's counters or one of the
+//! task's own locks at a time.
 
 use linux_raw_sys::general::{
     LINUX_REBOOT_CMD_CAD_OFF, LINUX_REBOOT_CMD_CAD_ON, LINUX_REBOOT_CMD_HALT,
@@ -126,53 +130,135 @@ pub fn sys_sysinfo(info: UserPtr<Sysinfo>) -> KResult<()> {
     info.write(&do_sysinfo())
 }
 
-/// prctl(2) (Linux: `SYSCALL_DEFINE5(prctl)`): the calling thread's name
-/// (`PR_SET_NAME`, `PR_GET_NAME`: 16 bytes with the NUL, as
-/// /proc/PID/comm and `ps` show it); other options are not supported
-/// yet and give `EINVAL`, as an unknown option does.
-pub fn sys_prctl(option: u32, arg2: UserAddr, _arg3: u64, _arg4: u64, _arg5: u64) -> KResult<i32> {
+/// PR_SET_NAME: the calling thread's name, at most 15 bytes (as
+/// /proc/PID/comm and `ps` show it).
+fn prctl_set_name(me: &Task, arg2: UserAddr) -> KResult<i32> {
+    use crate::arch::uaccess::{StrncpyError, strncpy_from_user};
     use crate::kernel::sched::task::TASK_COMM_LEN;
-    use linux_raw_sys::prctl::{PR_GET_NAME, PR_SET_NAME};
+    let mut name = [0u8; TASK_COMM_LEN];
+    // A name longer than 15 bytes is cut, as Linux's
+    // `strncpy_from_user(comm, …, sizeof(comm) - 1)`.
+    let len = match strncpy_from_user(&mut name[..TASK_COMM_LEN - 1], arg2) {
+        Ok(len) => len,
+        Err(StrncpyError::TooLong) => TASK_COMM_LEN - 1,
+        Err(StrncpyError::Fault) => return Err(Errno::EFAULT),
+    };
+    me.set_comm(&name[..len]);
+    Ok(0)
+}
+
+/// Stores an `int` answer at `arg2` (the `put_user(…, (int __user *)arg2)`
+/// of prctl's getters).
+fn prctl_put_int(arg2: UserAddr, value: i32) -> KResult<i32> {
+    UserPtr::<i32>::new(arg2).write(&value)?;
+    Ok(0)
+}
+
+/// prctl(2) (Linux: kernel/sys.c `SYSCALL_DEFINE5(prctl)`): the thread's
+/// name, the parent-death signal, child subreaping, the dumpable flag
+/// and no_new_privs. Other options give `EINVAL`, as an unknown one does.
+pub fn sys_prctl(option: u32, arg2: UserAddr, arg3: u64, arg4: u64, arg5: u64) -> KResult<i32> {
+    use core::sync::atomic::Ordering::Relaxed;
+    use linux_raw_sys::prctl as pr;
+    let me = current();
+    let value = arg2.as_u64();
     match option {
-        PR_SET_NAME => {
-            let mut name = [0u8; TASK_COMM_LEN];
-            // A name longer than 15 bytes is cut, as Linux's
-            // `strncpy_from_user(comm, …, sizeof(comm) - 1)`.
-            let len =
-                match crate::arch::uaccess::strncpy_from_user(&mut name[..TASK_COMM_LEN - 1], arg2)
-                {
-                    Ok(len) => len,
-                    Err(crate::arch::uaccess::StrncpyError::TooLong) => TASK_COMM_LEN - 1,
-                    Err(crate::arch::uaccess::StrncpyError::Fault) => return Err(Errno::EFAULT),
-                };
-            current().set_comm(&name[..len]);
-            Ok(0)
-        }
-        PR_GET_NAME => {
-            let comm = current().comm();
+        pr::PR_SET_NAME => prctl_set_name(&me, arg2),
+        pr::PR_GET_NAME => {
+            let comm = me.comm();
             crate::arch::uaccess::copy_to_user(arg2, &comm).map_err(|_| Errno::EFAULT)?;
             Ok(0)
+        }
+        pr::PR_SET_PDEATHSIG => {
+            // Linux: `valid_signal`.
+            let sig = i32::try_from(value).ok().filter(|&s| s <= 64).ok_or(Errno::EINVAL)?;
+            me.pdeath_signal.store(sig, Relaxed);
+            Ok(0)
+        }
+        pr::PR_GET_PDEATHSIG => prctl_put_int(arg2, me.pdeath_signal.load(Relaxed)),
+        pr::PR_SET_CHILD_SUBREAPER => {
+            me.thread_group().is_child_subreaper.store(value != 0, Relaxed);
+            Ok(0)
+        }
+        pr::PR_GET_CHILD_SUBREAPER => {
+            prctl_put_int(arg2, i32::from(me.thread_group().is_child_subreaper.load(Relaxed)))
+        }
+        pr::PR_GET_DUMPABLE => {
+            Ok(i32::try_from(me.thread_group().dumpable.load(Relaxed)).unwrap_or(0))
+        }
+        // Linux: only `SUID_DUMP_DISABLE` (0) and `SUID_DUMP_USER` (1).
+        pr::PR_SET_DUMPABLE if value <= 1 => {
+            me.thread_group().dumpable.store(u32::from(value == 1), Relaxed);
+            Ok(0)
+        }
+        pr::PR_SET_NO_NEW_PRIVS if value == 1 && arg3 | arg4 | arg5 == 0 => {
+            me.no_new_privs.store(true, Relaxed);
+            Ok(0)
+        }
+        pr::PR_GET_NO_NEW_PRIVS if value | arg3 | arg4 | arg5 == 0 => {
+            Ok(i32::from(me.no_new_privs.load(Relaxed)))
         }
         _ => Err(Errno::EINVAL),
     }
 }
 
-/// getpid(2): the thread-group ID (Linux: `task_tgid_vnr`).
-pub fn sys_getpid() -> KResult<i32> {
-    Ok(crate::arch::current::with_current(|t| t.map_or(0, |t| t.tgid)))
+/// personality(2): the execution domain; 0xffffffff only asks. Returns
+/// the old one (Linux: kernel/exec_domain.c). Only `PER_LINUX` (0) and
+/// its flags mean anything to Ferrite; any value is kept, as Linux keeps it.
+pub fn sys_personality(personality: u32) -> KResult<u32> {
+    let me = current();
+    let old = me.personality.load(core::sync::atomic::Ordering::Relaxed);
+    if personality != 0xffff_ffff {
+        me.personality.store(personality, core::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(old)
 }
 
-/// getppid(2).
+/// getcpu(2): the CPU and NUMA node the caller runs on (Linux:
+/// kernel/sys.c `getcpu`); one node, 0.
+pub fn sys_getcpu(cpup: UserPtr<u32>, nodep: UserPtr<u32>, _unused: u64) -> KResult<()> {
+    let cpu = u32::try_from(crate::arch::percpu::smp_processor_id()).unwrap_or(0);
+    let mut failed = false;
+    if !cpup.is_null() {
+        failed |= cpup.write(&cpu).is_err();
+    }
+    if !nodep.is_null() {
+        failed |= nodep.write(&0).is_err();
+    }
+    if failed { Err(Errno::EFAULT) } else { Ok(()) }
+}
+
+/// getpid(2): the thread-group ID (Linux: `task_tgid_vnr`). A task of the
+/// initial PID namespace reads its own field; one in a child namespace
+/// has its number there looked up.
+pub fn sys_getpid() -> KResult<i32> {
+    let nr = crate::arch::current::with_current(|t| match t {
+        Some(t) if t.pid_link.level() == 0 => Ok(t.tgid),
+        _ => Err(()),
+    });
+    Ok(nr.unwrap_or_else(|()| pid::nr_to_vnr(current().tgid)))
+}
+
+/// getppid(2): 0 when the parent is outside the caller's PID namespace.
 ///
 /// Borrows `current` without touching its reference count and reads the
-/// cached parent tgid: no atomic read-modify-write, no lock.
+/// cached parent tgid: no atomic read-modify-write, no lock. Only a task
+/// in a child namespace pays for the translation.
 pub fn sys_getppid() -> KResult<i32> {
-    Ok(crate::arch::current::with_current(|t| t.map_or(0, Task::ppid)))
+    let nr = crate::arch::current::with_current(|t| match t {
+        Some(t) if t.pid_link.level() == 0 => Ok(t.ppid()),
+        _ => Err(()),
+    });
+    Ok(nr.unwrap_or_else(|()| pid::nr_to_vnr(current().ppid())))
 }
 
-/// gettid(2).
+/// gettid(2) (Linux: `task_pid_vnr`).
 pub fn sys_gettid() -> KResult<i32> {
-    Ok(crate::arch::current::with_current(|t| t.map_or(0, |t| t.pid)))
+    let nr = crate::arch::current::with_current(|t| match t {
+        Some(t) if t.pid_link.level() == 0 && t.exec_pid.get().is_none() => Ok(t.pid),
+        _ => Err(()),
+    });
+    Ok(nr.unwrap_or_else(|()| pid::pid_vnr(pid::task_pid(&current()))))
 }
 
 /// set_tid_address(2): where to clear the TID at exit (Linux:
@@ -180,7 +266,7 @@ pub fn sys_gettid() -> KResult<i32> {
 pub fn sys_set_tid_address(tidptr: u64) -> KResult<i32> {
     let tsk = current();
     tsk.clear_child_tid.store(tidptr, core::sync::atomic::Ordering::Relaxed);
-    Ok(tsk.pid)
+    Ok(pid::pid_vnr(pid::task_pid(&tsk)))
 }
 
 /// The process a `pid` argument names: 0 is the caller.
@@ -192,19 +278,19 @@ fn process_by_pid(pid: i32) -> KResult<Arc<Task>> {
     }
 }
 
-/// getpgid(2).
+/// getpgid(2); 0 for a group led from outside the caller's namespace.
 pub fn sys_getpgid(pid: i32) -> KResult<i32> {
-    Ok(process_by_pid(pid)?.pgrp())
+    Ok(pid::nr_to_vnr(process_by_pid(pid)?.pgrp()))
 }
 
 /// getpgrp(2).
 pub fn sys_getpgrp() -> KResult<i32> {
-    Ok(current().pgrp())
+    Ok(pid::nr_to_vnr(current().pgrp()))
 }
 
 /// getsid(2).
 pub fn sys_getsid(pid: i32) -> KResult<i32> {
-    Ok(process_by_pid(pid)?.session())
+    Ok(pid::nr_to_vnr(process_by_pid(pid)?.session()))
 }
 
 /// The session of process group `pgrp`, if the group has a member
@@ -224,12 +310,16 @@ pub fn session_of_pgrp(pgrp: i32) -> Option<i32> {
 /// session or a new group named after the moved process.
 pub fn sys_setpgid(pid: i32, pgid: i32) -> KResult<()> {
     let me = current();
-    let pid = if pid == 0 { me.tgid } else { pid };
-    let pgid = if pgid == 0 { pid } else { pgid };
-    if pgid < 0 {
+    if pgid < 0 || (pgid == 0 && pid < 0) {
         return Err(Errno::EINVAL);
     }
     let p = process_by_pid(pid)?;
+    let pid = p.tgid;
+    // Group IDs are kept as numbers of the initial namespace.
+    let pgid = match pgid {
+        0 => pid,
+        g => pid::vnr_to_nr(g).ok_or(Errno::EPERM)?,
+    };
     let _tasklist = TASKLIST_LOCK.lock();
     let is_child = p.real_parent.lock().upgrade().is_some_and(|parent| parent.tgid == me.tgid);
     if is_child {
@@ -262,7 +352,7 @@ pub fn sys_setsid() -> KResult<i32> {
     }
     me.set_session(me.tgid);
     me.set_pgrp(me.tgid);
-    Ok(me.tgid)
+    Ok(pid::nr_to_vnr(me.tgid))
 }
 
 /// reboot(2) (Linux: kernel/reboot.c). The magic numbers guard against a

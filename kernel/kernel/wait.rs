@@ -182,8 +182,11 @@ pub fn do_wait(which: WaitFor, options: WaitOptions) -> KResult<Option<WaitResul
         }
         Scan::Waiting => options.contains(WaitOptions::WNOHANG),
     })?;
-    let Some((result, reap)) = found.transpose()? else { return Ok(None) };
+    let Some((mut result, reap)) = found.transpose()? else { return Ok(None) };
+    // The caller's namespace's number, read while the child still has it.
+    result.pid = crate::kernel::pid::nr_to_vnr(result.pid);
     if let Some(child) = reap {
+        crate::kernel::time::cputime::wait_account_child(&me, &child);
         release_task(&child);
     }
     Ok(Some(result))
@@ -195,14 +198,20 @@ pub fn kernel_wait4(which: WaitFor, options: WaitOptions) -> KResult<Option<(i32
     Ok(do_wait(which, options | WaitOptions::WEXITED)?.map(|r| (r.pid, r.status)))
 }
 
+/// The initial namespace's number for the caller's `nr`; -1, which no
+/// child has, if the caller's namespace has no such number.
+fn global_nr(nr: i32) -> i32 {
+    crate::kernel::pid::vnr_to_nr(nr).unwrap_or(-1)
+}
+
 /// The `pid` argument of wait4 (Linux: the top of `kernel_wait4`).
 fn wait4_target(pid: i32) -> KResult<WaitFor> {
     Ok(match pid {
         i32::MIN => return Err(Errno::ESRCH),
         -1 => WaitFor::Any,
-        p if p < -1 => WaitFor::Pgid(-p),
+        p if p < -1 => WaitFor::Pgid(global_nr(-p)),
         0 => WaitFor::Pgid(current().pgrp()),
-        p => WaitFor::Pid(p),
+        p => WaitFor::Pid(global_nr(p)),
     })
 }
 
@@ -254,8 +263,8 @@ pub fn sys_waitid(
     }
     let target = match which {
         uapi::P_ALL => WaitFor::Any,
-        uapi::P_PID if upid > 0 => WaitFor::Pid(upid),
-        uapi::P_PGID if upid > 0 => WaitFor::Pgid(upid),
+        uapi::P_PID if upid > 0 => WaitFor::Pid(global_nr(upid)),
+        uapi::P_PGID if upid > 0 => WaitFor::Pgid(global_nr(upid)),
         uapi::P_PGID if upid == 0 => WaitFor::Pgid(current().pgrp()),
         _ => return Err(Errno::EINVAL),
     };

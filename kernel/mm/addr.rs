@@ -34,6 +34,21 @@ pub const VMALLOC_START: u64 = 0xffff_c900_0000_0000;
 pub const VMALLOC_END: u64 = 0xffff_e8ff_ffff_ffff;
 /// Linux: `__START_KERNEL_map`.
 pub const KERNEL_MAP: u64 = 0xffff_ffff_8000_0000;
+/// Where the image is linked: `__START_KERNEL_map` + 16 MiB, Linux's
+/// `__START_KERNEL` with the default `CONFIG_PHYSICAL_START`, so that text
+/// addresses read as in Linux oopses (`ffffffff81000000`).
+pub const START_KERNEL: u64 = KERNEL_MAP + 0x100_0000;
+/// Where the image is loaded: 2 MiB (Linux: `LOAD_PHYSICAL_ADDR`). Linux's
+/// default, 16 MiB, would not fit in a 16 MiB machine; the bzImage relocates
+/// itself wherever the loader put it, but QEMU loads our ELF at `p_paddr`
+/// (see linker.ld), so the address is fixed here. 2 MiB keeps the image
+/// 2 MiB-aligned, clear of the BIOS's first MiB, and far below the temporary
+/// memory the firmware uses near the top of RAM before it jumps to us.
+pub const LOAD_PHYSICAL_ADDR: u64 = 0x20_0000;
+/// Kernel-image virtual minus physical (Linux: `__START_KERNEL_map -
+/// phys_base`): as a relocated bzImage, virtual stays at `START_KERNEL`
+/// while physical moved to `LOAD_PHYSICAL_ADDR`.
+pub const LOAD_OFFSET: u64 = START_KERNEL - LOAD_PHYSICAL_ADDR;
 /// The direct map spans 64 TiB; physical memory above that is not used.
 pub const DIRECT_MAP_SIZE: u64 = 64 << 40;
 
@@ -109,10 +124,10 @@ pub const fn phys_to_virt(pa: PhysAddr) -> VirtAddr {
 }
 
 /// The physical address behind a direct-map or kernel-image address
-/// (Linux: `__pa`); `None` for any other address.
+/// (Linux: `__pa`, `__pa_symbol`); `None` for any other address.
 pub const fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
-    if va.0 >= KERNEL_MAP {
-        Some(PhysAddr(va.0 - KERNEL_MAP))
+    if va.0 >= LOAD_OFFSET {
+        Some(PhysAddr(va.0 - LOAD_OFFSET))
     } else if va.0 >= PAGE_OFFSET && va.0 < PAGE_OFFSET + DIRECT_MAP_SIZE {
         Some(PhysAddr(va.0 - PAGE_OFFSET))
     } else {

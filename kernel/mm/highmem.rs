@@ -26,9 +26,10 @@ pub fn copy_highpage(dst: Pfn, src: Pfn) {
     }
     // SAFETY:
     // 1. Both are whole RAM frames the caller holds references to (see the
-    //    module header), mapped in the direct map for PAGE_SIZE bytes.
+    //    module header), mapped in the direct map for PAGE_SIZE bytes and
+    //    page aligned.
     // 2. Distinct frames never overlap.
-    unsafe { core::ptr::copy_nonoverlapping(from, to, PAGE_SIZE) };
+    unsafe { crate::arch::page_64::copy_page(to, from) };
 }
 
 /// Writes `data` into frame `pfn` at `offset` (Linux: `memcpy_to_page`).

@@ -62,13 +62,13 @@ pub use slab_common::{kfree, kmalloc};
 #[allow(unused_imports)]
 pub use vmalloc::{vfree, vmalloc, vzalloc};
 
-use crate::arch::boot::BootParams;
+use crate::arch::boot::{BootParams, PhysRange};
 use crate::arch::mm::init_64;
 use crate::arch::sections;
 use crate::kernel::errno::KResult;
-use crate::mm::addr::{PAGE_SHIFT, PAGE_SIZE, VirtAddr, virt_to_phys};
-use crate::mm::memblock::MEMBLOCK;
-use crate::{pr_info, pr_warn};
+use crate::mm::addr::{PAGE_SHIFT, PAGE_SIZE, PhysAddr, VirtAddr, virt_to_phys};
+use crate::mm::memblock::{MEMBLOCK, Memblock};
+use crate::{pr_err, pr_info, pr_warn};
 
 /// The boot page tables map the first GiB only (head.rs).
 const EARLY_MAPPED: u64 = 1 << 30;
@@ -93,12 +93,13 @@ pub fn si_meminfo() -> MemInfo {
 
 /// Takes physical memory over from the boot loader: the page allocator, the
 /// kernel's page tables, the slab allocator (Linux: `mm_core_init`).
+/// Returns the initrd if it is usable (see [`reserve_initrd`]).
 ///
 /// # Panics
 /// If there is too little memory to build the page tables and `mem_map`:
 /// nothing can run then.
-pub fn mem_init(params: &BootParams) {
-    memblock_setup(params).expect("memblock has room for the e820 map");
+pub fn mem_init(params: &BootParams) -> Option<PhysRange> {
+    let initrd = memblock_setup(params).expect("memblock has room for the e820 map");
     init_64::init_mem_mapping(params).expect("enough memory for the kernel page tables");
     MEMBLOCK.lock().set_current_limit(u64::MAX);
     let max_pfn = MEMBLOCK.lock().end_of_dram() >> PAGE_SHIFT;
@@ -110,11 +111,13 @@ pub fn mem_init(params: &BootParams) {
         slub::MAX_SLAB_ORDER,
         slub::MIN_OBJECTS
     );
+    initrd
 }
 
 /// Fills memblock from the e820 map and reserves what is in use (Linux:
 /// `e820__memblock_setup` and the `memblock_reserve` calls of `setup_arch`).
-fn memblock_setup(params: &BootParams) -> KResult<()> {
+/// Returns the initrd if it is usable.
+fn memblock_setup(params: &BootParams) -> KResult<Option<PhysRange>> {
     let mut mb = MEMBLOCK.lock();
     let page_mask = PAGE_SIZE as u64 - 1;
     for r in params.e820.ram() {
@@ -124,10 +127,13 @@ fn memblock_setup(params: &BootParams) -> KResult<()> {
     mb.reserve(0, LOW_RESERVE)?;
     let image = sections::kernel_image();
     let phys = |va| virt_to_phys(VirtAddr::new(va)).map_or(0, |pa| pa.as_u64());
-    mb.reserve(phys(image.start), phys(image.end))?;
-    if let Some(initrd) = params.initrd {
-        mb.reserve(initrd.start & !page_mask, (initrd.end + page_mask) & !page_mask)?;
+    let (image_start, image_end) = (phys(image.start), phys(image.end));
+    if mb.memory.regions().iter().all(|r| r.base > image_start || r.end < image_end) {
+        // QEMU loaded us there all the same; nothing we allocate is safe.
+        panic!("the kernel image [mem {image_start:#x}-{image_end:#x}] is not in usable RAM");
     }
+    mb.reserve(image_start, image_end)?;
+    let initrd = params.initrd.and_then(|r| reserve_initrd(&mut mb, r, (image_start, image_end)));
     mb.set_current_limit(EARLY_MAPPED);
     pr_info!("Early memory node ranges");
     for r in mb.memory.regions() {
@@ -136,7 +142,41 @@ fn memblock_setup(params: &BootParams) -> KResult<()> {
     if mb.memory.total_size() == 0 {
         pr_warn!("memblock: no usable RAM in the e820 map");
     }
-    Ok(())
+    Ok(initrd)
+}
+
+/// Keeps the page allocator off the initrd until it is unpacked (Linux:
+/// `reserve_initrd`). QEMU puts it at the top of RAM without looking at
+/// our bss: one that overlaps the image was wiped by head.rs zeroing bss,
+/// and one outside RAM cannot be trusted, so either is dropped, as Linux
+/// drops an initrd it cannot place ("disabling initrd").
+fn reserve_initrd(mb: &mut Memblock, initrd: PhysRange, image: (u64, u64)) -> Option<PhysRange> {
+    let page_mask = PAGE_SIZE as u64 - 1;
+    let (start, end) =
+        (initrd.start & !page_mask, initrd.end.saturating_add(page_mask) & !page_mask);
+    let in_ram = mb.memory.regions().iter().any(|r| r.base <= start && end <= r.end);
+    let on_image = start < image.1 && image.0 < end;
+    if !in_ram || on_image || mb.reserve(start, end).is_err() {
+        pr_err!(
+            "initrd: [mem {:#010x}-{:#010x}] {} - disabling initrd",
+            initrd.start,
+            initrd.end.saturating_sub(1),
+            if on_image { "overlaps the kernel image" } else { "is not in usable RAM" }
+        );
+        return None;
+    }
+    Some(initrd)
+}
+
+/// Gives the initrd's pages to the page allocator once it is unpacked
+/// (Linux: `free_initrd_mem`, arch/x86/mm/init.c). The caller must hold no
+/// slice of it any more (`drivers::char::mem::initrd_bytes`).
+pub fn free_initrd_mem(initrd: PhysRange) {
+    let page_mask = PAGE_SIZE as u64 - 1;
+    let start = PhysAddr::new(initrd.start & !page_mask).pfn();
+    let end = PhysAddr::new(initrd.end.saturating_add(page_mask) & !page_mask).pfn();
+    let freed = page_alloc::free_reserved_area(start, end);
+    pr_info!("Freeing initrd memory: {}K", (freed * PAGE_SIZE as u64) >> 10);
 }
 
 /// Prints Linux's "Memory: …K/…K available (…)" line (Linux: `mem_init_print_info`).

@@ -119,6 +119,35 @@ pub fn memblock_free_all() -> KResult<u64> {
     Ok(freed)
 }
 
+/// Gives the boot-reserved frames `[start, end)` to the page allocator once
+/// their contents are no longer needed (Linux: `free_reserved_area`, used
+/// by `free_initrd_mem`). Frames the zone does not cover are skipped.
+/// Returns the number of frames freed.
+pub fn free_reserved_area(start: Pfn, end: Pfn) -> u64 {
+    let mut zone_guard = ZONE.lock();
+    let zone = &mut *zone_guard;
+    let Some(buddy) = zone.buddy.as_mut() else { return 0 };
+    let end = end.0.min(buddy.end_pfn());
+    let reserved =
+        |p| pfn_to_page(Pfn(p)).is_some_and(|pg| pg.flags().contains(PageFlags::RESERVED));
+    let mut freed = 0;
+    let mut pfn = start.0;
+    while pfn < end {
+        // Runs of still-reserved frames: a frame already handed out must
+        // not be freed twice.
+        let run_end = (pfn..end).find(|&p| !reserved(p)).unwrap_or(end);
+        for page in (pfn..run_end).filter_map(|p| pfn_to_page(Pfn(p))) {
+            page.clear_flags(PageFlags::RESERVED);
+        }
+        if run_end > pfn && buddy.add_free_range(pfn, run_end).is_ok() {
+            freed += run_end - pfn;
+        }
+        pfn = run_end + 1;
+    }
+    zone.managed_pages += freed;
+    freed
+}
+
 /// Allocates 2^`order` contiguous frames (Linux: `alloc_pages`). The first
 /// page holds one reference; a block of several pages is marked `HEAD`
 /// with its order. `ENOMEM` when no block is large enough.
@@ -160,13 +189,15 @@ pub fn free_pages(pfn: Pfn, order: u8) {
 
 /// Fills 2^`order` frames at `pfn` with zeros (Linux: `clear_page`).
 pub fn clear_pages(pfn: Pfn, order: u8) {
-    let va = phys_to_virt(pfn.phys());
-    let bytes = PAGE_SIZE << order;
-    // SAFETY:
-    // 1. The caller owns the frames: they were just allocated to it, so
-    //    nothing else reads or writes them.
-    // 2. They lie in the direct map, which maps every RAM frame writable.
-    unsafe { core::ptr::write_bytes(va.as_mut_ptr::<u8>(), 0, bytes) };
+    let start = phys_to_virt(pfn.phys()).as_mut_ptr::<u8>();
+    for i in 0..1usize << order {
+        // SAFETY:
+        // 1. The caller owns the frames: they were just allocated to it, so
+        //    nothing else reads or writes them.
+        // 2. They lie in the direct map, which maps every RAM frame
+        //    writable, page aligned; page `i` is inside the 2^order.
+        unsafe { crate::arch::page_64::clear_page(start.wrapping_add(i * PAGE_SIZE)) };
+    }
 }
 
 /// Allocates one zeroed page and returns its direct-map address (Linux:

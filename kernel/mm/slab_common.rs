@@ -10,7 +10,10 @@
 //! a page, take whole buddy blocks (naturally aligned to their size).
 //!
 //! `alloc::` (Box, Vec, Arc, BTreeMap) uses these through
-//! [`KmallocAllocator`]. A failed allocation returns null to Rust, whose
+//! [`KmallocAllocator`]. A large one that the buddy allocator cannot serve
+//! in one block (memory is fragmented, or small: a 2 MiB executable read
+//! by execve on a 16 MiB machine) is mapped page by page with vmalloc
+//! instead (Linux: `kvmalloc`). A failed allocation returns null to Rust, whose
 //! infallible collections then abort: paths a user can drive must use the
 //! fallible forms (`Vec::try_reserve`, `Box::try_new` once stable) and
 //! return `ENOMEM`.
@@ -23,10 +26,13 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{NonNull, null_mut};
 
 use crate::kernel::errno::{Errno, KResult};
-use crate::mm::addr::{PAGE_SIZE, VirtAddr, phys_to_virt, virt_to_phys};
+use crate::mm::addr::{
+    PAGE_SIZE, VMALLOC_END, VMALLOC_START, VirtAddr, phys_to_virt, virt_to_phys,
+};
 use crate::mm::page::{PageFlags, virt_to_page};
 use crate::mm::page_alloc::{alloc_pages, free_pages};
 use crate::mm::slub::KmemCache;
+use crate::mm::vmalloc::{vfree, vmalloc, vmalloc_locks_free};
 use crate::pr_err;
 
 /// Linux: `kmalloc_info[]` sizes; `KMALLOC_MAX_CACHE_SIZE` is the last.
@@ -124,15 +130,24 @@ pub fn ksize(ptr: NonNull<u8>) -> usize {
 pub struct KmallocAllocator;
 
 // SAFETY: `alloc` returns memory of at least `layout.size()` bytes aligned to
-// `layout.align()` (see `kmalloc_slab` and `large_order`), owned by the caller
-// until `dealloc`, or null; `dealloc` frees what `alloc` returned.
+// `layout.align()` (see `kmalloc_slab` and `large_order`; vmalloc areas are
+// whole pages, used only for alignments up to a page), owned by the caller
+// until `dealloc`, or null; `dealloc` frees what `alloc` returned, telling
+// the two kinds apart by address (vmalloc space is not the direct map).
 unsafe impl GlobalAlloc for KmallocAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        kmalloc(layout.size(), layout.align()).map_or(null_mut(), NonNull::as_ptr)
+        match kmalloc(layout.size(), layout.align()) {
+            Ok(ptr) => ptr.as_ptr(),
+            Err(_) => kvmalloc_fallback(layout),
+        }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-        if let Some(ptr) = NonNull::new(ptr) {
+        if is_vmalloc_addr(ptr as u64) {
+            if vfree(VirtAddr::new(ptr as u64)).is_err() {
+                pr_err!("BUG: heap free of {ptr:p}: not a vmalloc area");
+            }
+        } else if let Some(ptr) = NonNull::new(ptr) {
             // SAFETY: `GlobalAlloc::dealloc`'s contract: `ptr` came from
             // `alloc` above, i.e. from `kmalloc`, and is dead from now on.
             unsafe { kfree(ptr) };
@@ -142,6 +157,25 @@ unsafe impl GlobalAlloc for KmallocAllocator {
 
 #[global_allocator]
 static ALLOCATOR: KmallocAllocator = KmallocAllocator;
+
+/// Heap allocations at least this large fall back to vmalloc when the
+/// buddy allocator has no block for them (Linux: `kvmalloc` for sizes
+/// above a page; smaller blocks are rarely what fragmentation denies).
+const KVMALLOC_MIN: usize = 8 * PAGE_SIZE;
+
+/// The second half of `kvmalloc`: page-aligned virtual memory for `layout`,
+/// or null. Not while vmalloc's own locks are held (the heap allocation
+/// may come from under them).
+fn kvmalloc_fallback(layout: Layout) -> *mut u8 {
+    if layout.size() < KVMALLOC_MIN || layout.align() > PAGE_SIZE || !vmalloc_locks_free() {
+        return null_mut();
+    }
+    vmalloc(layout.size()).map_or(null_mut(), |va| va.as_mut_ptr::<u8>())
+}
+
+fn is_vmalloc_addr(addr: u64) -> bool {
+    (VMALLOC_START..=VMALLOC_END).contains(&addr)
+}
 
 /// A zeroed buffer of `len` bytes, `ENOMEM` if it cannot be had (Linux:
 /// `kzalloc`): the allocation for sizes a user chose (bounce buffers,
@@ -182,6 +216,21 @@ crate::ktest!(kmalloc_size_classes, {
     // SAFETY: `p` came from kmalloc just above.
     unsafe { kfree(p) };
     crate::kassert!(aligned, "alignment honoured");
+    Ok(())
+});
+
+crate::ktest!(kvmalloc_fallback_maps_and_frees, {
+    use crate::mm::page_table::kernel_translate;
+    let layout = Layout::from_size_align(KVMALLOC_MIN + 1, 64).map_err(|_| "layout")?;
+    let p = kvmalloc_fallback(layout);
+    crate::kassert!(is_vmalloc_addr(p as u64), "served from vmalloc space");
+    // SAFETY: `p` is a fresh allocation of `layout.size()` writable bytes.
+    unsafe { p.write_bytes(0xa5, layout.size()) };
+    // SAFETY: `p` came from the allocator's fallback with `layout`; unused after.
+    unsafe { ALLOCATOR.dealloc(p, layout) };
+    crate::kassert!(kernel_translate(VirtAddr::new(p as u64)).is_none(), "freed by dealloc");
+    let small = Layout::from_size_align(PAGE_SIZE, 8).map_err(|_| "layout")?;
+    crate::kassert!(kvmalloc_fallback(small).is_null(), "small sizes stay kmalloc's");
     Ok(())
 });
 

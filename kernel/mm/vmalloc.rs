@@ -100,6 +100,14 @@ pub fn get_vm_area(size: usize, kind: VmKind) -> KResult<VmArea> {
     Ok(area)
 }
 
+/// Whether [`vmalloc`] may be entered without deadlocking on its own locks:
+/// false while any CPU holds them (this one, if a heap allocation made
+/// under them is what asks), so a fallback into vmalloc from the heap
+/// gives up instead of spinning on itself.
+pub fn vmalloc_locks_free() -> bool {
+    VMAP_AREAS.try_lock().is_some() && KERNEL_PGTABLE.try_lock().is_some()
+}
+
 /// Takes the area that starts at `addr` off the list (Linux:
 /// `remove_vm_area`).
 fn remove_vm_area(addr: VirtAddr) -> Option<VmArea> {
@@ -250,7 +258,10 @@ crate::ktest!(ioremap_maps_uncached, {
     crate::kassert!(flags.contains(PteFlags::PCD | PteFlags::PWT), "uncached");
     crate::mm::iounmap(va).map_err(|_| "iounmap")?;
     crate::kassert!(kernel_translate(va).is_none(), "iounmap unmaps");
-    let ram = crate::mm::ioremap(PhysAddr::new(0x20_0000), 4096);
+    // A page the allocator manages (a fixed address could be the image's).
+    let pfn = crate::mm::page_alloc::alloc_pages(0).map_err(|_| "alloc_pages")?;
+    let ram = crate::mm::ioremap(pfn.phys(), 4096);
+    crate::mm::page_alloc::free_pages(pfn, 0);
     crate::kassert!(ram == Err(Errno::EINVAL), "ioremap of RAM refused");
     Ok(())
 });

@@ -10,6 +10,74 @@
 
 static volatile sig_atomic_t got_usr1, got_usr2, got_chld, usr1_code, usr1_pid, chld_pid, chld_status;
 static volatile sig_atomic_t nested_blocked;
+static volatile sig_atomic_t depth, max_depth, raised, chld_code;
+
+/* Raises itself once from inside: nests only under SA_NODEFER. */
+static void on_nodefer(int sig)
+{
+	if (++depth > max_depth)
+		max_depth = depth;
+	if (!raised) {
+		raised = 1;
+		raise(sig);
+	}
+	depth--;
+}
+
+static void on_chld_code(int sig, siginfo_t *info, void *context)
+{
+	(void)sig;
+	(void)context;
+	got_chld++;
+	chld_code = info->si_code;
+}
+
+/* SIGCHLD for stops unless SA_NOCLDSTOP; SA_NOCLDWAIT and SIG_IGN reap children. */
+static void sigchld_flags(void)
+{
+	struct sigaction sa = {.sa_sigaction = on_chld_code, .sa_flags = SA_SIGINFO};
+	sigemptyset(&sa.sa_mask);
+	for (int nocldstop = 0; nocldstop <= 1; nocldstop++) {
+		sa.sa_flags = SA_SIGINFO | (nocldstop ? SA_NOCLDSTOP : 0);
+		sigaction(SIGCHLD, &sa, NULL);
+		got_chld = 0;
+		chld_code = 0;
+		pid_t pid = fork();
+		if (pid == 0) {
+			raise(SIGSTOP);
+			_exit(0);
+		}
+		int status;
+		waitpid(pid, &status, WUNTRACED);
+		int stopped_count = got_chld, code = chld_code;
+		kill(pid, SIGKILL);
+		wait_status(pid);
+		if (nocldstop)
+			CHECK("sa_nocldstop_no_sigchld_on_stop", stopped_count == 0 && got_chld == 1,
+			      "SIGCHLD %d times on the stop, %d in all", stopped_count, (int)got_chld);
+		else
+			CHECK("sigchld_on_stop_cld_stopped", stopped_count == 1 && code == CLD_STOPPED,
+			      "SIGCHLD %d times, si_code %d", stopped_count, code);
+	}
+	sa.sa_flags = SA_SIGINFO | SA_NOCLDWAIT;
+	sigaction(SIGCHLD, &sa, NULL);
+	got_chld = 0;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(3);
+	errno = 0;
+	pid_t r = wait(NULL);
+	CHECK("sa_nocldwait_reaps_and_signals", r == -1 && errno == ECHILD && got_chld == 1,
+	      "wait returned %d (%s), SIGCHLD %d times", r, errno_name(errno), (int)got_chld);
+	signal(SIGCHLD, SIG_IGN);
+	pid = fork();
+	if (pid == 0)
+		_exit(3);
+	errno = 0;
+	r = waitpid(pid, NULL, 0);
+	CHECK("sigchld_ign_reaps", r == -1 && errno == ECHILD, "waitpid returned %d (%s)", r, errno_name(errno));
+	signal(SIGCHLD, SIG_DFL);
+}
 
 static void on_usr1(int sig, siginfo_t *info, void *context)
 {
@@ -169,6 +237,20 @@ int main(void)
 	raise(SIGUSR1);
 	sigaction(SIGUSR1, NULL, &back);
 	CHECK("sa_resethand", back.sa_handler == SIG_DFL, "handler still installed after SA_RESETHAND");
+
+	/* SA_NODEFER: the signal is not blocked in its own handler. */
+	struct sigaction nd = {.sa_handler = on_nodefer, .sa_flags = SA_NODEFER};
+	sigemptyset(&nd.sa_mask);
+	sigaction(SIGUSR2, &nd, NULL);
+	raise(SIGUSR2);
+	CHECK("sa_nodefer_nests", max_depth == 2, "handler nested %d deep", (int)max_depth);
+	nd.sa_flags = 0;
+	sigaction(SIGUSR2, &nd, NULL);
+	max_depth = 0;
+	raised = 0;
+	raise(SIGUSR2);
+	CHECK("deferred_without_sa_nodefer", max_depth == 1 && raised, "handler nested %d deep", (int)max_depth);
+	sigchld_flags();
 
 	EXPECT_ERRNO("kill_missing_pid_esrch", kill(99999, 0), ESRCH);
 	CHECK("kill_sig0_probes", kill(getpid(), 0) == 0, "kill(self, 0): %s", errno_name(errno));

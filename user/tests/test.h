@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef TEST_NAME
@@ -162,6 +164,42 @@ TEST_HELPER void expect_errno(const char *check, long ret, int err, int want)
 			return test_done();                                                         \
 		}                                                                                  \
 	} while (0)
+
+/* REQUIRE for helpers that return nothing: the setup fails and the helper returns. */
+#define REQUIRE_VOID(expr)                                                                         \
+	do {                                                                                       \
+		if (!(expr)) {                                                                     \
+			fail("setup", "%s:%d: %s (errno %s)", __FILE__, __LINE__, #expr,           \
+			     errno_name(errno));                                                    \
+			return;                                                                     \
+		}                                                                                  \
+	} while (0)
+
+/* CLOCK_MONOTONIC in milliseconds, for tests that time a wait. */
+TEST_HELPER long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Forks a child that sleeps `ms`, then writes a byte to `fd` (fd >= 0) or
+ * sends SIGUSR1 to its parent: the event a test then waits for.
+ */
+TEST_HELPER pid_t poke_later(int ms, int fd)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep((useconds_t)ms * 1000);
+		if (fd >= 0)
+			(void)!write(fd, "x", 1);
+		else
+			kill(getppid(), SIGUSR1);
+		_exit(0);
+	}
+	return pid;
+}
 
 /* Prints the summary line; the value to return from main. */
 TEST_HELPER int test_done(void)

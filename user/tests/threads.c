@@ -26,16 +26,6 @@
 #define FUTEX_WAIT_BITSET_PRIVATE (FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG)
 #define FUTEX_BITSET_MATCH_ANY -1
 
-/* REQUIRE for functions that return nothing. */
-#define REQUIRE_VOID(expr)                                                                         \
-	do {                                                                                       \
-		if (!(expr)) {                                                                     \
-			fail("setup", "%s:%d: %s (errno %s)", __FILE__, __LINE__, #expr,           \
-			     errno_name(errno));                                                    \
-			exit(test_done());                                                          \
-		}                                                                                  \
-	} while (0)
-
 static long futex(void *uaddr, int op, int val, const struct timespec *ts, void *uaddr2, int val3)
 {
 	return syscall(SYS_futex, uaddr, op, val, ts, uaddr2, val3);

@@ -16,7 +16,8 @@
 //! compared byte for byte (in the guest, with `cmp`); `--bless` rewrites
 //! those files from a Linux run.
 //!
-//! Each boot's console is kept in `target/systest/console-K.log`.
+//! Each boot's console is kept in `target/systest/console-K.log` (a
+//! filtered run's in `console-K-FILTER.log`, beside its own archive).
 //!
 //! Ferrite runs when asked (`--ferrite`, or `FERRITE_SYSTEST=1` for
 //! `cargo xtask test`) until it runs user space, then always: flip
@@ -206,7 +207,10 @@ fn boot(kernel: Kernel, built: &Built, bless: bool) -> Result<Console, String> {
             tail(&qemu.console)
         );
     }
-    let log = built.archive.with_file_name(format!("console-{}.log", kernel.prefix()));
+    // "systest-FILTER.cpio" → "console-K-FILTER.log": one log per filter too.
+    let stem = built.archive.file_stem().and_then(|s| s.to_str()).unwrap_or("systest");
+    let filtered = stem.strip_prefix("systest").unwrap_or("");
+    let log = built.archive.with_file_name(format!("console-{}{filtered}.log", kernel.prefix()));
     let _ = std::fs::write(&log, qemu.console.join("\n") + "\n");
     Ok(Console { lines: std::mem::take(&mut qemu.console), ended_badly })
 }

@@ -18,6 +18,7 @@ extern "C" fn common_interrupt(regs: &mut PtRegs, vector: u64) {
     let vector = (vector & 0xff) as u8;
     let pcpu = this_cpu();
     pcpu.preempt_count_add(HARDIRQ_OFFSET); // irq_enter
+    crate::kernel::time::tick::set_irq_user_mode(pcpu.cpu(), regs.user_mode());
     if !crate::kernel::irq::handle_irq(vector) && vector != SPURIOUS_APIC_VECTOR {
         crate::pr_emerg!("do_IRQ: {}.{vector} No irq handler for vector", pcpu.cpu());
     }

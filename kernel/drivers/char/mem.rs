@@ -133,8 +133,9 @@ pub fn initrd_bytes(start: u64, end: u64) -> Option<&'static [u8]> {
     //    torn down, so `va` is valid for `len` bytes of reads for good.
     // 2. memblock reserved the initrd at boot (`memblock_setup`), so the
     //    page allocator never hands these pages out and nobody writes them:
-    //    no `&mut` to these bytes exists. Ferrite does not free the initrd
-    //    after unpacking (Linux's `free_initrd_mem`), which keeps this true.
+    //    no `&mut` to these bytes exists. `mm::free_initrd_mem` gives them
+    //    back only after `populate_rootfs`, the one caller, has returned
+    //    and dropped the slice; `start_kernel` orders the two.
     // 3. `u8` has no alignment or validity requirements.
     Some(unsafe { core::slice::from_raw_parts(va.as_ptr::<u8>(), len) })
 }

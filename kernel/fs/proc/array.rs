@@ -216,11 +216,28 @@ fn task_state(task: &Task, m: &mut SeqBuf) -> KResult<()> {
         c.fsgid,
         fd_size(task),
     ))?;
-    m.printf(format_args!(
-        "NStgid:\t{tgid}\nNSpid:\t{pid}\nNSpgid:\t{}\nNSsid:\t{}\n",
-        task.pgrp(),
-        task.session()
-    ))
+    ns_ids(task, m)
+}
+
+/// `NStgid:`, `NSpid:`, `NSpgid:`, `NSsid:`: each ID as every PID
+/// namespace from /proc's (the initial one) down to the task's own numbers
+/// it, tab-separated (Linux: the loops at the end of `task_state`).
+fn ns_ids(task: &Task, m: &mut SeqBuf) -> KResult<()> {
+    use crate::kernel::pid::nr_to_ns;
+    let levels = task.pid_link.numbers();
+    // The thread's own number; the others are kept as the initial
+    // namespace's and translated.
+    let lines =
+        [("NStgid", task.tgid), ("NSpid", 0), ("NSpgid", task.pgrp()), ("NSsid", task.session())];
+    for (name, nr) in lines {
+        m.printf(format_args!("{name}:"))?;
+        for upid in levels {
+            let local = if name == "NSpid" { upid.nr } else { nr_to_ns(nr, &upid.ns) };
+            m.printf(format_args!("\t{local}"))?;
+        }
+        m.puts(b"\n")?;
+    }
+    Ok(())
 }
 
 /// Linux: `task_mem`; figures in kB, right-aligned in 8 columns.
@@ -269,8 +286,9 @@ fn task_sig_and_rest(task: &Task, m: &mut SeqBuf) -> KResult<()> {
     ))?;
     let cpus = task.sched.lock().cpus_allowed;
     m.printf(format_args!(
-        "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\nCpus_allowed:\t{cpus:x}\n\
-         Cpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n"
+        "NoNewPrivs:\t{}\nSeccomp:\t0\nSeccomp_filters:\t0\nCpus_allowed:\t{cpus:x}\n\
+         Cpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n",
+        u8::from(task.no_new_privs.load(core::sync::atomic::Ordering::Relaxed)),
     ))?;
     m.printf(format_args!(
         "voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",

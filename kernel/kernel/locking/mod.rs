@@ -29,6 +29,12 @@
 //!    sends SIGCHLD under `TASKLIST_LOCK`, and the process list is copied
 //!    out before them. Under them: the run-queue lock (wake-ups), 3, 4
 //!    (queueing a siginfo allocates) and 9.
+//! 0e. epoll (fs/eventpoll.rs): `EP_NESTED_LOCK`, then an `EventPoll`'s
+//!    `items`, then a `File`'s `f_ep`, then a file's wait queue (e below),
+//!    then an `EventPoll`'s `rdllist`, then its `wq`: a wake function on
+//!    a file's queue wakes `wq` inside that queue's lock, and `wq` holds
+//!    no wake functions, so wait queues nest one deep. eventfd's
+//!    `EventFdCtx::count` is a leaf, dropped before its queue is woken.
 //! 0f. The futex hash buckets (kernel/futex.rs), two at most, lower index
 //!    first, then a `FutexQ::key`; under them an `Mm`'s page-table lock
 //!    (the word is read through it), the run-queue lock (wake-ups), 3, 4.
@@ -39,12 +45,19 @@
 //!       locks, one task at a time; a `ThreadGroup::threads` list (a
 //!       thread's PID is attached under it, so before c)
 //!    c. `kernel::pid::Pid::tasks`, then `PidNamespace::idr`;
-//!       `kernel::pid::PROCESSES` (the process list, a leaf)
+//!       `kernel::pid::PROCESSES` (the process list, a leaf);
+//!       `PidNamespace::child_reaper` and `Task::pid_ns_for_children`
+//!       (leaves)
 //!    d. `kernel::kthread::KTHREAD_CREATE_LIST` (a leaf)
 //!    e. each `sched::wait::WaitQueue` (wakers take the run queue inside)
 //!    f. each CPU's `sched::core::RunQueue`
 //!    g. a `Task`'s `sched` (scheduling parameters), inside its run queue
 //!    `locking::mutex::Mutex` sleeps: never take one under a spinlock.
+//! 0i. The process timers (kernel/time/): a `PosixTimers::inner` (the id
+//!    map), a `KItimer::state`, an `Itimers::inner`, one at a time; under
+//!    them only 0t, 3 and 4. The tick takes them, and the leaves
+//!    `Task::rlim` and `cputime::PrevCputime`, with no other lock held;
+//!    signals are sent after they are dropped.
 //! 0t. `kernel::time::timer::TIMER_BASE` (pending kernel timers): only 3
 //!    and 4 under it; timer functions run without it, in the tick's
 //!    interrupt, and may take the run-queue lock (wake-ups).

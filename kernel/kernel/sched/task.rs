@@ -39,11 +39,14 @@ use crate::fs::fdtable::FdTable;
 use crate::fs::fs_struct::FsStruct;
 use crate::kernel::kthread::Kthread;
 use crate::kernel::locking::SpinLock;
-use crate::kernel::pid::Pid;
+use crate::kernel::pid::{Pid, PidNamespace};
 use crate::kernel::resource::{RLIM_NLIMITS, Rlimit, init_rlimits};
 use crate::kernel::restart_block::RestartBlock;
 use crate::kernel::sched::completion::Completion;
 use crate::kernel::signal::{GroupSignal, SigHand, ThreadSignal};
+use crate::kernel::time::cputime::{GroupCputime, TaskCputime};
+use crate::kernel::time::itimer::Itimers;
+use crate::kernel::time::posix_timers::PosixTimers;
 use crate::mm::mm_types::Mm;
 
 /// Task states (Linux: `task_struct::__state`), with Linux's values.
@@ -157,6 +160,8 @@ pub struct Task {
     /// Voluntary and involuntary context switches (Linux: `nvcsw`, `nivcsw`).
     pub nvcsw: AtomicU64,
     pub nivcsw: AtomicU64,
+    /// User and system time from the tick (Linux: `utime`, `stime`).
+    pub cputime: TaskCputime,
     /// `ktime_get_ns()` at creation (Linux: `start_time`).
     #[allow(dead_code, reason = "for /proc/PID/stat")]
     pub start_time: u64,
@@ -214,6 +219,21 @@ pub struct Task {
     /// Completed when a `CLONE_VFORK` child execs or exits (Linux:
     /// `vfork_done`).
     pub vfork_done: SpinLock<Option<Arc<Completion>>>,
+    /// Where this task's children get their PIDs, if not where its own
+    /// came from: after `unshare(CLONE_NEWPID)` (Linux:
+    /// `nsproxy->pid_ns_for_children`).
+    pub pid_ns_for_children: SpinLock<Option<Arc<PidNamespace>>>,
+    /// Signal sent to this task when its parent thread exits (Linux:
+    /// `pdeath_signal`, prctl `PR_SET_PDEATHSIG`); 0 for none.
+    pub pdeath_signal: AtomicI32,
+    /// prctl `PR_SET_NO_NEW_PRIVS` (Linux: `PFA_NO_NEW_PRIVS`); inherited.
+    pub no_new_privs: AtomicBool,
+    /// personality(2)'s execution domain (Linux: `personality`); inherited.
+    pub personality: AtomicU32,
+    /// The group leader's PID, taken over when this thread exec'd while
+    /// another led the group: it is the TID from then on (Linux:
+    /// `exchange_tids` in `de_thread`); `pid`/`pid_link` keep the old one.
+    pub exec_pid: spin::Once<Arc<Pid>>,
 }
 
 /// The live threads of a thread group, leader included while it lives
@@ -224,11 +244,32 @@ pub struct ThreadGroup {
     /// A thread other than the leader has exec'd (`exit::de_thread`): the
     /// leader's zombie stands for it and reports its exit status.
     pub exec_by_thread: AtomicBool,
+    /// prctl `PR_SET_CHILD_SUBREAPER`: orphaned descendants come here
+    /// rather than to the namespace's init (Linux: `is_child_subreaper`).
+    pub is_child_subreaper: AtomicBool,
+    /// prctl `PR_SET_DUMPABLE`: 0 or 1, reset to 1 by exec (Linux: the
+    /// `MMF_DUMPABLE` bits of `mm->flags`).
+    pub dumpable: AtomicU32,
+    /// The group's CPU times and its reaped children's (Linux: `utime`,
+    /// `cutime`… of `signal_struct`).
+    pub cputime: GroupCputime,
+    /// `ITIMER_REAL`/`VIRTUAL`/`PROF` (Linux: `real_timer`, `it[]`).
+    pub itimers: Itimers,
+    /// Linux: `signal->posix_timers`.
+    pub posix_timers: PosixTimers,
 }
 
 impl Default for ThreadGroup {
     fn default() -> Self {
-        Self { threads: SpinLock::new(Vec::new()), exec_by_thread: AtomicBool::new(false) }
+        Self {
+            threads: SpinLock::new(Vec::new()),
+            exec_by_thread: AtomicBool::new(false),
+            is_child_subreaper: AtomicBool::new(false),
+            dumpable: AtomicU32::new(1),
+            cputime: GroupCputime::default(),
+            itimers: Itimers::default(),
+            posix_timers: PosixTimers::default(),
+        }
     }
 }
 
@@ -270,6 +311,7 @@ impl Task {
             sched: SpinLock::new(init.sched),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
+            cputime: TaskCputime::default(),
             start_time: crate::kernel::time::ktime_get_ns(),
             real_parent: SpinLock::new(Weak::new()),
             real_parent_tgid: AtomicI32::new(0),
@@ -297,6 +339,11 @@ impl Task {
             session: AtomicI32::new(0),
             rlim: SpinLock::new(init_rlimits()),
             vfork_done: SpinLock::new(None),
+            pid_ns_for_children: SpinLock::new(None),
+            pdeath_signal: AtomicI32::new(0),
+            no_new_privs: AtomicBool::new(false),
+            personality: AtomicU32::new(0),
+            exec_pid: spin::Once::new(),
         }
     }
 

@@ -28,6 +28,12 @@
 //! is on a queue at most once; exclusive waiters (mutexes, completions)
 //! are woken one at a time, after all non-exclusive ones.
 //!
+//! An entry may instead carry a wake function (Linux: a
+//! `wait_queue_entry` whose `func` is not `autoremove_wake_function`, as
+//! epoll's `ep_poll_callback`): [`WaitQueue::add_wait_queue`] hooks it on
+//! the queue until [`WaitQueue::remove_wait_queue`]; every wake-up calls it
+//! with the queue lock held and interrupts off, so it must not sleep.
+//!
 //! # Locking
 //! The queue's spinlock (IRQ-safe: interrupt handlers wake) guards the
 //! entries; `try_to_wake_up` takes the run-queue lock inside it
@@ -43,15 +49,33 @@ use super::task::{
 use super::{current, preempt_check_resched, schedule, try_to_wake_up};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
+use crate::kernel::time::timer::schedule_timeout;
 
 /// Linux: `WQ_FLAG_EXCLUSIVE`.
 const WQ_FLAG_EXCLUSIVE: u32 = 0x01;
 
-/// One sleeper (Linux: `struct wait_queue_entry` with
-/// `autoremove_wake_function`).
+/// A wake function (Linux: `wait_queue_func_t`), called with the wake
+/// mode under the queue lock; it stays queued.
+pub type WaitQueueFunc = Arc<dyn Fn(u32) + Send + Sync>;
+
+/// Who an entry wakes.
+enum Waiter {
+    /// A sleeping task (Linux: `autoremove_wake_function`).
+    Task(Arc<Task>),
+    /// A callback (Linux: an entry with its own `func`).
+    Func(WaitQueueFunc),
+}
+
+/// One sleeper (Linux: `struct wait_queue_entry`).
 struct WaitQueueEntry {
-    task: Arc<Task>,
+    waiter: Waiter,
     flags: u32,
+}
+
+impl WaitQueueEntry {
+    fn is_task(&self, task: &Arc<Task>) -> bool {
+        matches!(&self.waiter, Waiter::Task(t) if Arc::ptr_eq(t, task))
+    }
 }
 
 /// A list of sleeping tasks (Linux: `struct wait_queue_head`).
@@ -76,10 +100,10 @@ impl WaitQueue {
     /// the entry could not be allocated: the caller then polls instead.
     fn prepare_to_wait(&self, task: &Arc<Task>, state: u32, exclusive: bool) -> bool {
         let mut head = self.head.lock();
-        let mut queued = head.iter().any(|e| Arc::ptr_eq(&e.task, task));
+        let mut queued = head.iter().any(|e| e.is_task(task));
         if !queued && head.try_reserve(1).is_ok() {
             let entry = WaitQueueEntry {
-                task: task.clone(),
+                waiter: Waiter::Task(task.clone()),
                 flags: if exclusive { WQ_FLAG_EXCLUSIVE } else { 0 },
             };
             // Exclusive waiters go at the tail, behind the others (Linux:
@@ -100,7 +124,7 @@ impl WaitQueue {
         task.set_state(TASK_RUNNING);
         let removed = {
             let mut head = self.head.lock();
-            head.iter().position(|e| Arc::ptr_eq(&e.task, task)).and_then(|i| head.remove(i))
+            head.iter().position(|e| e.is_task(task)).and_then(|i| head.remove(i))
         };
         drop(removed);
     }
@@ -115,7 +139,15 @@ impl WaitQueue {
             while i < head.len() {
                 let entry = &head[i];
                 let exclusive = entry.flags & WQ_FLAG_EXCLUSIVE != 0;
-                if try_to_wake_up(&entry.task, mode) {
+                let task = match &entry.waiter {
+                    Waiter::Task(task) => task,
+                    Waiter::Func(func) => {
+                        func(mode);
+                        i += 1;
+                        continue;
+                    }
+                };
+                if try_to_wake_up(task, mode) {
                     // The run queue holds a reference now, so dropping
                     // ours here cannot free the task under the lock.
                     drop(head.remove(i));
@@ -153,6 +185,27 @@ impl WaitQueue {
     #[allow(dead_code, reason = "API for pipes and ttys")]
     pub fn wake_up_interruptible_all(&self) {
         self.__wake_up(TASK_INTERRUPTIBLE, 0);
+    }
+
+    /// Hooks a wake function on the queue (Linux: `add_wait_queue` of an
+    /// entry made by `init_waitqueue_func_entry`).
+    pub fn add_wait_queue(&self, func: WaitQueueFunc) -> KResult<()> {
+        let mut head = self.head.lock();
+        head.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        head.push_front(WaitQueueEntry { waiter: Waiter::Func(func), flags: 0 });
+        Ok(())
+    }
+
+    /// Unhooks a wake function (Linux: `remove_wait_queue`).
+    pub fn remove_wait_queue(&self, func: &WaitQueueFunc) {
+        let removed = {
+            let mut head = self.head.lock();
+            let pos = head
+                .iter()
+                .position(|e| matches!(&e.waiter, Waiter::Func(f) if Arc::ptr_eq(f, func)));
+            pos.and_then(|i| head.remove(i))
+        };
+        drop(removed);
     }
 
     /// Whether anyone sleeps here (Linux: `waitqueue_active`).
@@ -203,6 +256,39 @@ impl WaitQueue {
     /// (Linux: `wait_event_interruptible`, which returns -ERESTARTSYS).
     pub fn wait_event_interruptible(&self, cond: impl FnMut() -> bool) -> KResult<()> {
         self.wait_event_common(TASK_INTERRUPTIBLE, false, cond)
+    }
+
+    /// Sleeps until `cond()` holds (`Ok(true)`), `timeout` jiffies pass
+    /// (`Ok(false)`) or a signal arrives (`EINTR`) (Linux:
+    /// `wait_event_interruptible_timeout`; a timer wakes the sleeper).
+    pub fn wait_event_interruptible_timeout(
+        &self,
+        mut cond: impl FnMut() -> bool,
+        timeout: u64,
+    ) -> KResult<bool> {
+        if cond() {
+            return Ok(true);
+        }
+        let task = current();
+        let mut left = timeout;
+        let result = loop {
+            let queued = self.prepare_to_wait(&task, TASK_INTERRUPTIBLE, false);
+            if cond() {
+                break Ok(true);
+            }
+            if signal_pending(&task) {
+                break Err(Errno::EINTR);
+            }
+            if left == 0 {
+                break Ok(false);
+            }
+            if !queued {
+                task.set_state(TASK_RUNNING);
+            }
+            left = schedule_timeout(left);
+        };
+        self.finish_wait(&task);
+        result
     }
 
     /// An exclusive uninterruptible sleep: a `wake_up` wakes one such

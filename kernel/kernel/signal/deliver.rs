@@ -24,9 +24,16 @@ pub struct KSignal {
 /// Takes the next unblocked signal, the thread's own before the group's
 /// (Linux: `dequeue_signal`).
 pub fn dequeue_signal<T: SigTask>(t: &T) -> Option<SigInfo> {
+    dequeue_signal_masked(t, None)
+}
+
+/// [`dequeue_signal`] with `mask` in place of the blocked set, as
+/// `rt_sigtimedwait` takes only the signals it waits for (Linux: the
+/// `mask` argument of `dequeue_signal`).
+pub fn dequeue_signal_masked<T: SigTask>(t: &T, mask: Option<SigSet>) -> Option<SigInfo> {
     let mut g = t.group_signal().lock();
     let mut th = t.thread_signal().lock();
-    let blocked = th.blocked;
+    let blocked = mask.unwrap_or(th.blocked);
     let info = th.pending.dequeue(blocked).or_else(|| g.shared_pending.dequeue(blocked));
     recalc_sigpending(&g, &th, t.thread_signal());
     drop(th);

@@ -12,6 +12,9 @@
 //!   exit flags.
 //! - `ThreadSignal` (the signal part of `task_struct`): per-thread pending
 //!   (tkill, faults), the blocked mask, the mask `rt_sigsuspend` saves.
+//! - `altstack` (the `sas_ss_*` fields: sigaltstack), `sigwait`
+//!   (`rt_sigtimedwait`, `rt_sigqueueinfo`, `rt_tgsigqueueinfo`), `orphan`
+//!   (SIGHUP and SIGCONT to a stopped group an exit orphans).
 //! - Pure bookkeeping (signal sets, default actions, the pending queue,
 //!   `siginfo_t`, wait statuses) is the host-tested `signal` crate.
 //!
@@ -32,8 +35,11 @@
 #![deny(unsafe_code)]
 
 pub mod action;
+pub mod altstack;
 pub mod deliver;
+pub mod orphan;
 pub mod send;
+pub mod sigwait;
 pub mod sys;
 pub mod syscalls;
 pub mod task;

@@ -86,9 +86,11 @@ fn prepare_signal<T: SigTask>(sig: Signal, p: &Arc<T>, threads: &[Arc<T>], force
 /// Whether `t` would throw `sig` away now: never while blocked (the
 /// handler may change before it is unblocked) (Linux: `sig_ignored`).
 fn sig_ignored<T: SigTask>(t: &T, sig: Signal, force: bool) -> bool {
-    if t.thread_signal().lock().blocked.contains(sig) {
+    let th = t.thread_signal().lock();
+    if th.blocked.contains(sig) || th.real_blocked.contains(sig) {
         return false;
     }
+    drop(th);
     let handler = t.sighand().action(sig).sig_handler();
     let unkillable = t.group_signal().lock().flags.contains(SignalFlags::UNKILLABLE);
     if unkillable && handler == SigHandler::Default && !(force && sig.is_kernel_only()) {
@@ -100,12 +102,30 @@ fn sig_ignored<T: SigTask>(t: &T, sig: Signal, force: bool) -> bool {
 /// Queues `info` for `t` or its group and wakes a taker (Linux:
 /// `send_signal_locked`). No permission check: the callers do that.
 pub fn send_signal<T: SigTask>(info: SigInfo, t: &Arc<T>, to: SendTo, force: bool) {
+    let _ = send_signal_info(info, t, to, force);
+}
+
+/// [`send_signal`], failing with `EAGAIN` when a real-time signal that
+/// carries the sender's own siginfo (not kill's `SI_USER`, not the
+/// kernel's) finds the queue full, rather than losing the siginfo (Linux:
+/// the `TRACE_SIGNAL_OVERFLOW_FAIL` path of `__send_signal_locked`).
+pub fn send_signal_info<T: SigTask>(
+    info: SigInfo,
+    t: &Arc<T>,
+    to: SendTo,
+    force: bool,
+) -> KResult<()> {
     let sig = info.signo;
     let threads = thread_list(t);
     if !prepare_signal(sig, t, &threads, force) {
-        return;
+        return Ok(());
     }
     let mut g = t.group_signal().lock();
+    let must_queue =
+        sig.is_realtime() && info.code != si_code::SI_USER && info.code != si_code::SI_KERNEL;
+    if must_queue && queue_full(t.as_ref(), &threads, &g) {
+        return Err(Errno::EAGAIN);
+    }
     let queued = match to {
         SendTo::Group => g.shared_pending.enqueue(info),
         SendTo::Thread => t.thread_signal().lock().pending.enqueue(info),
@@ -113,6 +133,22 @@ pub fn send_signal<T: SigTask>(info: SigInfo, t: &Arc<T>, to: SendTo, force: boo
     if queued {
         complete_signal(sig, t, &threads, to, &mut g);
     }
+    Ok(())
+}
+
+/// Whether `t`'s group already queues as many siginfos as its
+/// `RLIMIT_SIGPENDING` allows (Linux counts per user in `__sigqueue_alloc`;
+/// Ferrite per thread group, and never past `SIGQUEUE_MAX` per queue).
+fn queue_full<T: SigTask>(t: &T, threads: &[Arc<T>], g: &GroupSigInner) -> bool {
+    let mut queued = g.shared_pending.queued();
+    let mut fullest = queued;
+    for th in threads {
+        let n = th.thread_signal().lock().pending.queued();
+        queued += n;
+        fullest = fullest.max(n);
+    }
+    let limit = usize::try_from(t.rlimit_sigpending()).unwrap_or(usize::MAX);
+    queued >= limit || fullest >= ::signal::SIGQUEUE_MAX
 }
 
 /// Whether `t` can take `sig` now (Linux: `wants_signal`).
@@ -138,7 +174,8 @@ fn complete_signal<T: SigTask>(
     }
     let Some(t) = taker else { return }; // all block it: it waits in the queue
     let fatal_default = p.sighand().action(sig).sig_handler() == SigHandler::Default
-        && sig_default_action(sig) == DefaultAction::Term;
+        && sig_default_action(sig) == DefaultAction::Term
+        && !t.thread_signal().lock().real_blocked.contains(sig);
     if fatal_default && !g.flags.contains(SignalFlags::GROUP_EXIT) {
         g.flags.insert(SignalFlags::GROUP_EXIT);
         g.flags.remove(SignalFlags::STOP_STOPPED | SignalFlags::STOP_CONTINUED);
@@ -172,8 +209,19 @@ pub type KillInfo = KResult<Option<SigInfo>>;
 pub fn group_send_sig_info<T: SigTask>(info: KillInfo, p: &Arc<T>) -> KResult<()> {
     let Some(info) = info? else { return Ok(()) };
     check_kill_permission(&info, p.as_ref())?;
-    send_signal(info, p, SendTo::Group, false);
-    Ok(())
+    send_signal_info(info, p, SendTo::Group, false)
+}
+
+/// Checks permission and sends to thread `tid`, which must belong to
+/// `tgid` if that is positive (Linux: `do_send_specific`).
+pub fn do_send_specific<T: SigTask>(tgid: i32, tid: i32, info: KillInfo) -> KResult<()> {
+    let p = T::find_task_by_vpid(tid).ok_or(Errno::ESRCH)?;
+    if tgid > 0 && p.tgid() != tgid {
+        return Err(Errno::ESRCH);
+    }
+    let Some(info) = info? else { return Ok(()) };
+    check_kill_permission(&info, p.as_ref())?;
+    send_signal_info(info, &p, SendTo::Thread, false)
 }
 
 /// Signals every process in group `pgrp` (Linux: `__kill_pgrp_info`).

@@ -68,3 +68,28 @@ pub fn sys_tkill(tid: i32, sig: i32) -> KResult<()> {
 pub fn sys_tgkill(tgid: i32, tid: i32, sig: i32) -> KResult<()> {
     syscalls::sys_tgkill::<Task>(tgid, tid, sig)
 }
+
+/// sigaltstack(2): the caller's user stack pointer says whether it runs on
+/// the alternate stack.
+pub fn sys_sigaltstack(
+    regs: &mut PtRegs,
+    uss: UserPtr<[u64; 3]>,
+    uoss: UserPtr<[u64; 3]>,
+) -> KResult<()> {
+    super::altstack::sys_sigaltstack::<Task>(uss, uoss, regs.rsp)
+}
+
+/// rt_sigqueueinfo(2).
+pub fn sys_rt_sigqueueinfo(pid: i32, sig: i32, uinfo: UserPtr<[u8; 128]>) -> KResult<()> {
+    super::sigwait::sys_rt_sigqueueinfo::<Task>(pid, sig, uinfo)
+}
+
+/// rt_tgsigqueueinfo(2).
+pub fn sys_rt_tgsigqueueinfo(
+    tgid: i32,
+    tid: i32,
+    sig: i32,
+    uinfo: UserPtr<[u8; 128]>,
+) -> KResult<()> {
+    super::sigwait::sys_rt_tgsigqueueinfo::<Task>(tgid, tid, sig, uinfo)
+}

@@ -12,7 +12,7 @@
 
 use super::action::handler_ignored;
 use super::deliver::set_current_blocked;
-use super::send::{KillInfo, SendTo, kill_something_info, send_signal};
+use super::send::{KillInfo, do_send_specific, kill_something_info};
 use super::task::SigTask;
 use super::{KSigAction, SigInfo, SigSet, SigmaskHow, Signal, si_code};
 use crate::arch::uaccess::copy_to_user;
@@ -120,18 +120,7 @@ pub fn sys_kill<T: SigTask>(pid: i32, sig: i32) -> KResult<()> {
 /// Sends to thread `tid`, checking it belongs to `tgid` if positive
 /// (Linux: `do_send_specific`).
 fn do_tkill<T: SigTask>(tgid: i32, tid: i32, sig: i32) -> KResult<()> {
-    let info = kill_info::<T>(sig, si_code::SI_TKILL);
-    let p = T::find_task_by_vpid(tid).ok_or(Errno::ESRCH)?;
-    if tgid > 0 && p.tgid() != tgid {
-        return Err(Errno::ESRCH);
-    }
-    let Some(info) = info? else { return Ok(()) };
-    let uid = T::current().uid();
-    if uid != 0 && uid != p.uid() {
-        return Err(Errno::EPERM);
-    }
-    send_signal(info, &p, SendTo::Thread, false);
-    Ok(())
+    do_send_specific::<T>(tgid, tid, kill_info::<T>(sig, si_code::SI_TKILL))
 }
 
 /// tgkill(2).

@@ -19,6 +19,7 @@
 //! without a lock: a stale `false` is fixed by the wake-up that follows
 //! every send.
 
+use super::altstack::SigAltStack;
 use super::{SigHand, SigPending, SigSet};
 use crate::kernel::locking::SpinLock;
 use crate::kernel::locking::spinlock::SpinLockGuard;
@@ -46,6 +47,13 @@ pub struct ThreadSigInner {
     /// The mask to restore after `rt_sigsuspend` (Linux: `saved_sigmask`
     /// with `TIF_RESTORE_SIGMASK`).
     pub saved_sigmask: Option<SigSet>,
+    /// The mask `rt_sigtimedwait` replaced while it sleeps with the awaited
+    /// signals unblocked; empty otherwise. A signal in it is neither
+    /// discarded as ignored nor fatal at once (Linux: `real_blocked`).
+    pub real_blocked: SigSet,
+    /// The alternate signal stack (Linux: `sas_ss_sp`, `sas_ss_size`,
+    /// `sas_ss_flags`).
+    pub sas: SigAltStack,
 }
 
 bitflags::bitflags! {
@@ -104,6 +112,13 @@ impl ThreadSignal {
     pub fn inherit_blocked(&self, parent: &ThreadSignal) {
         let blocked = parent.lock().blocked;
         self.lock().blocked = blocked;
+    }
+
+    /// A forked child keeps its creator's alternate stack (Linux: the
+    /// `task_struct` copy; `copy_signals` decides when not to).
+    pub fn inherit_altstack(&self, parent: &ThreadSignal) {
+        let sas = parent.lock().sas;
+        self.lock().sas = sas;
     }
 
     /// Whether a signal may need delivering (Linux: `signal_pending`).
@@ -200,6 +215,10 @@ pub trait SigTask: Sized {
     fn pgrp(&self) -> i32;
     /// Real uid, for `si_uid` and permission checks.
     fn uid(&self) -> u32;
+    /// How many siginfos may wait queued (Linux: `RLIMIT_SIGPENDING`).
+    fn rlimit_sigpending(&self) -> u64 {
+        u64::MAX
+    }
     /// The parent process, if any (Linux: `real_parent`).
     fn parent(&self) -> Option<Arc<Self>>;
     /// Calls `f` on every thread of this task's group (Linux: `for_each_thread`).

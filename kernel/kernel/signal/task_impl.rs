@@ -59,6 +59,11 @@ impl SigTask for Task {
         self.cred().uid
     }
 
+    fn rlimit_sigpending(&self) -> u64 {
+        let resource = linux_raw_sys::general::RLIMIT_SIGPENDING as usize;
+        self.rlimit(resource).cur
+    }
+
     fn parent(&self) -> Option<Arc<Self>> {
         self.real_parent.lock().upgrade()
     }
@@ -173,6 +178,11 @@ pub fn copy_signals(flags: CloneFlags, parent: &Task, child: &Task) {
         child.signal.call_once(|| group);
     }
     child.sigpending.inherit_blocked(&parent.sigpending);
+    // A thread sharing the memory must not share the stack (Linux: the
+    // `sas_ss_reset` of `copy_process` for CLONE_VM without CLONE_VFORK).
+    if !flags.contains(CloneFlags::VM) || flags.contains(CloneFlags::VFORK) {
+        child.sigpending.inherit_altstack(&parent.sigpending);
+    }
     // The first task of a PID namespace is its init: signals it left at
     // SIG_DFL cannot kill it (Linux: `is_child_reaper` in `copy_process`).
     if child.pid_link.nr() == 1 {
@@ -184,7 +194,9 @@ pub fn copy_signals(flags: CloneFlags, parent: &Task, child: &Task) {
 /// back to `SIG_DFL` (Linux: `unshare_sighand` in `de_thread`, then
 /// `flush_signal_handlers(current, 0)`). Ignored signals stay ignored,
 /// and the blocked mask and pending signals survive exec, as in Linux.
+/// The alternate stack lay in the old address space: it goes.
 pub fn flush_signal_handlers(t: &Task) {
+    t.sigpending.lock().sas = super::altstack::SigAltStack::DISABLED;
     let mut hand = t.sighand.lock();
     if Arc::strong_count(&hand) > 1 {
         *hand = Arc::new(hand.copy());

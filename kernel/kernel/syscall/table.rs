@@ -137,6 +137,7 @@ syscall_table! {
     20  writev          => fs::read_write::sys_writev(fd: Fd, vec: UserAddr, vlen: u64);
     21  access          => fs::open::sys_access(filename: UserPtr<u8>, mode: u32);
     22  pipe            => fs::pipe::sys_pipe(fildes: UserPtr<[i32; 2]>);
+    23  select          => fs::select::sys_select(n: i32, inp: UserAddr, outp: UserAddr, exp: UserAddr, tvp: UserPtr<__kernel_old_timeval>);
     24  sched_yield     => kernel::sched::syscalls::sys_sched_yield();
     26  msync           => mm::msync::sys_msync(start: u64, len: u64, flags: i32);
     27  mincore         => mm::mincore::sys_mincore(start: u64, len: u64, vec: UserAddr);
@@ -145,8 +146,11 @@ syscall_table! {
     33  dup2            => fs::fcntl::sys_dup2(oldfd: i32, newfd: i32);
     34  pause           => kernel::signal::sys::sys_pause();
     35  nanosleep       => kernel::time::posix::sys_nanosleep(rqtp: UserPtr<__kernel_timespec>, rmtp: UserPtr<__kernel_timespec>);
+    36  getitimer       => kernel::time::itimer::sys_getitimer(which: i32, value: UserPtr<[i64; 4]>);
+    37  alarm           => kernel::time::itimer::sys_alarm(seconds: u32);
+    38  setitimer       => kernel::time::itimer::sys_setitimer(which: i32, value: UserPtr<[i64; 4]>, ovalue: UserPtr<[i64; 4]>);
     39  getpid          => kernel::sys::sys_getpid();
-    56  clone           => kernel::fork::sys_clone(regs: &mut PtRegs, flags: u64, newsp: u64, parent_tid: UserPtr<i32>, child_tid: u64, tls: u64);
+    56  clone           => kernel::fork::sys_clone(regs: &mut PtRegs, flags: u64, newsp: u64, parent_tid: u64, child_tid: u64, tls: u64);
     57  fork            => kernel::fork::sys_fork(regs: &mut PtRegs);
     58  vfork           => kernel::fork::sys_vfork(regs: &mut PtRegs);
     59  execve          => fs::exec::sys_execve(regs: &mut PtRegs, filename: UserPtr<u8>, argv: UserPtr<u64>, envp: UserPtr<u64>);
@@ -173,7 +177,9 @@ syscall_table! {
     95  umask           => fs::open::sys_umask(mask: u32);
     96  gettimeofday    => kernel::time::posix::sys_gettimeofday(tv: UserPtr<__kernel_old_timeval>, tz: UserPtr<timezone>);
     97  getrlimit       => kernel::resource::sys_getrlimit(resource: u32, rlim: UserPtr<[u64; 2]>);
+    98  getrusage       => kernel::rusage::sys_getrusage(who: i32, ru: UserPtr<[i64; 18]>);
     99  sysinfo         => kernel::sys::sys_sysinfo(info: UserPtr<Sysinfo>);
+    100 times           => kernel::rusage::sys_times(tbuf: UserPtr<[i64; 4]>);
     102 getuid          => kernel::cred::sys_getuid();
     104 getgid          => kernel::cred::sys_getgid();
     105 setuid          => kernel::cred::sys_setuid(uid: u32);
@@ -195,8 +201,12 @@ syscall_table! {
     121 getpgid         => kernel::sys::sys_getpgid(pid: i32);
     124 getsid          => kernel::sys::sys_getsid(pid: i32);
     127 rt_sigpending   => kernel::signal::sys::sys_rt_sigpending(set: UserPtr<u64>, sigsetsize: usize);
+    128 rt_sigtimedwait => kernel::signal::sigwait::sys_rt_sigtimedwait(uthese: UserPtr<u64>, uinfo: UserPtr<[u8; 128]>, uts: UserPtr<__kernel_timespec>, sigsetsize: usize);
+    129 rt_sigqueueinfo => kernel::signal::sys::sys_rt_sigqueueinfo(pid: i32, sig: i32, uinfo: UserPtr<[u8; 128]>);
     130 rt_sigsuspend   => kernel::signal::sys::sys_rt_sigsuspend(mask: UserPtr<u64>, sigsetsize: usize);
+    131 sigaltstack     => kernel::signal::sys::sys_sigaltstack(regs: &mut PtRegs, uss: UserPtr<[u64; 3]>, uoss: UserPtr<[u64; 3]>);
     133 mknod           => fs::namei::create::sys_mknod(filename: UserPtr<u8>, mode: u32, dev: u32);
+    135 personality     => kernel::sys::sys_personality(personality: u32);
     140 getpriority     => kernel::sched::syscalls::sys_getpriority(which: i32, who: i32);
     141 setpriority     => kernel::sched::syscalls::sys_setpriority(which: i32, who: i32, niceval: i32);
     142 sched_setparam  => kernel::sched::syscalls::sys_sched_setparam(pid: i32, param: UserPtr<i32>);
@@ -220,13 +230,21 @@ syscall_table! {
     202 futex           => kernel::futex::sys_futex(uaddr: u64, op: i32, val: u32, utime: u64, uaddr2: u64, val3: u32);
     203 sched_setaffinity => kernel::sched::syscalls::sys_sched_setaffinity(pid: i32, len: usize, mask: UserPtr<u64>);
     204 sched_getaffinity => kernel::sched::syscalls::sys_sched_getaffinity(pid: i32, len: usize, mask: UserPtr<u64>);
+    213 epoll_create    => fs::eventpoll::sys_epoll_create(size: i32);
     217 getdents64      => fs::readdir::sys_getdents64(fd: Fd, dirent: UserPtr<u8>, count: u32);
     218 set_tid_address => kernel::sys::sys_set_tid_address(tidptr: u64);
     219 restart_syscall => kernel::restart_block::sys_restart_syscall();
+    222 timer_create    => kernel::time::posix_timers::sys_timer_create(which: ClockId, sevp: UserPtr<[u64; 8]>, timer_id: UserPtr<i32>);
+    223 timer_settime   => kernel::time::posix_timers::sys_timer_settime(timer_id: i32, flags: i32, new_value: UserPtr<[i64; 4]>, old_value: UserPtr<[i64; 4]>);
+    224 timer_gettime   => kernel::time::posix_timers::sys_timer_gettime(timer_id: i32, setting: UserPtr<[i64; 4]>);
+    225 timer_getoverrun => kernel::time::posix_timers::sys_timer_getoverrun(timer_id: i32);
+    226 timer_delete    => kernel::time::posix_timers::sys_timer_delete(timer_id: i32);
     228 clock_gettime   => kernel::time::posix::sys_clock_gettime(which: ClockId, tp: UserPtr<__kernel_timespec>);
     229 clock_getres    => kernel::time::posix::sys_clock_getres(which: ClockId, tp: UserPtr<__kernel_timespec>);
     230 clock_nanosleep => kernel::time::posix::sys_clock_nanosleep(which: ClockId, flags: u32, rqtp: UserPtr<__kernel_timespec>, rmtp: UserPtr<__kernel_timespec>);
     231 exit_group      => kernel::exit::sys_exit_group(code: i32);
+    232 epoll_wait      => fs::eventpoll::sys_epoll_wait(epfd: i32, events: UserAddr, maxevents: i32, timeout: i32);
+    233 epoll_ctl       => fs::eventpoll::sys_epoll_ctl(epfd: i32, op: i32, fd: i32, event: UserAddr);
     234 tgkill          => kernel::signal::sys::sys_tgkill(tgid: i32, tid: i32, sig: i32);
     247 waitid          => kernel::wait::sys_waitid(which: u32, upid: i32, infop: UserPtr<[i32; 12]>, options: u32, ru: UserPtr<[u64; 18]>);
     257 openat          => fs::open::sys_openat(dfd: AtFd, filename: UserPtr<u8>, flags: u32, mode: u32);
@@ -240,17 +258,27 @@ syscall_table! {
     267 readlinkat      => fs::stat::sys_readlinkat(dfd: AtFd, path: UserPtr<u8>, buf: UserPtr<u8>, bufsiz: i32);
     268 fchmodat        => fs::open::sys_fchmodat(dfd: AtFd, filename: UserPtr<u8>, mode: u32);
     269 faccessat       => fs::open::sys_faccessat(dfd: AtFd, filename: UserPtr<u8>, mode: u32);
+    270 pselect6        => fs::select::sys_pselect6(n: i32, inp: UserAddr, outp: UserAddr, exp: UserAddr, tsp: UserPtr<__kernel_timespec>, sig: UserPtr<[u64; 2]>);
     271 ppoll           => fs::select::sys_ppoll(ufds: UserAddr, nfds: u32, tsp: UserPtr<__kernel_timespec>, sigmask: UserPtr<u64>, sigsetsize: usize);
+    272 unshare         => kernel::nsproxy::sys_unshare(unshare_flags: u32);
     273 set_robust_list => kernel::futex::sys_set_robust_list(head: u64, len: usize);
     274 get_robust_list => kernel::futex::sys_get_robust_list(pid: i32, head_ptr: u64, len_ptr: u64);
+    281 epoll_pwait     => fs::eventpoll::sys_epoll_pwait(epfd: i32, events: UserAddr, maxevents: i32, timeout: i32, sigmask: UserPtr<u64>, sigsetsize: usize);
+    284 eventfd         => fs::eventfd::sys_eventfd(count: u32);
+    290 eventfd2        => fs::eventfd::sys_eventfd2(count: u32, flags: u32);
+    291 epoll_create1   => fs::eventpoll::sys_epoll_create1(flags: i32);
     292 dup3            => fs::fcntl::sys_dup3(oldfd: i32, newfd: i32, flags: u32);
     293 pipe2           => fs::pipe::sys_pipe2(fildes: UserPtr<[i32; 2]>, flags: u32);
+    297 rt_tgsigqueueinfo => kernel::signal::sys::sys_rt_tgsigqueueinfo(tgid: i32, tid: i32, sig: i32, uinfo: UserPtr<[u8; 128]>);
     302 prlimit64       => kernel::resource::sys_prlimit64(pid: i32, resource: u32, new_rlim: UserPtr<[u64; 2]>, old_rlim: UserPtr<[u64; 2]>);
+    309 getcpu          => kernel::sys::sys_getcpu(cpup: UserPtr<u32>, nodep: UserPtr<u32>, unused: u64);
     316 renameat2       => fs::namei::rename::sys_renameat2(olddfd: AtFd, oldname: UserPtr<u8>, newdfd: AtFd, newname: UserPtr<u8>, flags: u32);
     318 getrandom       => drivers::char::random::sys_getrandom(buf: UserPtr<u8>, count: usize, flags: GrndFlags);
     322 execveat        => fs::exec::sys_execveat(regs: &mut PtRegs, dfd: i32, filename: UserPtr<u8>, argv: UserPtr<u64>, envp: UserPtr<u64>, flags: u32);
     332 statx           => fs::stat::sys_statx(dfd: AtFd, filename: UserPtr<u8>, flags: u32, mask: u32, buffer: UserPtr<uapi::statx>);
+    435 clone3          => kernel::fork::sys_clone3(regs: &mut PtRegs, uargs: UserAddr, size: usize);
     439 faccessat2      => fs::open::sys_faccessat2(dfd: AtFd, filename: UserPtr<u8>, mode: u32, flags: u32);
+    441 epoll_pwait2    => fs::eventpoll::sys_epoll_pwait2(epfd: i32, events: UserAddr, maxevents: i32, timeout: UserPtr<__kernel_timespec>, sigmask: UserPtr<u64>, sigsetsize: usize);
 }
 
 crate::ktest!(syscall_table_matches_linux_names, {

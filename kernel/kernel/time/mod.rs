@@ -15,8 +15,11 @@
 //! before the clocks are used for anything but printk timestamps.
 #![deny(unsafe_code)]
 
+pub mod cputime;
+pub mod itimer;
 pub mod jiffies;
 pub mod posix;
+pub mod posix_timers;
 pub mod tick;
 pub mod timer;
 

@@ -90,11 +90,14 @@ pub fn ktime_get_real_ns() -> u64 {
     real_offset_ns().saturating_add(ktime_get_ns())
 }
 
-/// The CPU time of the current process or thread (Linux:
-/// `posix_cpu_clock_get`, from `sum_exec_runtime`). A process is one
-/// thread until `CLONE_THREAD` exists, so both clocks read the same.
-fn cpu_clock_ns(_which: ClockId) -> KResult<u64> {
-    Ok(current().sum_exec_runtime())
+/// The CPU time of the current thread, or of its whole process with the
+/// dead threads (Linux: `posix_cpu_clock_get`, from `sum_exec_runtime`).
+fn cpu_clock_ns(which: ClockId) -> KResult<u64> {
+    let tsk = current();
+    Ok(match which {
+        ClockId::ProcessCputime => super::cputime::thread_group_cputime(&tsk).sum_exec_runtime,
+        _ => tsk.sum_exec_runtime(),
+    })
 }
 
 /// The clock's value in nanoseconds (Linux: `kc->clock_get_timespec`).

@@ -19,10 +19,11 @@
 //! `LAST_JIFFIES_UPDATE` is written only by `tick_do_timer_cpu`.
 #![deny(unsafe_code)]
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use super::jiffies::{HZ, do_timer};
 use super::{NSEC_PER_SEC, ktime_get_ns};
+use crate::arch::percpu::NR_CPUS;
 
 /// Nanoseconds per tick (Linux: `TICK_NSEC`).
 pub const TICK_NSEC: u64 = NSEC_PER_SEC / HZ;
@@ -32,6 +33,18 @@ static LAST_JIFFIES_UPDATE: AtomicU64 = AtomicU64::new(0);
 
 /// The CPU that owns jiffies (Linux: `tick_do_timer_cpu`); the boot CPU.
 static TICK_DO_TIMER_CPU: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether each CPU's current interrupt came from user mode (Linux:
+/// `user_mode(get_irq_regs())`); set by the interrupt entry.
+static IRQ_FROM_USER: [AtomicBool; NR_CPUS] = [const { AtomicBool::new(false) }; NR_CPUS];
+
+/// Records, at interrupt entry, whether ring 3 was interrupted (Linux:
+/// `set_irq_regs`, reduced to the one bit the tick reads).
+pub fn set_irq_user_mode(cpu: usize, user: bool) {
+    if let Some(flag) = IRQ_FROM_USER.get(cpu) {
+        flag.store(user, Ordering::Relaxed);
+    }
+}
 
 /// Makes `cpu` the owner of jiffies, counting from now (Linux:
 /// `tick_setup_device` on the first CPU).
@@ -57,13 +70,15 @@ pub fn tick_handle_periodic(cpu: usize) {
     if TICK_DO_TIMER_CPU.load(Ordering::Relaxed) == cpu {
         tick_do_update_jiffies64(ktime_get_ns());
     }
-    update_process_times();
+    let user_tick = IRQ_FROM_USER.get(cpu).is_some_and(|f| f.load(Ordering::Relaxed));
+    update_process_times(user_tick);
 }
 
 /// Charges one tick to the running task and runs the timers that are
 /// due (Linux: `update_process_times`, whose `run_local_timers` raises
 /// the timer softirq).
-fn update_process_times() {
+fn update_process_times(user_tick: bool) {
+    super::cputime::account_process_tick(user_tick);
     super::timer::run_timers();
     // poll's timeouts and a tty's VTIME: their sleepers share one queue
     // and their earliest deadline (fs/select.rs).

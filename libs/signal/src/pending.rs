@@ -40,6 +40,12 @@ impl SigPending {
         self.signal.contains(sig)
     }
 
+    /// How many `siginfo`s are queued (Linux counts them in
+    /// `user->sigpending` against `RLIMIT_SIGPENDING`).
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
     /// Queues `info`; returns false if it was dropped because its standard
     /// signal is already pending (Linux: `legacy_queue`).
     pub fn enqueue(&mut self, info: SigInfo) -> bool {

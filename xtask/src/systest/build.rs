@@ -66,7 +66,16 @@ pub fn build(filter: Option<&str>) -> Result<Built, String> {
             compared.push(name.clone());
         }
     }
-    let archive = out.join("systest.cpio");
+    // A filtered run packs its own archive, so that runs with different
+    // filters at the same time do not boot each other's tests.
+    let archive = out.join(match filter {
+        None => "systest.cpio".to_string(),
+        Some(f) => {
+            let safe: String =
+                f.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            format!("systest-{safe}.cpio")
+        }
+    });
     cpio.write(&archive)?;
     let tests = programs.into_iter().chain(scripts).collect();
     Ok(Built { archive, tests, compared })

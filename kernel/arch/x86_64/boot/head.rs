@@ -9,15 +9,23 @@
 //! We zero .bss, build throw-away page tables that map the first GiB three
 //! times (identity, so the next instruction after enabling paging still
 //! exists; at the direct map `PAGE_OFFSET`, so early Rust can read the boot
-//! information; at `__START_KERNEL_map`, where the kernel is linked), turn on
-//! long mode and call [`super::x86_64_start_kernel`]. `mm::init` replaces
-//! these tables with the real ones.
+//! information; at `__START_KERNEL_map` shifted by `LOAD_OFFSET`, where the
+//! kernel is linked: `early_level2_kernel_pgt`, Linux's `level2_kernel_pgt`
+//! with `phys_base` applied), turn on long mode and call
+//! [`super::x86_64_start_kernel`]. `mm::init` replaces these tables with the
+//! real ones.
+//!
+//! Until paging is on, symbols are reached at their physical address,
+//! `symbol - LOAD_OFFSET` (see linker.ld and `mm::addr::LOAD_OFFSET`).
 
 use core::arch::global_asm;
 
+use crate::arch::mm::pgtable_types::PMD_SIZE;
+use crate::mm::addr::{KERNEL_MAP, LOAD_OFFSET};
+
 global_asm!(
     r#"
-    .set KERNEL_MAP, 0xffffffff80000000      /* __START_KERNEL_map */
+    .set LOAD_OFFSET, {load_offset}          /* virtual - physical, image */
     .set PML4_PAGE_OFFSET, 273               /* pgd_index(0xffff888000000000) */
     .set EFER, 0xc0000080
 
@@ -27,7 +35,7 @@ global_asm!(
     .long 4, 4, 18
     .asciz "Xen"
     .balign 4
-    .long pvh_start32 - KERNEL_MAP
+    .long pvh_start32 - LOAD_OFFSET
     .balign 4
     .popsection
 
@@ -39,16 +47,16 @@ pvh_start32:
     cld
     mov esi, ebx                             /* hvm_start_info, kept to the end */
 
-    mov edi, offset __bss_start - KERNEL_MAP
-    mov ecx, offset __bss_end - KERNEL_MAP
+    mov edi, offset __bss_start - LOAD_OFFSET
+    mov ecx, offset __bss_end - LOAD_OFFSET
     sub ecx, edi
     xor eax, eax
     rep stosb
 
-    mov esp, offset boot_stack_top - KERNEL_MAP
+    mov esp, offset boot_stack_top - LOAD_OFFSET
 
     /* early_pd: 512 x 2 MiB = the first GiB. */
-    mov edi, offset early_pd - KERNEL_MAP
+    mov edi, offset early_pd - LOAD_OFFSET
     mov eax, 0x83                            /* present | writable | huge */
     mov ecx, 512
 1:  mov dword ptr [edi], eax
@@ -56,18 +64,29 @@ pvh_start32:
     add edi, 8
     loop 1b
 
-    mov eax, offset early_pd - KERNEL_MAP + 3
-    mov dword ptr [early_pdpt - KERNEL_MAP], eax
-    mov dword ptr [early_pdpt - KERNEL_MAP + 510 * 8], eax
-    mov eax, offset early_pdpt - KERNEL_MAP + 3
-    mov dword ptr [early_pml4 - KERNEL_MAP], eax
-    mov dword ptr [early_pml4 - KERNEL_MAP + PML4_PAGE_OFFSET * 8], eax
-    mov dword ptr [early_pml4 - KERNEL_MAP + 511 * 8], eax
+    /* early_level2_kernel_pgt: __START_KERNEL_map + x -> x - phys_base;
+       the entries below the one for physical 0 stay empty. */
+    mov edi, offset early_level2_kernel_pgt - LOAD_OFFSET + {kernel_pmd_first} * 8
+    mov eax, 0x83
+    mov ecx, 512 - {kernel_pmd_first}
+1:  mov dword ptr [edi], eax
+    add eax, 0x200000
+    add edi, 8
+    loop 1b
+
+    mov eax, offset early_pd - LOAD_OFFSET + 3
+    mov dword ptr [early_pdpt - LOAD_OFFSET], eax
+    mov eax, offset early_level2_kernel_pgt - LOAD_OFFSET + 3
+    mov dword ptr [early_pdpt - LOAD_OFFSET + 510 * 8], eax
+    mov eax, offset early_pdpt - LOAD_OFFSET + 3
+    mov dword ptr [early_pml4 - LOAD_OFFSET], eax
+    mov dword ptr [early_pml4 - LOAD_OFFSET + PML4_PAGE_OFFSET * 8], eax
+    mov dword ptr [early_pml4 - LOAD_OFFSET + 511 * 8], eax
 
     mov eax, cr4
     or eax, 1 << 5                           /* PAE */
     mov cr4, eax
-    mov eax, offset early_pml4 - KERNEL_MAP
+    mov eax, offset early_pml4 - LOAD_OFFSET
     mov cr3, eax
 
     /* EFER: long mode, and no-execute where the CPU has it. */
@@ -86,8 +105,8 @@ pvh_start32:
     or eax, (1 << 31) | (1 << 16)            /* PG | WP */
     mov cr0, eax
 
-    lgdt [early_gdt_desc - KERNEL_MAP]
-    mov eax, offset pvh_start64 - KERNEL_MAP
+    lgdt [early_gdt_desc - LOAD_OFFSET]
+    mov eax, offset pvh_start64 - LOAD_OFFSET
     push 0x10                                /* __KERNEL_CS */
     push eax
     retf
@@ -119,7 +138,7 @@ early_gdt:
 early_gdt_end:
 early_gdt_desc:
     .word early_gdt_end - early_gdt - 1
-    .long early_gdt - KERNEL_MAP
+    .long early_gdt - LOAD_OFFSET
     .popsection
 
     .pushsection .bss..page_aligned, "aw", @nobits
@@ -127,6 +146,7 @@ early_gdt_desc:
 early_pml4: .skip 4096
 early_pdpt: .skip 4096
 early_pd:   .skip 4096
+early_level2_kernel_pgt: .skip 4096
     /* The unmapped page below the boot stack catches its overflow. */
     .globl boot_stack_guard
 boot_stack_guard: .skip 4096
@@ -137,4 +157,11 @@ boot_stack_top:
     .popsection
 "#,
     stack_size = const super::super::THREAD_SIZE,
+    load_offset = const LOAD_OFFSET,
+    kernel_pmd_first = const KERNEL_PMD_FIRST,
 );
+
+/// The first `early_level2_kernel_pgt` entry in use: the one mapping
+/// physical 0, `LOAD_OFFSET - __START_KERNEL_map` above the table's start.
+const KERNEL_PMD_FIRST: u64 = (LOAD_OFFSET - KERNEL_MAP) / PMD_SIZE;
+const _: () = assert!((LOAD_OFFSET - KERNEL_MAP).is_multiple_of(PMD_SIZE), "2 MiB-aligned");

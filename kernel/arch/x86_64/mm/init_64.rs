@@ -17,16 +17,21 @@
 //!   and executable, rodata read-only, data and bss writable, the last two
 //!   never executable; the page `boot_stack_guard` below the boot stack is
 //!   left out so that a boot-stack overflow faults instead of corrupting bss;
-//! - all 256 kernel-half PML4 entries, pointing at (possibly empty) PDPTs.
+//! - every kernel-half PML4 entry that can ever gain a mapping, pointing at
+//!   (possibly empty) PDPTs: those of the vmalloc space and of the kernel
+//!   image; the direct map's are filled by mapping RAM.
 //!
 //! Why the last point: "Linux strives on family values". Every process gets
 //! its own PML4 whose upper half is copied from its parent's, all the way
 //! back to this one. If a kernel PML4 entry could appear later (a vmalloc
 //! area in a new 512 GiB slot), every PML4 in the system would have to be
-//! found and patched. With the 256 entries filled now and never changed,
+//! found and patched. With the entries filled now and never changed,
 //! copying them shares the same PDPTs, so a kernel mapping made later under
 //! any of them is at once visible in every address space. The cost is one
-//! page per entry, 1 MiB in all.
+//! page per entry: 64 for the 32 TiB of vmalloc space, 256 KiB (Linux:
+//! `preallocate_vmalloc_pages`); the other kernel-half slots (Linux's
+//! vmemmap, cpu_entry_area, LDT remap) are unused in Ferrite and stay
+//! empty, which saves 768 KiB that small machines need.
 //!
 //! Runs once on the boot CPU, on the boot page tables, which map only the
 //! first GiB: memblock's limit keeps the new tables inside it.
@@ -36,7 +41,10 @@ use crate::arch::mm::pgtable_types::{PMD_SIZE, PTRS_PER_TABLE, PUD_SIZE, PteFlag
 use crate::arch::mm::tlb;
 use crate::arch::sections;
 use crate::kernel::errno::KResult;
-use crate::mm::addr::{DIRECT_MAP_SIZE, PAGE_OFFSET, PAGE_SIZE, PhysAddr, VirtAddr, virt_to_phys};
+use crate::mm::addr::{
+    DIRECT_MAP_SIZE, KERNEL_MAP, PAGE_OFFSET, PAGE_SIZE, PhysAddr, VMALLOC_END, VMALLOC_START,
+    VirtAddr, virt_to_phys,
+};
 use crate::mm::memblock::MemblockPgtableAlloc;
 use crate::mm::page_table::{KERNEL_PGTABLE, PageTable};
 use crate::pr_info;
@@ -64,9 +72,10 @@ pub fn init_mem_mapping(params: &BootParams) -> KResult<()> {
     tlb::probe_paging_features();
     let alloc = &mut MemblockPgtableAlloc;
     let mut pgd = PageTable::new_with(alloc)?;
-    for index in PTRS_PER_TABLE / 2..PTRS_PER_TABLE {
+    for index in pgd_index(VMALLOC_START)..=pgd_index(VMALLOC_END) {
         pgd.prealloc_pgd(index, alloc)?;
     }
+    pgd.prealloc_pgd(pgd_index(KERNEL_MAP), alloc)?;
     let mut ranges = DirectMapRanges::new();
     ranges.add(0, ISA_END_ADDRESS);
     for e in params.e820.entries() {
@@ -90,6 +99,12 @@ pub fn init_mem_mapping(params: &BootParams) -> KResult<()> {
     tlb::flush_tlb_all();
     *KERNEL_PGTABLE.lock() = Some(pgd);
     Ok(())
+}
+
+/// The PML4 slot of `va` (Linux: `pgd_index`).
+const fn pgd_index(va: u64) -> usize {
+    // 9 bits: the cast cannot truncate.
+    ((va >> 39) & (PTRS_PER_TABLE as u64 - 1)) as usize
 }
 
 /// Direct-maps `[start, end)` with the largest pages that fit (Linux:

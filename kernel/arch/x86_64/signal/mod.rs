@@ -8,7 +8,9 @@
 //! On the way back to user mode with a signal pending, the generic
 //! `get_signal` picks one; if it has a handler, an interrupted syscall is
 //! either restarted (`SA_RESTART`, `-ERESTARTNOINTR`) or fails with `EINTR`,
-//! then the `rt_sigframe` goes below the red zone and the registers are set
+//! then the `rt_sigframe` goes below the red zone (or, for `SA_ONSTACK`, at
+//! the top of the alternate stack, which `uc_stack` records and
+//! `rt_sigreturn` restores) and the registers are set
 //! so the `iretq` lands in the handler:
 //! `rdi` = signo, `rsi` = &info, `rdx` = &uc, `rax` = 0, `rsp` = frame.
 //! The handler returns into `sa_restorer`, which calls `rt_sigreturn`.
@@ -27,12 +29,16 @@ use linux_raw_sys::general::__NR_restart_syscall;
 
 use self::fpu::{copy_fpstate_to_sigframe, fp_format, fpstate_sigframe_size};
 use self::sigframe::{BadFrame, RtSigframe, UContext, get_sigframe, restore_sigcontext};
-use self::sigframe::{SS_DISABLE, StackT, UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS};
+use self::sigframe::{StackT, UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS};
 use self::sigframe::{X86_EFLAGS_DF, X86_EFLAGS_RF, X86_EFLAGS_TF, setup_sigcontext};
+use self::sigframe::{alloc_sigframe, sigframe_top};
 use super::gdt::{__USER_CS, __USER_DS};
 use super::ptrace::PtRegs;
 use super::uaccess::{Efault, UserAddr, get_user, put_user};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::signal::altstack::{
+    SigAltStack, current_altstack, disarm_after_delivery, restore_altstack,
+};
 use crate::kernel::signal::deliver::{
     restore_saved_sigmask, set_current_blocked, sigmask_to_save, signal_delivered,
 };
@@ -84,7 +90,8 @@ fn handle_signal<T: SigTask>(ksig: &KSignal, regs: &mut PtRegs) {
     syscall_restart_for_handler(regs, &ksig.ka);
     let cur = T::current();
     let oldset = sigmask_to_save(cur.as_ref());
-    if setup_rt_frame(ksig, oldset, regs).is_err() {
+    let sas = current_altstack(cur.as_ref());
+    if setup_rt_frame(ksig, oldset, regs, &sas).is_err() {
         cur.thread_signal().lock().saved_sigmask.get_or_insert(oldset);
         force_sigsegv::<T>(ksig.info.signo);
         return;
@@ -93,6 +100,7 @@ fn handle_signal<T: SigTask>(ksig: &KSignal, regs: &mut PtRegs) {
     // single-step trap or resume flag carried over (Linux: `handle_signal`).
     regs.eflags &= !(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF);
     signal_delivered(cur.as_ref(), ksig);
+    disarm_after_delivery(cur.as_ref());
 }
 
 /// A syscall interrupted by a signal with a handler: restart it or fail it
@@ -122,8 +130,8 @@ pub fn build_rt_frame(
     ksig: &KSignal,
     oldset: SigSet,
     regs: &PtRegs,
-    fpstate: u64,
-    xstate: bool,
+    sas: &SigAltStack,
+    (fpstate, xstate): (u64, bool),
 ) -> RtSigframe {
     let mut uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
     if xstate {
@@ -136,7 +144,7 @@ pub fn build_rt_frame(
         uc: UContext {
             uc_flags,
             uc_link: 0,
-            uc_stack: StackT { ss_sp: 0, ss_flags: SS_DISABLE, pad: 0, ss_size: 0 },
+            uc_stack: StackT::from_altstack(sas),
             uc_mcontext: setup_sigcontext(regs, oldset, fpstate),
             uc_sigmask: oldset.bits(),
         },
@@ -156,18 +164,31 @@ pub fn enter_handler(regs: &mut PtRegs, ksig: &KSignal, frame: u64) {
     regs.ss = u64::from(__USER_DS);
 }
 
-/// Writes the FPU state and the frame below the user stack and points
-/// `regs` at the handler (Linux: `x64_setup_rt_frame`). x86_64 has no
-/// trampoline on the stack: without `SA_RESTORER` there is nowhere to
-/// return to, and Linux refuses with `EFAULT`, i.e. SIGSEGV.
-fn setup_rt_frame(ksig: &KSignal, oldset: SigSet, regs: &mut PtRegs) -> Result<(), Efault> {
+/// Writes the FPU state and the frame below the user stack (or on the
+/// alternate stack `sas`) and points `regs` at the handler (Linux:
+/// `x64_setup_rt_frame`). x86_64 has no trampoline on the stack: without
+/// `SA_RESTORER` there is nowhere to return to, and Linux refuses with
+/// `EFAULT`, i.e. SIGSEGV.
+fn setup_rt_frame(
+    ksig: &KSignal,
+    oldset: SigSet,
+    regs: &mut PtRegs,
+    sas: &SigAltStack,
+) -> Result<(), Efault> {
     if !ksig.ka.flags.contains(SaFlags::RESTORER) {
         return Err(Efault);
     }
     let format = fp_format();
-    let (frame, fpstate) = get_sigframe(regs.rsp, fpstate_sigframe_size(format) as u64);
+    let onstack = ksig.ka.flags.contains(SaFlags::ONSTACK);
+    let top = sigframe_top(regs.rsp, onstack, sas);
+    let (frame, fpstate) = alloc_sigframe(top, fpstate_sigframe_size(format) as u64);
+    // A handler already on the alternate stack that would overflow it
+    // dies with SIGSEGV rather than write below it (Linux: the bogus -1L).
+    if sas.on_sig_stack(regs.rsp) && !sas.on_sig_stack(frame) {
+        return Err(Efault);
+    }
     let xstate = copy_fpstate_to_sigframe(UserAddr::new(fpstate), format)?;
-    let image = build_rt_frame(ksig, oldset, regs, fpstate, xstate);
+    let image = build_rt_frame(ksig, oldset, regs, sas, (fpstate, xstate));
     put_frame(UserAddr::new(frame), &image)?;
     enter_handler(regs, ksig, frame);
     Ok(())
@@ -192,8 +213,10 @@ pub fn sys_rt_sigreturn<T: SigTask>(regs: &mut PtRegs) -> KResult<i64> {
 
 fn restore_rt_frame<T: SigTask>(regs: &mut PtRegs) -> Result<(), BadFrame> {
     let (frame, restored) = read_rt_frame(regs)?;
-    set_current_blocked(T::current().as_ref(), SigSet::from_bits(frame.uc.uc_sigmask));
+    let cur = T::current();
+    set_current_blocked(cur.as_ref(), SigSet::from_bits(frame.uc.uc_sigmask));
     *regs = restored;
+    restore_altstack(cur.as_ref(), frame.uc.uc_stack.to_altstack(), regs.rsp);
     let fpstate = UserAddr::new(frame.uc.uc_mcontext.fpstate);
     self::fpu::restore_fpstate_from_sigframe(fpstate, fp_format()).map_err(|_| BadFrame)
 }
@@ -247,7 +270,7 @@ crate::ktest!(rt_sigframe_round_trip, {
     crate::kassert!(frame % 16 == 8, "(rsp + 8) % 16 == 0 at handler entry");
     crate::kassert!(fp % 64 == 0 && fp + 836 <= regs.rsp - 128, "fpstate below the red zone");
     crate::kassert!(frame + size_of::<RtSigframe>() as u64 <= fp, "frame below fpstate");
-    let image = build_rt_frame(&ksig, old, &regs, fp, true);
+    let image = build_rt_frame(&ksig, old, &regs, &SigAltStack::DISABLED, (fp, true));
     crate::kassert!(image.pretcode == 0x40_3000, "pretcode is sa_restorer");
     crate::kassert!(image.uc.uc_flags == 7, "UC_FP_XSTATE|UC_SIGCONTEXT_SS|UC_STRICT_RESTORE_SS");
     crate::kassert!(
@@ -338,6 +361,7 @@ crate::ktest!(rt_sigframe_on_a_user_stack, {
         };
         let ksig = KSignal { info: SigInfo::kernel(Signal::SIGUSR1), ka };
         let set = 0x1234_5678_9abc_def0u64;
+        let none = SigAltStack::DISABLED;
         // SSE runs only once `fpu__init_system` has set CR4.OSFXSR.
         let sse = Cr4::read().contains(Cr4Flags::OSFXSR);
         if sse {
@@ -345,7 +369,8 @@ crate::ktest!(rt_sigframe_on_a_user_stack, {
             unsafe { core::arch::asm!("movq xmm0, {}", in(reg) set, options(nomem, nostack)) };
         }
         let mut entered = regs;
-        setup_rt_frame(&ksig, SigSet::of(Signal::SIGUSR2), &mut entered).map_err(|_| "setup")?;
+        setup_rt_frame(&ksig, SigSet::of(Signal::SIGUSR2), &mut entered, &none)
+            .map_err(|_| "setup")?;
         crate::kassert!(entered.rsp >= page.as_u64() && entered.rsp % 16 == 8, "frame on the page");
         if sse {
             // SAFETY: as above.
@@ -369,11 +394,11 @@ crate::ktest!(rt_sigframe_on_a_user_stack, {
         let no_restorer = KSignal { ka: KSigAction { flags: SaFlags::empty(), ..ka }, ..ksig };
         let mut r = regs;
         crate::kassert!(
-            setup_rt_frame(&no_restorer, SigSet::EMPTY, &mut r).is_err(),
+            setup_rt_frame(&no_restorer, SigSet::EMPTY, &mut r, &none).is_err(),
             "SA_RESTORER"
         );
         let mut r = PtRegs { rsp: 0x100, ..regs };
-        crate::kassert!(setup_rt_frame(&ksig, SigSet::EMPTY, &mut r).is_err(), "bad stack");
+        crate::kassert!(setup_rt_frame(&ksig, SigSet::EMPTY, &mut r, &none).is_err(), "bad stack");
         Ok(())
     });
     outcome?

@@ -22,6 +22,7 @@ use super::super::gdt::{__USER_CS, __USER_DS};
 use super::super::ptrace::PtRegs;
 use super::super::uaccess::{Pod, TASK_SIZE_MAX};
 use crate::kernel::signal::SigSet;
+use crate::kernel::signal::altstack::SigAltStack;
 
 /// The registers a handler may look at and `rt_sigreturn` puts back
 /// (Linux: `struct sigcontext`, 64-bit).
@@ -120,8 +121,6 @@ unsafe impl Pod for RtSigframe {}
 pub const UC_FP_XSTATE: u64 = 0x1;
 pub const UC_SIGCONTEXT_SS: u64 = 0x2;
 pub const UC_STRICT_RESTORE_SS: u64 = 0x4;
-/// `ss_flags` of a task without an alternate stack.
-pub const SS_DISABLE: i32 = linux_raw_sys::general::SS_DISABLE as i32;
 
 const X86_EFLAGS_CF: u64 = 1 << 0;
 const X86_EFLAGS_PF: u64 = 1 << 2;
@@ -155,9 +154,41 @@ const RED_ZONE: u64 = 128;
 /// `get_sigframe`, `fpu__alloc_mathframe`, `align_sigframe`). Returns
 /// `(frame, fpstate)`; wrapped values fail `access_ok` later.
 pub fn get_sigframe(sp: u64, fpstate_size: u64) -> (u64, u64) {
-    let fpstate = sp.wrapping_sub(RED_ZONE).wrapping_sub(fpstate_size) & !63;
+    alloc_sigframe(sp.wrapping_sub(RED_ZONE), fpstate_size)
+}
+
+/// [`get_sigframe`] below `top`, which has no red zone to skip: the top
+/// of the alternate stack, or a user RSP already moved past its red zone.
+pub fn alloc_sigframe(top: u64, fpstate_size: u64) -> (u64, u64) {
+    let fpstate = top.wrapping_sub(fpstate_size) & !63;
     let frame = (fpstate.wrapping_sub(size_of::<RtSigframe>() as u64) & !15).wrapping_sub(8);
     (frame, fpstate)
+}
+
+/// Where the frame's stack starts for a thread at user RSP `sp`: below
+/// the red zone, or at the top of the alternate stack when the action
+/// has `SA_ONSTACK` and the thread is not on it already (Linux: the
+/// first half of `get_sigframe`).
+pub fn sigframe_top(sp: u64, onstack: bool, sas: &SigAltStack) -> u64 {
+    let below_red_zone = sp.wrapping_sub(RED_ZONE);
+    if onstack && sas.sas_ss_flags(below_red_zone) == 0 { sas.top() } else { below_red_zone }
+}
+
+impl StackT {
+    /// The saved alternate stack, with the flags as the thread set them
+    /// (Linux: `unsafe_save_altstack` stores `sas_ss_flags` raw).
+    pub fn from_altstack(sas: &SigAltStack) -> StackT {
+        #[expect(clippy::cast_possible_wrap, reason = "the C int holds the same bits")]
+        let ss_flags = sas.flags as i32;
+        StackT { ss_sp: sas.sp, ss_flags, pad: 0, ss_size: sas.size }
+    }
+
+    /// Back to the kernel's form for `restore_altstack`.
+    pub fn to_altstack(self) -> SigAltStack {
+        #[expect(clippy::cast_sign_loss, reason = "the C int holds the same bits")]
+        let flags = self.ss_flags as u32;
+        SigAltStack { sp: self.ss_sp, size: self.ss_size, flags }
+    }
 }
 
 /// Copies the interrupted registers into a sigcontext (Linux:
@@ -233,3 +264,18 @@ pub fn restore_sigcontext(regs: &mut PtRegs, sc: &SigContext) -> Result<(), BadF
     regs.orig_rax = u64::MAX;
     Ok(())
 }
+
+crate::ktest!(sigframe_on_the_alternate_stack, {
+    use crate::kernel::signal::altstack::SS_AUTODISARM;
+    let sas = SigAltStack { sp: 0x10_0000, size: 0x1_0000, flags: 0 };
+    let sp = 0x7fff_0000;
+    crate::kassert!(sigframe_top(sp, true, &sas) == 0x11_0000, "SA_ONSTACK: from the top");
+    crate::kassert!(sigframe_top(sp, false, &sas) == sp - RED_ZONE, "no SA_ONSTACK");
+    crate::kassert!(sigframe_top(0x10_8000, true, &sas) == 0x10_8000 - RED_ZONE, "nested on it");
+    crate::kassert!(sigframe_top(sp, true, &SigAltStack::DISABLED) == sp - RED_ZONE, "none set");
+    let armed = SigAltStack { flags: SS_AUTODISARM, ..sas };
+    crate::kassert!(sigframe_top(0x10_8000, true, &armed) == 0x11_0000, "autodisarm: the top");
+    let saved = StackT::from_altstack(&armed);
+    crate::kassert!(saved.ss_flags == i32::MIN && saved.to_altstack() == armed, "uc_stack");
+    Ok(())
+});
