@@ -14,6 +14,7 @@ mod fs;
 mod init;
 mod kernel;
 mod mm;
+mod net;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {

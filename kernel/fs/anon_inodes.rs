@@ -15,59 +15,28 @@ use core::any::Any;
 
 use linux_raw_sys::general as uapi;
 
-use super::dcache::Dentry;
 use super::file_table::{FMode, File, FileOps};
-use super::inode::{Inode, InodeAttr, InodeOps};
-use super::namespace::{Path, VfsMount};
-use super::super_block::{FileSystemType, SuperBlock};
+use super::libfs::PseudoFs;
+use super::namespace::Path;
 use crate::kernel::errno::{Errno, KResult};
 
 /// The internal file system the shared inode lives in (Linux:
-/// `anon_inode_fs_type`).
-struct AnonInodeFsType;
-
-impl FileSystemType for AnonInodeFsType {
-    fn name(&self) -> &'static str {
-        "anon_inodefs"
-    }
-    fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
-        Err(Errno::EINVAL)
-    }
-}
-
-struct AnonInodeOps;
-impl InodeOps for AnonInodeOps {}
+/// `anon_inode_fs_type`); the inode is its root.
+static ANON_INODE_FS: PseudoFs = PseudoFs::new("anon_inodefs", ANON_INODE_FS_MAGIC);
+/// Linux: `ANON_INODE_FS_MAGIC`.
+const ANON_INODE_FS_MAGIC: u64 = 0x0904_1934;
 
 /// The shared inode's own file operations: never used, as every file
 /// brings its own.
 struct AnonFileOps;
 impl FileOps for AnonFileOps {}
-
-static ANON_INODE_FS: AnonInodeFsType = AnonInodeFsType;
-static ANON_IOPS: AnonInodeOps = AnonInodeOps;
 static ANON_FOPS: AnonFileOps = AnonFileOps;
-/// Linux: `ANON_INODE_FS_MAGIC`.
-const ANON_INODE_FS_MAGIC: u64 = 0x0904_1934;
-static ANON_PATH: spin::Once<Path> = spin::Once::new();
 
 /// The shared inode's path (Linux: `anon_inode_mnt` and `anon_inode_inode`).
 fn anon_inode_path() -> KResult<Path> {
-    if let Some(path) = ANON_PATH.get() {
-        return Ok(path.clone());
-    }
-    let sb = SuperBlock::new_anon(&ANON_INODE_FS, ANON_INODE_FS_MAGIC, Box::new(()));
-    let attr = InodeAttr::new(uapi::S_IRUSR | uapi::S_IWUSR, 0, 0);
-    let inode = Inode::new(sb.clone(), attr, &ANON_IOPS, &ANON_FOPS, Box::new(()))?;
-    let root = Dentry::make_root(inode)?;
-    let mnt = VfsMount {
-        mnt_id: 0,
-        mnt_root: root.clone(),
-        mnt_sb: sb,
-        mnt_mountpoint: None,
-        mnt_devname: Box::default(),
-        mnt_flags: Default::default(),
-    };
-    Ok(ANON_PATH.call_once(|| Path::new(Arc::new(mnt), root)).clone())
+    let mnt = ANON_INODE_FS.kern_mount(uapi::S_IRUSR | uapi::S_IWUSR, &ANON_FOPS)?;
+    let root = mnt.mnt_root.clone();
+    Ok(Path::new(mnt, root))
 }
 
 /// A new open file on the shared inode with `fops` and `private` (Linux:

@@ -1,33 +1,45 @@
 //! Loading a static ELF64 program into a fresh address space.
 //!
-//! Linux: fs/binfmt_elf.c (`load_elf_binary`, `elf_map`, `set_brk`,
-//! `padzero`).
+//! Linux: fs/binfmt_elf.c (`load_elf_binary`, `load_elf_phdrs`,
+//! `elf_map`, `set_brk`, `padzero`).
 //!
 //! The checks and the placement of segments are `binfmt::elf`'s
-//! (host-tested with malformed files); here each `PT_LOAD` becomes a
-//! private anonymous VMA with the segment's protection, and the file's
-//! bytes are copied in, since there is no page cache to map the file from
-//! yet. Bytes past `p_filesz` are zero: the pages are fresh, so the bss
-//! tail of the last file page (Linux: `padzero`) and the pages after it
-//! need nothing more. Dynamically linked programs (`PT_INTERP`) are
-//! refused with `ENOEXEC` until there is a dynamic loader to start.
+//! (host-tested with malformed files). Only the header page (which exec
+//! read for the `#!` check) and the program headers are read; each
+//! `PT_LOAD` then becomes a private mapping of the file itself (`elf_map`),
+//! so text pages are the page cache's, shared by every process running
+//! the program, and a data page is copied on its first write. Past the
+//! file bytes of a segment, the rest of the last file page is zeroed
+//! (`padzero`: a write, so that page becomes a private copy) and the
+//! pages after it are anonymous memory (`set_brk`), as Linux does.
+//! Dynamically linked programs (`PT_INTERP`) are refused with `ENOEXEC`
+//! until there is a dynamic loader to start.
 //!
-//! The caller (execve) reads the whole file through the VFS, makes a new
-//! `Mm`, calls [`load_elf_binary`], and only then, past the point of no
-//! return, installs the mm in the task and starts it at `entry` with
+//! The caller (execve) opens the file, makes a new `Mm`, calls
+//! [`load_elf_binary`], and only then, past the point of no return,
+//! installs the mm in the task and starts it at `entry` with
 //! `rsp = stack_pointer`.
 //!
 //! # Locking
 //! None of its own; `mm` is not yet visible to any task.
 #![deny(unsafe_code)]
 
-use binfmt::elf::{ElfImage, PF_R, PF_W, PF_X, PHDR_SIZE};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use binfmt::elf::{ElfImage, PF_R, PF_W, PF_X, PHDR_SIZE, Segment};
 use binfmt::stack::AuxvValues;
 
 use crate::fs::exec_stack::{USER_HZ, bprm_stack_limits, elf_hwcap, setup_arg_pages};
+use crate::fs::file_table::File;
+use crate::fs::read_write::vfs_pread;
 use crate::kernel::errno::{Errno, KResult};
+use crate::mm::addr::{PAGE_SIZE, page_align};
 use crate::mm::mm_types::{ELF_ET_DYN_BASE, MMAP_MIN_ADDR, Mm, TASK_SIZE};
-use crate::mm::mmap::{MapFlags, Prot, do_mmap};
+use crate::mm::mmap::{MapFlags, Prot, do_mmap, do_mmap_pgoff};
+use crate::mm::slab_common::kzalloc;
+
+const PAGE: u64 = PAGE_SIZE as u64;
 
 /// Where a loaded program starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,34 +54,42 @@ pub struct ElfLoadInfo {
     pub start_brk: u64,
 }
 
-/// Loads `image`, the whole ELF file, into the empty `mm` with its
-/// arguments (Linux: `load_elf_binary`). `ENOEXEC` for anything that is
-/// not a static x86_64 ELF64 program, `E2BIG` for arguments over Linux's
-/// limits, `ENOMEM` when memory runs out.
+/// Reads `size` bytes at `off` of `file`; `None` if it is shorter
+/// (Linux: `elf_read`).
+fn elf_read(file: &File, off: u64, size: usize) -> Option<Vec<u8>> {
+    let mut buf = kzalloc(size).ok()?;
+    let mut done = 0;
+    while done < size {
+        let at = i64::try_from(off.checked_add(done as u64)?).ok()?;
+        match vfs_pread(file, &mut buf[done..], at) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => done += n,
+        }
+    }
+    Some(buf)
+}
+
+/// Loads the ELF program `file`, whose first bytes are `hdr`, into the
+/// empty `mm` with its arguments (Linux: `load_elf_binary`). `ENOEXEC`
+/// for anything that is not a static x86_64 ELF64 program, `E2BIG` for
+/// arguments over Linux's limits, `ENOMEM` when memory runs out.
 pub fn load_elf_binary(
-    image: &[u8],
+    file: &Arc<File>,
+    hdr: &[u8],
     mm: &Mm,
     argv: &[&[u8]],
     envp: &[&[u8]],
     execfn: &[u8],
 ) -> KResult<ElfLoadInfo> {
-    let elf = ElfImage::parse(image).map_err(|_| Errno::ENOEXEC)?;
+    let elf = ElfImage::parse_with(hdr, |off, size| elf_read(file, off, size))
+        .map_err(|_| Errno::ENOEXEC)?;
     bprm_stack_limits(argv, envp, execfn)?;
     let plan = elf
-        .load_plan(image.len() as u64, ELF_ET_DYN_BASE, MMAP_MIN_ADDR, TASK_SIZE)
+        .load_plan(file.f_inode.size(), ELF_ET_DYN_BASE, MMAP_MIN_ADDR, TASK_SIZE)
         .map_err(|_| Errno::ENOEXEC)?;
-    let fixed = MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::FIXED;
-    for seg in &plan.segments {
-        do_mmap(mm, seg.map_start, seg.map_end - seg.map_start, make_prot(seg.flags), fixed, 0)?;
-    }
-    // All VMAs first: a page two segments share belongs to the later one,
-    // and both segments' bytes must land in it (Linux: MAP_FIXED over it).
-    for seg in &plan.segments {
-        let start = usize::try_from(seg.file_offset).map_err(|_| Errno::ENOEXEC)?;
-        let len = usize::try_from(seg.file_len).map_err(|_| Errno::ENOEXEC)?;
-        let bytes =
-            start.checked_add(len).and_then(|end| image.get(start..end)).ok_or(Errno::ENOEXEC)?;
-        mm.write_remote(seg.vaddr, bytes)?;
+    for (i, seg) in plan.segments.iter().enumerate() {
+        let next = plan.segments.get(i + 1).map_or(u64::MAX, |n| n.vaddr);
+        elf_map(mm, file, seg, next)?;
     }
     {
         let mut layout = mm.mmap_write();
@@ -96,6 +116,33 @@ pub fn load_elf_binary(
         load_bias: plan.load_bias,
         start_brk: plan.start_brk,
     })
+}
+
+/// Maps one segment: its file pages privately (Linux: `elf_map`), then
+/// zeroes what follows the file bytes in their last page up to `next`,
+/// where the next segment starts (`padzero`), and maps the remaining
+/// pages anonymously (`set_brk` for the bss).
+fn elf_map(mm: &Mm, file: &Arc<File>, seg: &Segment, next: u64) -> KResult<()> {
+    let prot = make_prot(seg.flags);
+    let fixed = MapFlags::PRIVATE | MapFlags::FIXED;
+    let file_end = seg.vaddr + seg.file_len;
+    let mut anon_start = seg.map_start;
+    if seg.file_len > 0 {
+        let map_end = page_align(file_end).ok_or(Errno::ENOEXEC)?;
+        let pgoff = seg.file_offset / PAGE;
+        do_mmap_pgoff(mm, Some(file), seg.map_start, map_end - seg.map_start, prot, fixed, pgoff)?;
+        anon_start = map_end;
+        let pad = map_end.min(next).saturating_sub(file_end);
+        if seg.mem_len > seg.file_len && pad > 0 {
+            let zeros = kzalloc(usize::try_from(pad).map_err(|_| Errno::ENOEXEC)?)?;
+            mm.write_remote(file_end, &zeros)?;
+        }
+    }
+    if seg.map_end > anon_start {
+        let anon = fixed | MapFlags::ANONYMOUS;
+        do_mmap(mm, anon_start, seg.map_end - anon_start, prot, anon, 0)?;
+    }
+    Ok(())
 }
 
 /// The `mmap` protection of a segment's `PF_*` flags (Linux: `make_prot`).
@@ -139,6 +186,36 @@ fn tiny_elf() -> alloc::vec::Vec<u8> {
     f
 }
 
+/// Writes `image` to a file of a scratch tmpfs and loads it into `mm`.
+fn load_image(
+    s: &crate::fs::tests::Scratch,
+    image: &[u8],
+    mm: &Mm,
+    argv: &[&[u8]],
+    envp: &[&[u8]],
+) -> KResult<ElfLoadInfo> {
+    use linux_raw_sys::general::{AT_FDCWD, O_CREAT, O_RDWR, O_TRUNC};
+    let fd = crate::fs::open::do_sys_open(
+        s.ctx(),
+        AT_FDCWD,
+        b"prog",
+        O_CREAT | O_RDWR | O_TRUNC,
+        0o755,
+    )?;
+    let file = s.files.get(fd)?;
+    s.files.close(fd)?;
+    if crate::fs::read_write::vfs_write(&file, image)? != image.len() {
+        return Err(Errno::EIO);
+    }
+    load_elf_binary(&file, &image[..image.len().min(PAGE_SIZE)], mm, argv, envp, argv[0])
+}
+
+/// The frame mapped at `addr`, if any.
+fn pfn_at(mm: &Mm, addr: u64) -> Option<crate::mm::addr::Pfn> {
+    let pte = mm.page_table().get_pte(crate::mm::addr::VirtAddr::new(addr));
+    pte.is_present().then(|| pte.pfn())
+}
+
 fn read_u64(mm: &Mm, addr: u64) -> Result<u64, &'static str> {
     let mut b = [0u8; 8];
     mm.read_remote(addr, &mut b).map_err(|_| "read_remote")?;
@@ -147,10 +224,11 @@ fn read_u64(mm: &Mm, addr: u64) -> Result<u64, &'static str> {
 
 crate::ktest!(binfmt_elf_loads_static_program, {
     use linux_raw_sys::auxvec::{AT_ENTRY, AT_EXECFN, AT_NULL, AT_PAGESZ, AT_PHDR, AT_RANDOM};
+    let s = crate::fs::tests::Scratch::new()?;
     let mm = Mm::new().map_err(|_| "Mm::new")?;
     let argv: [&[u8]; 2] = [b"/bin/tiny", b"-v"];
     let envp: [&[u8]; 1] = [b"HOME=/"];
-    let info = load_elf_binary(&tiny_elf(), &mm, &argv, &envp, b"/bin/tiny").map_err(|_| "load")?;
+    let info = load_image(&s, &tiny_elf(), &mm, &argv, &envp).map_err(|_| "load")?;
     crate::kassert!(info.entry == 0x4000b0 && info.load_bias == 0, "entry of an ET_EXEC");
     crate::kassert!(info.start_brk == 0x403000 && mm.mmap_read().brk == 0x403000, "brk after bss");
     let mut code = [0u8; 7];
@@ -163,6 +241,18 @@ crate::ktest!(binfmt_elf_loads_static_program, {
         let text = layout.vmas.lookup(0x400000).ok_or("text vma")?;
         let rx = crate::mm::vma::VmFlags::READ | crate::mm::vma::VmFlags::EXEC;
         crate::kassert!(text.flags & crate::mm::vma::VmFlags::ACCESS == rx, "text is r-x");
+        let cache = crate::mm::filemap::vma_mapping(text).ok_or("text maps the file")?;
+        let page0 = cache.lock().find_page(0);
+        crate::kassert!(
+            page0.is_some() && pfn_at(&mm, 0x400000) == page0,
+            "text is the cached page"
+        );
+        let data = layout.vmas.lookup(0x401000).ok_or("data vma")?;
+        crate::kassert!(data.file.is_some() && data.pgoff == 1, "data maps file page 1");
+        let page1 = cache.lock().find_page(1);
+        crate::kassert!(page1.is_some() && pfn_at(&mm, 0x401000) != page1, "padzero copied it");
+        let bss = layout.vmas.lookup(0x402000).ok_or("bss vma")?;
+        crate::kassert!(bss.is_anonymous() && bss.start == 0x402000, "bss is anonymous");
     }
     let sp = info.stack_pointer;
     crate::kassert!(sp % 16 == 0, "rsp is 16-byte aligned");
@@ -192,11 +282,31 @@ crate::ktest!(binfmt_elf_loads_static_program, {
     Ok(())
 });
 
+crate::ktest!(binfmt_elf_loads_static_pie, {
+    let s = crate::fs::tests::Scratch::new()?;
+    let mut image = tiny_elf();
+    image[16..18].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN
+    let mm = Mm::new().map_err(|_| "Mm::new")?;
+    let info = load_image(&s, &image, &mm, &[b"/pie"], &[]).map_err(|_| "load")?;
+    let bias = ELF_ET_DYN_BASE - 0x400000;
+    crate::kassert!(
+        info.load_bias == bias && info.entry == 0x4000b0 + bias,
+        "loaded at ELF_ET_DYN_BASE"
+    );
+    let mut code = [0u8; 7];
+    mm.read_remote(info.entry, &mut code).map_err(|_| "read code")?;
+    crate::kassert!(code == *b"\xb8\x3c\x00\x00\x00\x0f\x05", "text mapped from the file");
+    crate::kassert!(read_u64(&mm, 0x401000 + bias)? == u64::from_le_bytes(*b"DATA1234"), "data");
+    crate::kassert!(read_u64(&mm, 0x401008 + bias)? == 0, "bss after the data is zero");
+    Ok(())
+});
+
 crate::ktest!(binfmt_elf_refuses_malformed_files, {
     let good = tiny_elf();
+    let s = crate::fs::tests::Scratch::new()?;
     let load = |f: &[u8]| -> KResult<ElfLoadInfo> {
         let mm = Mm::new()?;
-        load_elf_binary(f, &mm, &[b"x"], &[], b"x")
+        load_image(&s, f, &mm, &[b"x"], &[])
     };
     for cut in [0, 4, 63, 64, 100, 0xbf, 0x1004] {
         crate::kassert!(load(&good[..cut]) == Err(Errno::ENOEXEC), "a truncated file");
@@ -220,6 +330,6 @@ crate::ktest!(binfmt_elf_refuses_malformed_files, {
     );
     let huge: &[u8] = &alloc::vec![b'a'; 32 * 4096];
     let mm = Mm::new().map_err(|_| "Mm::new")?;
-    crate::kassert!(load_elf_binary(&good, &mm, &[huge], &[], b"x") == Err(Errno::E2BIG), "E2BIG");
+    crate::kassert!(load_image(&s, &good, &mm, &[huge], &[]) == Err(Errno::E2BIG), "E2BIG");
     Ok(())
 });

@@ -6,11 +6,11 @@
 //! fs/binfmt_script.c (`load_script`), fs/binfmt_elf.c.
 //!
 //! Everything that can fail happens before the point of no return: the
-//! file is found and checked (a regular file, with exec permission), read
-//! whole into a kernel buffer; `#!` scripts put their interpreter in front
+//! file is found and checked (a regular file, with exec permission) and
+//! opened, and its first page read (Linux's `bprm->buf`); `#!` scripts put their interpreter in front
 //! of argv and start over with it (at most `BINPRM_MAX_RECURSION` deep);
 //! argv and envp are copied from the old address space; a fresh `Mm` is
-//! built and the ELF loaded into it. Only then does `begin_new_exec`
+//! built and the ELF mapped into it from the file's page cache. Only then does `begin_new_exec`
 //! replace the address space, close `O_CLOEXEC` descriptors, reset caught
 //! signals, the FPU and the TLS base, rename the task, and `start_thread`
 //! points the saved user registers at the new entry and stack. A failure
@@ -36,12 +36,14 @@ use crate::fs::file_table::{FMode, File};
 use crate::fs::inode::FileType;
 use crate::fs::namei::permission::{MAY_EXEC, inode_permission};
 use crate::fs::namei::{LookupFlags, filename_lookup};
+use crate::fs::pagecache::DenyWriteAccess;
 use crate::fs::read_write::vfs_pread;
 use crate::fs::{FsContext, FsCred};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched::task::{PF_FORKNOEXEC, PF_KTHREAD};
 use crate::kernel::sched::{Task, current};
 use crate::kernel::syscall::args::{UserPtr, getname};
+use crate::mm::addr::PAGE_SIZE;
 use crate::mm::mm_types::Mm;
 use crate::mm::slab_common::kzalloc;
 
@@ -49,8 +51,10 @@ use crate::mm::slab_common::kzalloc;
 /// (Linux: `BINPRM_MAX_RECURSION`).
 pub const BINPRM_MAX_RECURSION: usize = 4;
 
-/// The largest program file exec reads (a bound on the kernel buffer).
-const MAX_EXEC_FILE: u64 = 256 << 20;
+/// How much of the file exec reads to recognise it: a page, which holds
+/// the `#!` line (Linux reads `BINPRM_BUF_SIZE`, 256 bytes, for that) and
+/// in practice the ELF program headers too.
+const BINPRM_BUF_SIZE: usize = PAGE_SIZE;
 
 /// The most bytes of strings argv and envp may carry together (Linux's
 /// limit is a quarter of the stack rlimit; `bprm_stack_limits` checks it
@@ -77,9 +81,16 @@ fn with_fs_context<R>(tsk: &Task, f: impl FnOnce(FsContext<'_>) -> KResult<R>) -
     f(FsContext { fs: &fs, files: &files, cred: FsCred { fsuid: cred.fsuid, fsgid: cred.fsgid } })
 }
 
-/// Finds the program and reads it whole (Linux: `do_open_execat`, then
-/// `kernel_read` of the whole file instead of mapping it).
-fn open_exec(ctx: FsContext<'_>, dfd: i32, name: &[u8], at_flags: u32) -> KResult<Vec<u8>> {
+/// An open program, kept unwritable, and its first bytes (Linux:
+/// `bprm->file`, `bprm->buf`).
+struct ExecFile {
+    file: DenyWriteAccess,
+    buf: Vec<u8>,
+}
+
+/// Finds and opens the program and reads its first page (Linux:
+/// `do_open_execat`, then `prepare_binprm`).
+fn open_exec(ctx: FsContext<'_>, dfd: i32, name: &[u8], at_flags: u32) -> KResult<ExecFile> {
     if at_flags & !(uapi::AT_SYMLINK_NOFOLLOW | uapi::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -95,28 +106,21 @@ fn open_exec(ctx: FsContext<'_>, dfd: i32, name: &[u8], at_flags: u32) -> KResul
         _ => return Err(Errno::EACCES),
     }
     inode_permission(&inode, MAY_EXEC, ctx.cred)?;
-    let size = inode.size();
-    if size > MAX_EXEC_FILE {
-        return Err(Errno::ENOMEM);
-    }
+    let size = usize::try_from(inode.size()).unwrap_or(usize::MAX).min(BINPRM_BUF_SIZE);
     let file = File::open(path, inode.clone(), inode.i_fop, FMode::READ, uapi::O_RDONLY)?;
-    read_whole(&file, usize::try_from(size).map_err(|_| Errno::ENOMEM)?)
-}
-
-/// Reads `size` bytes from the start of `file` (fewer if it shrank).
-fn read_whole(file: &File, size: usize) -> KResult<Vec<u8>> {
-    let mut image = kzalloc(size)?;
+    let file = DenyWriteAccess::new(&file)?;
+    let mut buf = kzalloc(size)?;
     let mut done = 0;
     while done < size {
-        let offset = i64::try_from(done).map_err(|_| Errno::EFBIG)?;
-        let n = vfs_pread(file, &mut image[done..], offset)?;
+        let n =
+            vfs_pread(file.file(), &mut buf[done..], i64::try_from(done).map_err(|_| Errno::EIO)?)?;
         if n == 0 {
             break;
         }
         done += n;
     }
-    image.truncate(done);
-    Ok(image)
+    buf.truncate(done);
+    Ok(ExecFile { file, buf })
 }
 
 /// Copies one NUL-terminated string from user space (Linux: the inner
@@ -184,22 +188,23 @@ fn exec_binprm(
     at_flags: u32,
 ) -> KResult<(Arc<Mm>, crate::fs::binfmt_elf::ElfLoadInfo)> {
     let tsk = current();
-    let mut image =
+    let mut exe =
         with_fs_context(&tsk, |ctx| open_exec(ctx, dfd, &bprm.filename.clone(), at_flags))?;
     for depth in 0.. {
-        let Some(interp) = load_script(bprm, &image)? else { break };
+        let Some(interp) = load_script(bprm, &exe.buf)? else { break };
         if depth >= BINPRM_MAX_RECURSION {
             return Err(Errno::ELOOP);
         }
-        image = with_fs_context(&tsk, |ctx| open_exec(ctx, uapi::AT_FDCWD, &interp, 0))?;
+        exe = with_fs_context(&tsk, |ctx| open_exec(ctx, uapi::AT_FDCWD, &interp, 0))?;
     }
-    if !image.starts_with(b"\x7fELF") {
+    if !exe.buf.starts_with(b"\x7fELF") {
         return Err(Errno::ENOEXEC);
     }
     let mm = Mm::new()?;
     let argv: Vec<&[u8]> = bprm.argv.iter().map(Vec::as_slice).collect();
     let envp: Vec<&[u8]> = bprm.envp.iter().map(Vec::as_slice).collect();
-    let info = load_elf_binary(&image, &mm, &argv, &envp, &bprm.filename)?;
+    let info = load_elf_binary(exe.file.file(), &exe.buf, &mm, &argv, &envp, &bprm.filename)?;
+    mm.mmap_write().exe_file = Some(exe.file);
     Ok((mm, info))
 }
 
@@ -258,10 +263,9 @@ fn unshare_files(tsk: &Task) -> KResult<()> {
 /// Runs `bprm` in the current task, rewriting `regs` to enter it.
 fn bprm_execve(mut bprm: LinuxBinprm, dfd: i32, at_flags: u32, regs: &mut PtRegs) -> KResult<()> {
     let tsk = current();
-    // Linux renames the task in `begin_new_exec`, before the new image is
-    // faulted in; Ferrite copies the image in first, which takes long
-    // enough for `ps` to see the old name. So the name changes now, and
-    // goes back if the exec fails.
+    // Linux renames the task in `begin_new_exec`; Ferrite renames it
+    // before the image is mapped, and back if the exec fails, so that
+    // `ps` never sees the old name on a task already loading the new one.
     let old_comm = tsk.comm();
     tsk.set_comm(exec_comm(&bprm.filename));
     let (mm, info) = exec_binprm(&mut bprm, dfd, at_flags).inspect_err(|_| {

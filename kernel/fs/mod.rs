@@ -33,6 +33,7 @@
 pub mod anon_inodes;
 pub mod binfmt_elf;
 pub mod char_dev;
+pub mod chown;
 pub mod d_path;
 pub mod dcache;
 pub mod eventfd;
@@ -45,6 +46,7 @@ pub mod file_table;
 pub mod fs_struct;
 pub mod inode;
 pub mod ioctl;
+pub mod libfs;
 pub mod namei;
 pub mod namespace;
 pub mod open;

@@ -24,12 +24,10 @@ use linux_raw_sys::general as uapi;
 use alloc::boxed::Box;
 
 use super::current_files;
-use super::dcache::Dentry;
 use super::file_table::{FMode, File, FileOps, PollMask};
-use super::inode::{Inode, InodeAttr, InodeOps};
-use super::namespace::{Path, VfsMount};
+use super::inode::InodeAttr;
+use super::libfs::PseudoFs;
 use super::select::poll_wake;
-use super::super_block::{FileSystemType, SuperBlock};
 use crate::arch::uaccess::{UserAddr, copy_to_user};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
@@ -329,44 +327,9 @@ impl FileOps for PipeFileOps {
 
 /// The pseudo file system pipe inodes live in (Linux: `pipefs`), never
 /// mounted where a path can reach it.
-struct PipeFsType;
-
-impl FileSystemType for PipeFsType {
-    fn name(&self) -> &'static str {
-        "pipefs"
-    }
-    fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
-        Err(Errno::EINVAL)
-    }
-}
-
-struct PipeFsInodeOps;
-impl InodeOps for PipeFsInodeOps {}
-
-static PIPEFS: PipeFsType = PipeFsType;
-static PIPEFS_IOPS: PipeFsInodeOps = PipeFsInodeOps;
+static PIPEFS: PseudoFs = PseudoFs::new("pipefs", PIPEFS_MAGIC);
 /// Linux: `PIPEFS_MAGIC`.
 const PIPEFS_MAGIC: u64 = 0x5049_5045;
-static PIPE_MNT: spin::Once<Arc<VfsMount>> = spin::Once::new();
-
-/// pipefs's internal mount (Linux: `kern_mount(&pipe_fs_type)`).
-fn pipe_mnt() -> KResult<Arc<VfsMount>> {
-    if let Some(mnt) = PIPE_MNT.get() {
-        return Ok(mnt.clone());
-    }
-    let sb = SuperBlock::new_anon(&PIPEFS, PIPEFS_MAGIC, Box::new(()));
-    let attr = InodeAttr::new(uapi::S_IFDIR | 0o755, 0, 0);
-    let root = Inode::new(sb.clone(), attr, &PIPEFS_IOPS, &PIPE_READ_FOPS, Box::new(()))?;
-    let mnt = VfsMount {
-        mnt_id: 0,
-        mnt_root: Dentry::make_root(root)?,
-        mnt_sb: sb,
-        mnt_mountpoint: None,
-        mnt_devname: Box::default(),
-        mnt_flags: Default::default(),
-    };
-    Ok(PIPE_MNT.call_once(|| Arc::new(mnt)).clone())
-}
 
 /// Makes a pipe and its two files, read end first (Linux: `do_pipe2` ->
 /// `create_pipe_files`). `O_NONBLOCK` goes on both files; `O_CLOEXEC` is
@@ -374,17 +337,9 @@ fn pipe_mnt() -> KResult<Arc<VfsMount>> {
 /// accepted and treated as a byte stream.
 pub fn do_pipe2(flags: u32, uid: u32, gid: u32) -> KResult<(Arc<File>, Arc<File>)> {
     check_pipe2_flags(flags)?;
-    let mnt = pipe_mnt()?;
     let pipe = PipeInodeInfo::new();
     let attr = InodeAttr::new(uapi::S_IFIFO | 0o600, uid, gid);
-    let inode = Inode::new(
-        mnt.mnt_sb.clone(),
-        attr,
-        &PIPEFS_IOPS,
-        &PIPE_READ_FOPS,
-        Box::new(pipe.clone()),
-    )?;
-    let path = Path::new(mnt, Dentry::make_root(inode.clone())?);
+    let (path, inode) = PIPEFS.new_inode_path(attr, &PIPE_READ_FOPS, Box::new(pipe.clone()))?;
     let nonblock = flags & uapi::O_NONBLOCK;
     // Should the first open fail, the pipe must not keep a phantom writer.
     let read = File::open(

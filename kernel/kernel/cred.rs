@@ -4,17 +4,27 @@
 //! `__sys_setresuid`, the gid twins, `getresuid`, `setfsuid`),
 //! kernel/groups.c (`getgroups`, `setgroups`), include/linux/cred.h.
 //!
-//! A task has real, effective, saved and filesystem IDs (`Cred`). Root
-//! (effective uid 0, standing for `CAP_SETUID`/`CAP_SETGID`) may set any
-//! of them; anyone else may only shuffle the values it already has. The
-//! filesystem ID follows the effective one. Supplementary groups are
-//! always empty for now.
+//! A task has real, effective, saved and filesystem IDs (`Cred`) and a
+//! sorted list of supplementary groups. Capabilities are not kept as
+//! sets: a task has them all while its effective uid is 0 and none
+//! otherwise, which is what Linux's `cap_emulate_setxuid` amounts to for
+//! a root that is not using file capabilities or securebits. So root may
+//! set any ID; anyone else may only shuffle the values it already has,
+//! and once no uid is 0 there is no way back. The filesystem ID follows
+//! the effective one, or is set on its own by setfsuid.
 //!
 //! # Locking
-//! `Task::cred` is read and replaced whole under its own lock, so a
-//! change is atomic; the rule check and the write happen under one hold.
+//! `Task::cred` and `Task::groups` are leaf locks, each read and replaced
+//! whole; `update_cred` reads, checks and writes (a task changes only its
+//! own credentials, so no one races it), never across a user copy.
 #![deny(unsafe_code)]
 
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use linux_raw_sys::general::{CAP_SETGID, CAP_SETUID, NGROUPS_MAX};
+
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched::current;
 use crate::kernel::sched::task::Cred;
@@ -22,6 +32,13 @@ use crate::kernel::syscall::args::UserPtr;
 
 /// `-1`: leave this ID as it is.
 const UNCHANGED: u32 = u32::MAX;
+
+/// Whether the current task holds capability `cap` (Linux: `capable`):
+/// all of them with effective uid 0, none without (see the header).
+pub fn capable(cap: u32) -> bool {
+    let _ = cap;
+    current().cred().euid == 0
+}
 
 /// Which half of `Cred` a call works on.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -172,19 +189,68 @@ pub fn sys_getresgid(r: UserPtr<u32>, e: UserPtr<u32>, s: UserPtr<u32>) -> KResu
     do_getresid(Kind::Group, r, e, s)
 }
 
-/// getgroups(2): no supplementary groups yet.
-pub fn sys_getgroups(size: i32, _list: UserPtr<u32>) -> KResult<i32> {
-    if size < 0 { Err(Errno::EINVAL) } else { Ok(0) }
+/// setfsuid/setfsgid: the filesystem ID may become any of the real,
+/// effective, saved or current filesystem IDs, or anything with the
+/// capability; the old one is returned whether or not it changed, and
+/// `-1` only asks (Linux: `__sys_setfsuid`).
+fn do_setfsid(kind: Kind, id: u32) -> u32 {
+    let tsk = current();
+    let mut c = tsk.cred();
+    let (old, cap) = match kind {
+        Kind::User => (c.fsuid, CAP_SETUID),
+        Kind::Group => (c.fsgid, CAP_SETGID),
+    };
+    let allowed = ids(&c, kind).contains(&id) || capable(cap);
+    if id != UNCHANGED && id != old && allowed {
+        match kind {
+            Kind::User => c.fsuid = id,
+            Kind::Group => c.fsgid = id,
+        }
+        tsk.set_cred(c);
+    }
+    old
 }
 
-/// setgroups(2): root may set them (accepted and dropped for now).
-pub fn sys_setgroups(size: i32, _list: UserPtr<u32>) -> KResult<()> {
-    if !(0..=65536).contains(&size) {
-        return Err(Errno::EINVAL);
+pub fn sys_setfsuid(uid: u32) -> KResult<u32> {
+    Ok(do_setfsid(Kind::User, uid))
+}
+
+pub fn sys_setfsgid(gid: u32) -> KResult<u32> {
+    Ok(do_setfsid(Kind::Group, gid))
+}
+
+/// getgroups(2): size 0 asks for the count; a smaller list than the
+/// groups is `EINVAL` (Linux: `getgroups`).
+pub fn sys_getgroups(size: i32, list: UserPtr<u32>) -> KResult<i32> {
+    let size = usize::try_from(size).map_err(|_| Errno::EINVAL)?;
+    let groups = current().groups();
+    if size != 0 {
+        if groups.len() > size {
+            return Err(Errno::EINVAL);
+        }
+        let bytes: Vec<u8> = groups.iter().flat_map(|g| g.to_ne_bytes()).collect();
+        copy_to_user(list.addr(), &bytes).map_err(|_| Errno::EFAULT)?;
     }
-    if current().cred().euid != 0 {
+    i32::try_from(groups.len()).map_err(|_| Errno::EINVAL)
+}
+
+/// setgroups(2): `CAP_SETGID` first, then at most `NGROUPS_MAX`, kept
+/// sorted (Linux: `setgroups`, `groups_sort`).
+pub fn sys_setgroups(size: i32, list: UserPtr<u32>) -> KResult<()> {
+    if !capable(CAP_SETGID) {
         return Err(Errno::EPERM);
     }
+    let n =
+        usize::try_from(size).ok().filter(|&n| n <= NGROUPS_MAX as usize).ok_or(Errno::EINVAL)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(n * 4).map_err(|_| Errno::ENOMEM)?;
+    bytes.resize(n * 4, 0u8);
+    copy_from_user(&mut bytes, list.addr()).map_err(|_| Errno::EFAULT)?;
+    let mut groups = Vec::new();
+    groups.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+    groups.extend(bytes.chunks_exact(4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])));
+    groups.sort_unstable();
+    current().set_groups(Arc::from(groups));
     Ok(())
 }
 

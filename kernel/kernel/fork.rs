@@ -25,8 +25,10 @@
 //! namespace as its number 1 and child reaper (root only); after
 //! `unshare(CLONE_NEWPID)` the caller's next child does the same.
 //! clone3 reads Linux's versioned `struct clone_args`, `set_tid` (root
-//! chooses the child's PIDs) included. Other namespaces, pidfds and
-//! cgroups are refused with `EINVAL`: Linux would create them.
+//! chooses the child's PIDs) included. `CLONE_PIDFD` gives the caller a
+//! pidfd for the child (`kernel::pidfd`), through clone's `parent_tid`
+//! or clone3's `pidfd` field. Other namespaces and cgroups are refused
+//! with `EINVAL`: Linux would create them.
 //!
 //! # Locking
 //! `TASKLIST_LOCK` (Linux: `tasklist_lock`) serialises changes to the
@@ -109,6 +111,8 @@ pub struct KernelCloneArgs {
     pub name: Option<&'static str>,
     /// clone3's chosen PIDs, innermost namespace first (Linux: `set_tid`).
     pub set_tid: Vec<i32>,
+    /// Where `CLONE_PIDFD` stores the pidfd, an `int` (Linux: `pidfd`).
+    pub pidfd: u64,
 }
 
 impl KernelCloneArgs {
@@ -125,6 +129,7 @@ impl KernelCloneArgs {
             kthread: None,
             name: Some(name),
             set_tid: Vec::new(),
+            pidfd: 0,
         }
     }
 }
@@ -144,6 +149,13 @@ fn check_clone_flags(flags: CloneFlags, parent: &Task) -> KResult<()> {
     // A namespace's init may not make siblings: nobody would reap them
     // (Linux: the `SIGNAL_UNKILLABLE` test).
     if flags.contains(CloneFlags::PARENT) && parent.pid_link.is_child_reaper() {
+        return Err(Errno::EINVAL);
+    }
+    // A pidfd names a process, never a thread; CLONE_DETACHED is kept
+    // for a later meaning (Linux: the `CLONE_PIDFD` test).
+    if flags.contains(CloneFlags::PIDFD)
+        && flags.intersects(CloneFlags::THREAD | CloneFlags::DETACHED)
+    {
         return Err(Errno::EINVAL);
     }
     // A thread shares its group's PID namespace.
@@ -210,11 +222,10 @@ fn copy_fs(flags: CloneFlags, parent: &Task, child: &Task) -> KResult<()> {
     Ok(())
 }
 
-/// Resource limits, process group and session (Linux: `copy_signal`'s
-/// `rlim` copy; the group and session come with the `signal_struct`).
+/// Process group and session (they come with Linux's `signal_struct`),
+/// and the supplementary groups (with Linux's `cred`).
 fn copy_process_ids(parent: &Task, child: &Task) {
-    let rlim = *parent.rlim.lock();
-    *child.rlim.lock() = rlim;
+    child.set_groups(parent.groups());
     child.set_pgrp(parent.pgrp());
     child.set_session(parent.session());
 }
@@ -281,7 +292,22 @@ pub fn copy_process(args: KernelCloneArgs) -> KResult<Arc<Task>> {
     if args.flags.contains(CloneFlags::CHILD_SETTID) {
         child.set_child_tid.store(args.child_tid, Ordering::Relaxed);
     }
+    // After the child's table was copied: the pidfd is the parent's only.
+    let pidfd = if args.flags.contains(CloneFlags::PIDFD) {
+        Some(crate::kernel::pidfd::clone_pidfd(&child.pid_link, args.pidfd)?)
+    } else {
+        None
+    };
+    if !args.flags.contains(CloneFlags::THREAD) {
+        // Linux: `copy_signal`'s `rlim` copy, before the child can be
+        // found; a thread shares its group's (`link_thread`).
+        let rlim = *parent.rlim().lock();
+        *child.rlim().lock() = rlim;
+    }
     link_process(&parent, &child, args.flags)?;
+    if let Some(pidfd) = pidfd {
+        pidfd.install();
+    }
     if !args.flags.contains(CloneFlags::THREAD) {
         let dumpable = parent.thread_group().dumpable.load(Ordering::Relaxed);
         child.thread_group().dumpable.store(dumpable, Ordering::Relaxed);
@@ -403,16 +429,15 @@ pub fn take_thread_fn() -> Option<ThreadFn> {
 /// The `CSIGNAL` bits of clone's flags: the signal for the parent at exit.
 const CSIGNAL: u64 = uapi::CSIGNAL as u64;
 
-/// Flags Ferrite cannot honour yet; Linux would create namespaces, a
-/// pidfd or a cgroup move for them.
+/// Flags Ferrite cannot honour yet; Linux would create namespaces or a
+/// cgroup move for them.
 const CLONE_UNSUPPORTED: u64 = (uapi::CLONE_NEWNS
     | uapi::CLONE_NEWCGROUP
     | uapi::CLONE_NEWUTS
     | uapi::CLONE_NEWIPC
     | uapi::CLONE_NEWUSER
     | uapi::CLONE_NEWNET
-    | uapi::CLONE_NEWTIME
-    | uapi::CLONE_PIDFD) as u64
+    | uapi::CLONE_NEWTIME) as u64
     | uapi::CLONE_INTO_CGROUP;
 
 /// clone's and clone3's arguments as user space gave them (Linux: the
@@ -427,6 +452,9 @@ struct UserCloneArgs {
     child_tid: u64,
     tls: u64,
     set_tid: Vec<i32>,
+    /// Where `CLONE_PIDFD` stores the pidfd: clone's `parent_tid`,
+    /// clone3's own field.
+    pidfd: u64,
 }
 
 /// The common tail of fork, vfork, clone and clone3: the child returns to
@@ -437,6 +465,13 @@ fn user_clone(regs: &PtRegs, uargs: UserCloneArgs) -> KResult<i32> {
         return Err(Errno::EINVAL);
     }
     let flags = CloneFlags::from_bits_truncate(uargs.flags);
+    // Both would be written to one place (always, for clone(2), which
+    // passes the pidfd through `parent_tid`) (Linux: `kernel_clone`).
+    if flags.contains(CloneFlags::PIDFD | CloneFlags::PARENT_SETTID)
+        && uargs.pidfd == uargs.parent_tid
+    {
+        return Err(Errno::EINVAL);
+    }
     let exit_signal = i32::try_from(uargs.exit_signal).map_err(|_| Errno::EINVAL)?;
     let args = KernelCloneArgs {
         flags,
@@ -449,6 +484,7 @@ fn user_clone(regs: &PtRegs, uargs: UserCloneArgs) -> KResult<i32> {
         kthread: None,
         name: None,
         set_tid: uargs.set_tid,
+        pidfd: uargs.pidfd,
     };
     let child = copy_process(args)?;
     let nr = pid::pid_vnr(&child.pid_link);
@@ -509,6 +545,7 @@ pub fn sys_clone(
         child_tid,
         tls,
         set_tid: Vec::new(),
+        pidfd: parent_tid,
     };
     user_clone(regs, uargs)
 }
@@ -526,6 +563,7 @@ pub fn sys_clone3(regs: &mut PtRegs, uargs: UserAddr, size: usize) -> KResult<i3
         child_tid: args.child_tid,
         tls: args.tls,
         set_tid,
+        pidfd: args.pidfd,
     };
     user_clone(regs, uargs)
 }

@@ -18,6 +18,12 @@
 //! ends a wait with `ERESTARTSYS`, or, for a timed one, through the restart
 //! block so that a stop and continue resume with what was left.
 //!
+//! Robust futexes: a thread registers a user-space list of the locks it
+//! holds (`set_robust_list`); when it dies, `exit_robust_list` walks at
+//! most `ROBUST_LIST_LIMIT` entries and, for each word still holding its
+//! TID, compare-exchanges in `FUTEX_OWNER_DIED` (keeping `FUTEX_WAITERS`)
+//! and wakes one waiter, whose lock then reports `EOWNERDEAD`.
+//!
 //! # Locking
 //! A bucket's lock (`FutexHashBucket::chain`) is taken before the address
 //! space's page-table lock (the value is read through the page table under
@@ -32,10 +38,12 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use linux_raw_sys::general as uapi;
 
+use crate::arch::futex::futex_atomic_cmpxchg;
 use crate::arch::uaccess::{UserAddr, get_user, put_user};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 use crate::kernel::locking::spinlock::SpinLockGuard;
+use crate::kernel::pid::{pid_vnr, task_pid};
 use crate::kernel::sched::task::{TASK_INTERRUPTIBLE, TASK_NORMAL, TASK_RUNNING, signal_pending};
 use crate::kernel::sched::{self, Task, current};
 use crate::kernel::time::jiffies::{HZ, jiffies};
@@ -422,6 +430,17 @@ pub fn sys_set_robust_list(head: u64, len: usize) -> KResult<()> {
     Ok(())
 }
 
+/// Whether the caller may read `task`'s list: its own process, or one
+/// whose IDs are all the caller's, or with `CAP_SYS_PTRACE` (Linux:
+/// `ptrace_may_access(p, PTRACE_MODE_READ_REALCREDS)`, less `dumpable`).
+fn may_read_robust_list(task: &Task) -> bool {
+    let me = current();
+    let (c, t) = (me.cred(), task.cred());
+    me.tgid == task.tgid
+        || c.euid == 0
+        || ([t.uid, t.euid, t.suid] == [c.uid; 3] && [t.gid, t.egid, t.sgid] == [c.gid; 3])
+}
+
 /// get_robust_list(2): a thread's list head and its size.
 pub fn sys_get_robust_list(pid: i32, head_ptr: u64, len_ptr: u64) -> KResult<()> {
     let task = if pid == 0 {
@@ -429,54 +448,84 @@ pub fn sys_get_robust_list(pid: i32, head_ptr: u64, len_ptr: u64) -> KResult<()>
     } else {
         crate::kernel::pid::find_task_by_vpid(pid).ok_or(Errno::ESRCH)?
     };
+    if !may_read_robust_list(&task) {
+        return Err(Errno::EPERM);
+    }
     let head = task.robust_list.load(Ordering::Relaxed);
     put_user(UserAddr::new(len_ptr), &ROBUST_LIST_HEAD_SIZE).map_err(|_| Errno::EFAULT)?;
     put_user(UserAddr::new(head_ptr), &head).map_err(|_| Errno::EFAULT)
 }
 
 /// Marks a robust futex held by the dying thread `tid` as owner-dead and
-/// wakes a waiter (Linux: `handle_futex_death`). Not an atomic
-/// compare-exchange as Linux's: a racing locker may be overwritten.
-fn handle_futex_death(uaddr: u64, tid: u32) {
-    let Ok(val) = get_user::<u32>(UserAddr::new(uaddr)) else { return };
-    if val & uapi::FUTEX_TID_MASK != tid {
-        return;
+/// wakes one waiter (Linux: `handle_futex_death`). The word changes under
+/// user space's feet, so it is a compare-exchange, retried until it sees
+/// a stable value. `pending` is the lock the thread was taking or
+/// releasing when it died: a zero word there may hide a waiter that the
+/// unlocker never woke. Returns `Err` when the walk must stop.
+fn handle_futex_death(uaddr: u64, tid: u32, pi: bool, pending: bool) -> Result<(), ()> {
+    let addr = UserAddr::new(uaddr);
+    if !uaddr.is_multiple_of(4) {
+        return Err(());
     }
-    let new = (val & uapi::FUTEX_WAITERS) | uapi::FUTEX_OWNER_DIED;
-    if put_user(UserAddr::new(uaddr), &new).is_err() {
-        return;
-    }
-    if val & uapi::FUTEX_WAITERS != 0 {
-        let _ = futex_wake(uaddr, false, 1, u32::MAX);
+    loop {
+        let val = get_user::<u32>(addr).map_err(drop)?;
+        if pending && !pi && val == 0 {
+            let _ = futex_wake(uaddr, false, 1, u32::MAX);
+            return Ok(());
+        }
+        if val & uapi::FUTEX_TID_MASK != tid {
+            return Ok(());
+        }
+        let new = (val & uapi::FUTEX_WAITERS) | uapi::FUTEX_OWNER_DIED;
+        if futex_atomic_cmpxchg(addr, val, new).map_err(drop)? != val {
+            continue; // a waiter set FUTEX_WAITERS meanwhile: look again
+        }
+        if !pi && val & uapi::FUTEX_WAITERS != 0 {
+            let _ = futex_wake(uaddr, false, 1, u32::MAX);
+        }
+        return Ok(());
     }
 }
 
-/// Walks the exiting thread's robust list (Linux: `exit_robust_list`).
-/// Called while the thread still has its address space.
+/// A list pointer of the robust list: bit 0 marks a PI futex (Linux:
+/// `fetch_robust_entry`).
+fn fetch_robust_entry(uaddr: u64) -> Option<(u64, bool)> {
+    let raw = get_user::<u64>(UserAddr::new(uaddr)).ok()?;
+    Some((raw & !1, raw & 1 != 0))
+}
+
+/// Walks the exiting thread's robust list, at most `ROBUST_LIST_LIMIT`
+/// entries against a circular list (Linux: `exit_robust_list`). Called
+/// while the thread still has its address space.
 pub fn exit_robust_list(tsk: &Task) {
     let head = tsk.robust_list.swap(0, Ordering::Relaxed);
     if head == 0 {
         return;
     }
-    let tid = u32::try_from(tsk.pid).unwrap_or(0);
-    let read = |a: u64| get_user::<u64>(UserAddr::new(a)).ok();
-    let (Some(mut entry), Some(offset), Some(pending)) =
-        (read(head), read(head + 8), read(head + 16))
+    // The owner TID user space stored is the one its namespace shows.
+    let tid = u32::try_from(pid_vnr(task_pid(tsk))).unwrap_or(0);
+    let offset = get_user::<i64>(UserAddr::new(head.wrapping_add(8)));
+    let (Some((mut entry, mut pi)), Ok(offset), Some((pending, pending_pi))) =
+        (fetch_robust_entry(head), offset, fetch_robust_entry(head.wrapping_add(16)))
     else {
         return;
     };
+    let at = |entry: u64| entry.wrapping_add_signed(offset);
     let mut limit = ROBUST_LIST_LIMIT;
-    while entry != head && entry != 0 && limit > 0 {
-        let next = read(entry);
-        if entry != pending {
-            handle_futex_death(entry.wrapping_add(offset), tid);
+    while entry != head {
+        let next = fetch_robust_entry(entry);
+        if entry != pending && handle_futex_death(at(entry), tid, pi, false).is_err() {
+            return;
         }
-        let Some(next) = next else { return };
-        entry = next;
+        let Some((next, next_pi)) = next else { return };
+        (entry, pi) = (next, next_pi);
         limit -= 1;
+        if limit == 0 {
+            break;
+        }
     }
     if pending != 0 {
-        handle_futex_death(pending.wrapping_add(offset), tid);
+        let _ = handle_futex_death(at(pending), tid, pending_pi, true);
     }
 }
 

@@ -17,6 +17,7 @@ pub mod locking;
 pub mod nsproxy;
 pub mod panic;
 pub mod pid;
+pub mod pidfd;
 pub mod printk;
 pub mod resource;
 pub mod restart_block;

@@ -4,17 +4,20 @@
 //! `setrlimit`), include/asm-generic/resource.h (`INIT_RLIMITS`),
 //! include/uapi/linux/resource.h.
 //!
-//! Each task carries its limits (Linux keeps them in `signal_struct`,
-//! shared by the thread group; threads come later). A child inherits its
-//! parent's at fork and keeps them across exec. `RLIMIT_NOFILE` is also
-//! pushed into the task's `FdTable`, which enforces it at `alloc_fd`.
+//! The limits belong to the process: `ThreadGroup::rlim` (Linux:
+//! `signal_struct->rlim`), so one thread's setrlimit binds them all. A
+//! child process inherits a copy at fork and keeps it across exec.
+//! `RLIMIT_NOFILE` is also pushed into the task's `FdTable`, which
+//! enforces it at `alloc_fd`. Changing another process's limits takes
+//! its user's IDs or `CAP_SYS_RESOURCE` (`check_prlimit_permission`).
 //!
 //! # Locking
-//! `Task::rlim` is a leaf spinlock, never held across a user copy.
+//! `ThreadGroup::rlim` is a leaf spinlock, never held across a user copy.
 #![deny(unsafe_code)]
 
 use linux_raw_sys::general as uapi;
 
+use crate::kernel::cred::capable;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::pid::find_task_by_vpid;
 use crate::kernel::sched::{Task, current};
@@ -81,9 +84,9 @@ pub fn do_prlimit(tsk: &Task, resource: u32, new: Option<Rlimit>) -> KResult<Rli
             return Err(Errno::EPERM);
         }
     }
-    let root = current().cred().euid == 0;
+    let root = capable(uapi::CAP_SYS_RESOURCE);
     let old = {
-        let mut rlim = tsk.rlim.lock();
+        let mut rlim = tsk.rlim().lock();
         let old = rlim[index];
         if let Some(new) = new {
             // Raising the hard limit needs CAP_SYS_RESOURCE.
@@ -103,13 +106,26 @@ pub fn do_prlimit(tsk: &Task, resource: u32, new: Option<Rlimit>) -> KResult<Rli
     Ok(old)
 }
 
-/// The task a `pid` argument names: 0 is the caller (`ESRCH` for none).
+/// The task a `pid` argument names: 0 is the caller (`ESRCH` for none,
+/// a negative number included).
 fn task_by_pid(pid: i32) -> KResult<alloc::sync::Arc<Task>> {
     match pid {
         0 => Ok(current()),
-        p if p < 0 => Err(Errno::EINVAL),
         p => find_task_by_vpid(p).ok_or(Errno::ESRCH),
     }
+}
+
+/// Another task's limits are the caller's business only if all its user
+/// and group IDs are the caller's real ones, or with `CAP_SYS_RESOURCE`
+/// (Linux: `check_prlimit_permission`).
+fn check_prlimit_permission(tsk: &Task) -> KResult<()> {
+    let me = current();
+    if core::ptr::eq(tsk, &*me) {
+        return Ok(());
+    }
+    let (c, t) = (me.cred(), tsk.cred());
+    let id_match = [t.uid, t.euid, t.suid] == [c.uid; 3] && [t.gid, t.egid, t.sgid] == [c.gid; 3];
+    if id_match || capable(uapi::CAP_SYS_RESOURCE) { Ok(()) } else { Err(Errno::EPERM) }
 }
 
 /// prlimit64(2); the limits are `{cur, max}` pairs of u64.
@@ -126,9 +142,7 @@ pub fn sys_prlimit64(
         Some(Rlimit { cur, max })
     };
     let tsk = task_by_pid(pid)?;
-    if new.is_none() && resource as usize >= RLIM_NLIMITS {
-        return Err(Errno::EINVAL);
-    }
+    check_prlimit_permission(&tsk)?;
     let old = do_prlimit(&tsk, resource, new)?;
     if !old_rlim.is_null() {
         old_rlim.write(&[old.cur, old.max])?;

@@ -27,7 +27,8 @@ use linux_raw_sys::general as uapi;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::exit::release_task;
 use crate::kernel::fork::TASKLIST_LOCK;
-use crate::kernel::sched::task::EXIT_ZOMBIE;
+use crate::kernel::rusage::{Rusage, RusageWho, getrusage};
+use crate::kernel::sched::task::{EXIT_DEAD, EXIT_ZOMBIE};
 use crate::kernel::sched::{Task, current};
 use crate::kernel::signal::{SigTask, SignalFlags, cld_code_and_status, si_code};
 use crate::kernel::syscall::args::UserPtr;
@@ -69,7 +70,8 @@ pub struct WaitResult {
 }
 
 enum Scan {
-    Found(WaitResult, Option<Arc<Task>>),
+    /// A report, the child it is about, and whether to reap it.
+    Found(WaitResult, Arc<Task>, bool),
     Waiting,
     NoChild,
 }
@@ -141,10 +143,15 @@ fn scan_children(parent: &Task, which: WaitFor, options: WaitOptions) -> Scan {
     let _tasklist = TASKLIST_LOCK.lock();
     let children = parent.children.lock();
     let mut any = false;
-    for child in children.iter().filter(|c| eligible(c, which, options)) {
+    // A child that reaped itself (EXIT_DEAD) may stay on the list until
+    // its `release_task`; it no longer counts, so a waiter woken by its
+    // SIGCHLD gets ECHILD rather than EINTR (Linux: the `EXIT_DEAD` test
+    // that leaves `notask_error` set in `wait_consider_task`).
+    let live = |c: &&Arc<Task>| c.exit_state() != EXIT_DEAD;
+    for child in children.iter().filter(live).filter(|c| eligible(c, which, options)) {
         any = true;
         if let Some((result, reap)) = consider(child, options) {
-            return Scan::Found(result, reap.then(|| child.clone()));
+            return Scan::Found(result, child.clone(), reap);
         }
     }
     if any { Scan::Waiting } else { Scan::NoChild }
@@ -164,16 +171,20 @@ fn scan_group(me: &Arc<Task>, which: WaitFor, options: WaitOptions) -> Scan {
     scan
 }
 
-/// Waits for a child to report (Linux: `do_wait`): `Ok(None)` with
+/// Position of `ru_maxrss` in `struct rusage`, the one field that is a
+/// maximum rather than a sum.
+const RU_MAXRSS: usize = 4;
+
+/// Waits for a child to report, with its usage (Linux: `do_wait`): `Ok(None)` with
 /// `WNOHANG` if none has yet, `ECHILD` if no child matches, `EINTR` on a
 /// signal.
-pub fn do_wait(which: WaitFor, options: WaitOptions) -> KResult<Option<WaitResult>> {
+pub fn do_wait(which: WaitFor, options: WaitOptions) -> KResult<Option<(WaitResult, Rusage)>> {
     let me = current();
     let owner = me.chldexit_owner();
     let mut found = None;
     owner.wait_chldexit.wait_event_interruptible(|| match scan_group(&me, which, options) {
-        Scan::Found(result, reap) => {
-            found = Some(Ok((result, reap)));
+        Scan::Found(result, child, reap) => {
+            found = Some(Ok((result, child, reap)));
             true
         }
         Scan::NoChild => {
@@ -182,20 +193,39 @@ pub fn do_wait(which: WaitFor, options: WaitOptions) -> KResult<Option<WaitResul
         }
         Scan::Waiting => options.contains(WaitOptions::WNOHANG),
     })?;
-    let Some((mut result, reap)) = found.transpose()? else { return Ok(None) };
+    let Some((mut result, child, reap)) = found.transpose()? else { return Ok(None) };
     // The caller's namespace's number, read while the child still has it.
     result.pid = crate::kernel::pid::nr_to_vnr(result.pid);
-    if let Some(child) = reap {
+    let rusage = rusage_both(&child);
+    if reap {
         crate::kernel::time::cputime::wait_account_child(&me, &child);
         release_task(&child);
     }
-    Ok(Some(result))
+    Ok(Some((result, rusage)))
+}
+
+/// What wait4 and waitid report as the child's usage: its own and its
+/// reaped children's, summed (Linux: `getrusage(p, RUSAGE_BOTH, …)` in
+/// `wait_task_zombie` and `wait_task_stopped`).
+fn rusage_both(child: &Arc<Task>) -> Rusage {
+    let own = getrusage(child, RusageWho::SelfGroup);
+    let theirs = getrusage(child, RusageWho::Children);
+    let mut r = own;
+    for tv in [0, 2] {
+        let us = (own[tv] + theirs[tv]) * 1_000_000 + own[tv + 1] + theirs[tv + 1];
+        (r[tv], r[tv + 1]) = (us / 1_000_000, us % 1_000_000);
+    }
+    for (i, slot) in r.iter_mut().enumerate().skip(4) {
+        *slot =
+            if i == RU_MAXRSS { own[i].max(theirs[i]) } else { own[i].saturating_add(theirs[i]) };
+    }
+    r
 }
 
 /// Waits for a child to exit and reaps it: its PID and wait status
 /// (Linux: `kernel_wait4` for in-kernel callers).
 pub fn kernel_wait4(which: WaitFor, options: WaitOptions) -> KResult<Option<(i32, i32)>> {
-    Ok(do_wait(which, options | WaitOptions::WEXITED)?.map(|r| (r.pid, r.status)))
+    Ok(do_wait(which, options | WaitOptions::WEXITED)?.map(|(r, _)| (r.pid, r.status)))
 }
 
 /// The initial namespace's number for the caller's `nr`; -1, which no
@@ -215,15 +245,20 @@ fn wait4_target(pid: i32) -> KResult<WaitFor> {
     })
 }
 
-/// `struct rusage`: 18 longs on x86_64, all zero until accounting exists.
-type Rusage = [u64; 18];
+/// `struct rusage` as user space gets it: 18 longs on x86_64.
+type UserRusage = [u64; 18];
+
+/// Linux: `put_compat_rusage`'s native cousin, a plain copy.
+fn put_rusage(ru: UserPtr<UserRusage>, r: &Rusage) -> KResult<()> {
+    if ru.is_null() { Ok(()) } else { ru.write(&r.map(i64::cast_unsigned)) }
+}
 
 /// wait4(2).
 pub fn sys_wait4(
     pid: i32,
     status: UserPtr<i32>,
     options: u32,
-    ru: UserPtr<Rusage>,
+    ru: UserPtr<UserRusage>,
 ) -> KResult<i32> {
     let allowed = WaitOptions::WNOHANG
         | WaitOptions::WSTOPPED
@@ -234,13 +269,13 @@ pub fn sys_wait4(
     let options =
         WaitOptions::from_bits(options).filter(|o| allowed.contains(*o)).ok_or(Errno::EINVAL)?;
     let which = wait4_target(pid)?;
-    let Some(result) = do_wait(which, options | WaitOptions::WEXITED)? else { return Ok(0) };
+    let Some((result, rusage)) = do_wait(which, options | WaitOptions::WEXITED)? else {
+        return Ok(0);
+    };
     if !status.is_null() {
         status.write(&result.status)?;
     }
-    if !ru.is_null() {
-        ru.write(&[0; 18])?;
-    }
+    put_rusage(ru, &rusage)?;
     Ok(result.pid)
 }
 
@@ -248,34 +283,45 @@ pub fn sys_wait4(
 /// signo, errno, code, pad, pid, uid, status, pad, utime (2), stime (2).
 type ChldInfo = [i32; 12];
 
-/// waitid(2) (Linux: `kernel_waitid`): `P_ALL`, `P_PID`, `P_PGID`.
+/// waitid(2) (Linux: `kernel_waitid`): `P_ALL`, `P_PID`, `P_PGID`,
+/// `P_PIDFD`.
 pub fn sys_waitid(
     which: u32,
     upid: i32,
     infop: UserPtr<ChldInfo>,
     options: u32,
-    ru: UserPtr<Rusage>,
+    ru: UserPtr<UserRusage>,
 ) -> KResult<()> {
     let options = WaitOptions::from_bits(options).ok_or(Errno::EINVAL)?;
     let any = WaitOptions::WEXITED | WaitOptions::WSTOPPED | WaitOptions::WCONTINUED;
     if !options.intersects(any) {
         return Err(Errno::EINVAL);
     }
-    let target = match which {
-        uapi::P_ALL => WaitFor::Any,
-        uapi::P_PID if upid > 0 => WaitFor::Pid(global_nr(upid)),
-        uapi::P_PGID if upid > 0 => WaitFor::Pgid(global_nr(upid)),
-        uapi::P_PGID if upid == 0 => WaitFor::Pgid(current().pgrp()),
+    let (target, nonblock) = match which {
+        uapi::P_ALL => (WaitFor::Any, false),
+        uapi::P_PID if upid > 0 => (WaitFor::Pid(global_nr(upid)), false),
+        uapi::P_PGID if upid > 0 => (WaitFor::Pgid(global_nr(upid)), false),
+        uapi::P_PGID if upid == 0 => (WaitFor::Pgid(current().pgrp()), false),
+        uapi::P_PIDFD if upid >= 0 => crate::kernel::pidfd::pidfd_wait_target(upid)?,
         _ => return Err(Errno::EINVAL),
     };
-    let result = do_wait(target, options)?;
-    if !ru.is_null() {
-        ru.write(&[0; 18])?;
+    // A PIDFD_NONBLOCK pidfd never sleeps: EAGAIN unless WNOHANG asked
+    // for a 0 (Linux: the `O_NONBLOCK` lines of `kernel_waitid`).
+    let result =
+        match do_wait(target, if nonblock { options | WaitOptions::WNOHANG } else { options })? {
+            None if nonblock && !options.contains(WaitOptions::WNOHANG) => {
+                return Err(Errno::EAGAIN);
+            }
+            result => result,
+        };
+    // Linux writes the rusage only for a report, not for WNOHANG's 0.
+    if let Some((_, rusage)) = &result {
+        put_rusage(ru, rusage)?;
     }
     if infop.is_null() {
         return Ok(());
     }
-    let info = match result {
+    let info = match result.map(|(r, _)| r) {
         #[expect(clippy::cast_possible_wrap, reason = "uids above 2^31 keep their bits")]
         Some(r) => {
             [uapi::SIGCHLD as i32, 0, r.code, 0, r.pid, r.uid as i32, r.si_status, 0, 0, 0, 0, 0]

@@ -8,8 +8,9 @@
 //! PTEs of private mappings: each page gains a reference, and a writable
 //! one becomes read-only in both parent and child, so that whichever
 //! writes first takes `do_wp_page`'s copy and the last owner left writes
-//! in place. Shared anonymous VMAs share their `AnonShmem`; their PTEs are
-//! not copied but fault in from it, as Linux does for shared mappings.
+//! in place. Shared anonymous VMAs share their `AnonShmem`, and file VMAs
+//! their open file (the child joins the file's `i_mmap`); shared PTEs are
+//! not copied but fault in again, as Linux does for shared mappings.
 //!
 //! # Locking
 //! The parent's `mmap_lock` exclusive (no fault may run while its PTEs
@@ -22,6 +23,7 @@ use alloc::sync::Arc;
 use crate::arch::mm::pgtable_types::{Pte, PteFlags};
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::PAGE_SIZE;
+use crate::mm::filemap::vma_mapping;
 use crate::mm::memory::is_zero_pfn;
 use crate::mm::mm_types::{Mm, MmLayout};
 use crate::mm::page::pfn_to_page;
@@ -40,6 +42,9 @@ impl Mm {
             if vma.flags.contains(VmFlags::DONTCOPY) {
                 new.total_vm -= vma.len() / PAGE_SIZE as u64;
                 continue;
+            }
+            if let Some(mapping) = vma_mapping(vma) {
+                mapping.i_mmap_insert(&child);
             }
             let copy = Vma { start: vma.start, end: vma.end, data: vma.data.clone() };
             new.vmas.insert(copy).map_err(|_| Errno::ENOMEM)?;
@@ -70,6 +75,7 @@ fn copy_layout(old: &MmLayout, new: &mut MmLayout) {
     new.env_end = old.env_end;
     new.total_vm = old.total_vm;
     new.saved_auxv.clone_from(&old.saved_auxv);
+    new.exe_file.clone_from(&old.exe_file);
 }
 
 /// Copies the PTEs of one private VMA into the child, write-protecting

@@ -1,7 +1,7 @@
 //! Reading, writing and copying the contents of whole page frames through
 //! the direct map.
 //!
-//! Linux: include/linux/highmem.h (`copy_highpage`, `memcpy_to_page`,
+//! Linux: include/linux/highmem.h (`copy_highpage`, `memcpy_to_page`, `memzero_page`,
 //! `memcpy_from_page`); on x86_64 there is no highmem, so `kmap` is the
 //! direct map and these are plain copies.
 //!
@@ -54,4 +54,17 @@ pub fn memcpy_from_page(pfn: Pfn, offset: usize, buf: &mut [u8]) {
     //    holds a reference to, mapped by the direct map.
     // 2. `buf` is an exclusive kernel slice.
     unsafe { core::ptr::copy_nonoverlapping(from, buf.as_mut_ptr(), len) };
+}
+
+/// Zeroes `len` bytes of frame `pfn` from `offset` (Linux:
+/// `memzero_page`, used by truncation for the tail of the last page).
+/// Bytes past the page are not touched.
+pub fn memset_page(pfn: Pfn, offset: usize, len: usize) {
+    let len = len.min(PAGE_SIZE.saturating_sub(offset));
+    let to = phys_to_virt(pfn.phys()).as_mut_ptr::<u8>().wrapping_add(offset);
+    // SAFETY:
+    // 1. `[offset, offset + len)` lies inside the frame, which the caller
+    //    holds a reference to and which the direct map maps writable.
+    // 2. `write_bytes` needs no alignment for `u8`.
+    unsafe { core::ptr::write_bytes(to, 0, len) };
 }

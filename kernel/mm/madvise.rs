@@ -7,7 +7,8 @@
 //! Most advice is a hint Linux may ignore, and Ferrite does (read-ahead,
 //! KSM, huge pages, core dumps, reclaim). What changes results is kept:
 //! `MADV_DONTNEED`/`MADV_FREE` drop the pages, so private memory reads
-//! back as zeros and shared memory from its object; `MADV_REMOVE` frees
+//! back as zeros, shared memory from its object and a private file
+//! mapping from its file (its private copies are gone); `MADV_REMOVE` frees
 //! the shared object's pages too; `MADV_DONTFORK`/`MADV_WIPEONFORK` and
 //! their undoing change what fork copies; `MADV_POPULATE_*` fault pages in.
 //! As in Linux, a hole in the range is `ENOMEM`, reported after the areas
@@ -91,8 +92,14 @@ fn madvise_vma_behavior(
         g::MADV_DONTNEED | g::MADV_DONTNEED_LOCKED => zap(mm, start, end),
         // Freeing lazily is for private anonymous memory only; dropping
         // the pages at once is one of the results Linux allows.
-        g::MADV_FREE if vma.shmem.is_some() => return Err(Errno::EINVAL),
+        g::MADV_FREE if !vma.is_anonymous() => return Err(Errno::EINVAL),
         g::MADV_FREE => zap(mm, start, end),
+        // Punching a hole in a file's cache is not done yet.
+        g::MADV_REMOVE
+            if vma.file.is_some() && !flags.contains(VmFlags::SHARED | VmFlags::WRITE) =>
+        {
+            return Err(Errno::EACCES);
+        }
         g::MADV_REMOVE => {
             let Some(shmem) = vma.shmem.clone() else { return Err(Errno::EINVAL) };
             if !flags.contains(VmFlags::SHARED | VmFlags::WRITE) {
@@ -104,7 +111,9 @@ fn madvise_vma_behavior(
         }
         g::MADV_DONTFORK => update_vma_flags(layout, start, end, flags | VmFlags::DONTCOPY),
         g::MADV_DOFORK => update_vma_flags(layout, start, end, flags - VmFlags::DONTCOPY),
-        g::MADV_WIPEONFORK if flags.contains(VmFlags::SHARED) => return Err(Errno::EINVAL),
+        g::MADV_WIPEONFORK if flags.contains(VmFlags::SHARED) || vma.file.is_some() => {
+            return Err(Errno::EINVAL);
+        }
         g::MADV_WIPEONFORK => update_vma_flags(layout, start, end, flags | VmFlags::WIPEONFORK),
         g::MADV_KEEPONFORK => update_vma_flags(layout, start, end, flags - VmFlags::WIPEONFORK),
         // Hints: read-ahead, KSM, THP, core dumps, reclaim.

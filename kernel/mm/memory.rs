@@ -11,6 +11,7 @@
 //!   vma = lock_mm_and_find_vma(mm, addr)      none → SIGSEGV/SEGV_MAPERR (grows a stack)
 //!   access_error(vma, flags)                  → SIGSEGV/SEGV_ACCERR
 //!   handle_mm_fault(mm, vma, addr, flags)
+//!     PTE none, file     → do_fault           the page cache's page (mm/filemap.rs)
 //!     PTE none, shared   → do_shared_fault    the object's page, writable
 //!     PTE none           → do_anonymous_page  zero page for a read, a new page for a write
 //!     PTE not present    → swap entry         (swap-in comes later: SIGBUS)
@@ -34,8 +35,9 @@ use spin::Once;
 use crate::arch::mm::pgtable_types::{Pte, PteFlags};
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::{PAGE_SIZE, Pfn, VirtAddr};
+use crate::mm::filemap::{do_fault, is_pagecache_page};
 use crate::mm::highmem::{copy_highpage, memcpy_from_page, memcpy_to_page};
-use crate::mm::mm_types::{MMAP_MIN_ADDR, Mm, MmLayout, MmapReadGuard, RLIMIT_STACK};
+use crate::mm::mm_types::{MMAP_MIN_ADDR, Mm, MmLayout, MmapReadGuard};
 use crate::mm::page::pfn_to_page;
 use crate::mm::page_alloc::{BuddyPgtableAlloc, alloc_pages, clear_pages, free_pages};
 use crate::mm::page_table::PageTable;
@@ -142,7 +144,11 @@ pub fn expand_stack(layout: &mut MmLayout, addr: u64) -> KResult<()> {
     if !vma.flags.contains(VmFlags::GROWSDOWN) || addr < MMAP_MIN_ADDR {
         return Err(Errno::ENOMEM);
     }
-    if vma.end - addr > RLIMIT_STACK {
+    // The process's own limit, as setrlimit left it (Linux:
+    // `acct_stack_growth`'s `rlimit(RLIMIT_STACK)`).
+    let limit =
+        crate::kernel::sched::current().rlimit(linux_raw_sys::general::RLIMIT_STACK as usize);
+    if vma.end - addr > limit.cur {
         return Err(Errno::ENOMEM);
     }
     let start = vma.start;
@@ -182,7 +188,9 @@ pub fn handle_mm_fault(mm: &Mm, vma: &Vma, addr: u64, flags: FaultFlags) -> Resu
     let pte = pt.get_pte(va);
     let write = flags.contains(FaultFlags::WRITE);
     if pte.is_none() {
-        if vma.shmem.is_some() {
+        if vma.file.is_some() {
+            do_fault(mm, &mut pt, vma, va, write)
+        } else if vma.shmem.is_some() {
             do_shared_fault(mm, &mut pt, vma, va)
         } else {
             do_anonymous_page(mm, &mut pt, vma, va, write)
@@ -198,12 +206,12 @@ pub fn handle_mm_fault(mm: &Mm, vma: &Vma, addr: u64, flags: FaultFlags) -> Resu
     }
 }
 
-fn install(pt: &mut PageTable, va: VirtAddr, pte: Pte) -> Result<(), VmFault> {
+pub(crate) fn install(pt: &mut PageTable, va: VirtAddr, pte: Pte) -> Result<(), VmFault> {
     pt.set_pte(va, pte, &mut BuddyPgtableAlloc).map_err(|_| VmFault::Oom)
 }
 
 /// The PTE bits for a page this fault makes writable, if the VMA allows.
-fn mkwrite(vma: &Vma) -> PteFlags {
+pub(crate) fn mkwrite(vma: &Vma) -> PteFlags {
     let mut prot = vma.page_prot() | PteFlags::DIRTY;
     if vma.flags.contains(VmFlags::WRITE) {
         prot |= PteFlags::RW;
@@ -248,8 +256,9 @@ fn do_shared_fault(mm: &Mm, pt: &mut PageTable, vma: &Vma, va: VirtAddr) -> Resu
 
 /// A write to a present read-only page (Linux: `do_wp_page`): a shared
 /// mapping just becomes writable; a private page this PTE alone holds is
-/// reused in place (`wp_page_reuse`); otherwise it is copied
-/// (`wp_page_copy`) and this PTE's reference on the old page dropped.
+/// reused in place (`wp_page_reuse`), unless it is a file's cache page;
+/// otherwise it is copied (`wp_page_copy`) and this PTE's reference on
+/// the old page dropped.
 pub fn do_wp_page(
     mm: &Mm,
     pt: &mut PageTable,
@@ -265,7 +274,10 @@ pub fn do_wp_page(
         return install(pt, va, Pte::new(old, mkwrite(vma)));
     }
     let zero = is_zero_pfn(old);
-    if !zero && pfn_to_page(old).is_some_and(|p| p.ref_count() == 1) {
+    if !zero
+        && pfn_to_page(old).is_some_and(|p| p.ref_count() == 1)
+        && !is_pagecache_page(vma, va.as_u64(), old)
+    {
         return install(pt, va, Pte::new(old, mkwrite(vma)));
     }
     let new = alloc_pages(0).map_err(|_| VmFault::Oom)?;

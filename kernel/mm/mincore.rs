@@ -4,7 +4,7 @@
 //! `mincore_pte_range`).
 //!
 //! A page counts as resident if a PTE maps it, or for shared anonymous
-//! memory if its object holds it. The answer is one byte per page, bit 0
+//! memory or a file mapping if its object or page cache holds it. The answer is one byte per page, bit 0
 //! set for resident, written in chunks of a page of bytes, as Linux does,
 //! so the kernel buffer stays small whatever the length.
 //!
@@ -16,6 +16,7 @@
 use crate::arch::uaccess::{UserAddr, access_ok, copy_to_user};
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::{PAGE_SIZE, VirtAddr};
+use crate::mm::filemap::vma_mapping;
 use crate::mm::mm_types::{Mm, current_mm};
 use crate::mm::vma::linear_page_index;
 
@@ -59,7 +60,9 @@ fn do_mincore(mm: &Mm, addr: u64, vec: &mut [u8]) -> KResult<()> {
         let vma = layout.vmas.lookup(va).ok_or(Errno::ENOMEM)?;
         let pte = pt.get_pte(VirtAddr::new(va));
         let mapped = pte.is_present();
-        let cached = vma.shmem.as_ref().is_some_and(|s| s.has_page(linear_page_index(vma, va)));
+        let index = linear_page_index(vma, va);
+        let cached = vma.shmem.as_ref().is_some_and(|s| s.has_page(index))
+            || vma_mapping(vma).is_some_and(|m| m.has_page(index));
         *byte = u8::from(mapped || cached);
         va += PAGE;
     }

@@ -26,11 +26,11 @@
 //! or touch user memory while holding it. `page_table` (Linux:
 //! `mm->page_table_lock`) is an IRQ-safe spinlock taken under
 //! `mmap_lock`, so that concurrent faults on one mm serialise their PTE
-//! updates. Order: `mmap_lock`, `page_table`, an `AnonShmem`'s pages,
-//! then the page allocator.
+//! updates. Order: `mmap_lock`, `page_table`, an `AnonShmem`'s pages or a
+//! page cache's `i_pages`, an inode's `i_lock`, then the page allocator.
 #![deny(unsafe_code)]
 
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,6 +39,7 @@ use vma_tree::VmaTree;
 
 use crate::arch::mm::mmu_context::{switch_mm, switch_to_kernel_mm};
 use crate::arch::mm::tlb::read_cr3;
+use crate::fs::pagecache::DenyWriteAccess;
 use crate::kernel::errno::KResult;
 use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::{preempt_disable, preempt_enable};
@@ -92,6 +93,9 @@ pub struct MmLayout {
     /// The auxiliary vector given to the program (Linux: `saved_auxv`,
     /// read by /proc/PID/auxv).
     pub saved_auxv: Vec<(u64, u64)>,
+    /// The program file, kept unwritable while this mm lives (Linux:
+    /// `exe_file`).
+    pub exe_file: Option<DenyWriteAccess>,
 }
 
 /// A user address space (Linux: `struct mm_struct`).
@@ -103,6 +107,8 @@ pub struct Mm {
     pgd: Pfn,
     /// Resident pages (Linux: `MM_ANONPAGES` + `MM_SHMEMPAGES`).
     rss: AtomicU64,
+    /// This mm, for the `i_mmap` lists of the files it maps.
+    self_ref: Weak<Mm>,
 }
 
 /// `mmap_lock` held for reading. The lock spins, so its holder must not
@@ -168,11 +174,12 @@ impl Mm {
     pub fn new() -> KResult<Arc<Self>> {
         let pgd = pgd_alloc()?;
         let layout = MmLayout { mmap_base: mmap_base(), ..MmLayout::default() };
-        Ok(Arc::new(Self {
+        Ok(Arc::new_cyclic(|self_ref| Self {
             pgd: pgd.root(),
             page_table: SpinLock::new(pgd),
             mmap_lock: RwLock::new(layout),
             rss: AtomicU64::new(0),
+            self_ref: self_ref.clone(),
         }))
     }
 
@@ -196,6 +203,11 @@ impl Mm {
     /// The top-level table's frame (Linux: `__pa(mm->pgd)`).
     pub fn pgd(&self) -> Pfn {
         self.pgd
+    }
+
+    /// A weak reference to this mm, as a file's `i_mmap` keeps it.
+    pub fn weak(&self) -> Weak<Mm> {
+        self.self_ref.clone()
     }
 
     /// Linux: `get_mm_rss`.

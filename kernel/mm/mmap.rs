@@ -5,8 +5,9 @@
 //! arch/x86/kernel/sys_x86_64.c (`arch_get_unmapped_area_topdown`).
 //!
 //! Each operation takes an `&Mm`, so the syscall wrappers only decode
-//! arguments and pass `current`'s mm. Only anonymous memory exists yet:
-//! a file mapping gives `ENODEV` until the page cache arrives. Checks
+//! arguments and pass `current`'s mm. A file mapping keeps the open file
+//! in its VMA and maps the file's page cache (mm/filemap.rs); files
+//! without one (pipes, devices, directories) give `ENODEV`. Checks
 //! follow Linux 6.1, including what it does *not* check: unknown `flags`
 //! bits and unknown `prot` bits are ignored by `mmap` (only
 //! `MAP_SHARED_VALIDATE` with a file rejects flags, and `mprotect`
@@ -23,7 +24,9 @@ use alloc::vec::Vec;
 use bitflags::bitflags;
 use linux_raw_sys::general as g;
 
-use crate::fs::file_table::FMode;
+use crate::fs::file_table::{FMode, File};
+use crate::fs::pagecache::inode_mapping;
+use crate::fs::read_write::MAX_LFS_FILESIZE;
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::{PAGE_SIZE, page_align};
 use crate::mm::memory::{FaultFlags, handle_user_fault, zap_page_range};
@@ -87,6 +90,21 @@ pub fn do_mmap(
     flags: MapFlags,
     pgoff: u64,
 ) -> KResult<u64> {
+    do_mmap_pgoff(mm, None, addr, len, prot, flags, pgoff)
+}
+
+/// Maps `len` bytes of `file` from page `pgoff` on (`None`: anonymous
+/// memory, whatever `MAP_ANONYMOUS` says) and returns the address (Linux:
+/// `do_mmap` with `vm_mmap_pgoff`'s locking and `MAP_POPULATE`).
+pub fn do_mmap_pgoff(
+    mm: &Mm,
+    file: Option<&Arc<File>>,
+    addr: u64,
+    len: u64,
+    prot: Prot,
+    flags: MapFlags,
+    pgoff: u64,
+) -> KResult<u64> {
     if len == 0 {
         return Err(Errno::EINVAL);
     }
@@ -106,16 +124,9 @@ pub fn do_mmap(
     if flags.contains(MapFlags::GROWSDOWN) {
         vm_flags |= VmFlags::GROWSDOWN;
     }
-    if !flags.contains(MapFlags::ANONYMOUS) {
-        // File mappings need the page cache (Linux: a file without `mmap`).
-        return Err(Errno::ENODEV);
-    }
-    match flags.bits() & g::MAP_TYPE {
-        g::MAP_SHARED if vm_flags.contains(VmFlags::GROWSDOWN) => return Err(Errno::EINVAL),
-        g::MAP_SHARED => vm_flags |= VmFlags::SHARED | VmFlags::MAYSHARE,
-        g::MAP_PRIVATE => {}
-        _ => return Err(Errno::EINVAL),
-    }
+    // Replaced areas are dropped after `mmap_lock`: the last reference to
+    // a file runs its release (Linux defers that `fput` too).
+    let mut removed = Vec::new();
     let start = {
         let mut layout = mm.mmap_write();
         if layout.vmas.len() >= MAX_MAP_COUNT {
@@ -127,13 +138,81 @@ pub fn do_mmap(
         {
             return Err(Errno::EEXIST);
         }
-        mmap_region(mm, &mut layout, start, len, vm_flags)?;
+        let data = match file {
+            Some(file) => {
+                mmap_file_flags(file, len, pgoff, prot, flags, &mut vm_flags)?;
+                VmaData::file(vm_flags, file.clone(), pgoff)
+            }
+            None => {
+                mmap_anon_flags(flags, &mut vm_flags)?;
+                VmaData::anonymous(vm_flags)
+            }
+        };
+        mmap_region(mm, &mut layout, start, len, data, &mut removed)?;
         start
     };
+    drop(removed);
     if flags.contains(MapFlags::POPULATE) {
         mm_populate(mm, start, len, vm_flags);
     }
     Ok(start)
+}
+
+/// The VMA flags of an anonymous mapping (Linux: `do_mmap`'s `else`).
+fn mmap_anon_flags(flags: MapFlags, vm_flags: &mut VmFlags) -> KResult<()> {
+    match flags.bits() & g::MAP_TYPE {
+        g::MAP_SHARED if vm_flags.contains(VmFlags::GROWSDOWN) => Err(Errno::EINVAL),
+        g::MAP_SHARED => {
+            *vm_flags |= VmFlags::SHARED | VmFlags::MAYSHARE;
+            Ok(())
+        }
+        g::MAP_PRIVATE => Ok(()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Checks a file mapping against the open file and sets its VMA flags
+/// (Linux: `file_mmap_ok` and `do_mmap`'s `if (file)` arm). A shared
+/// mapping of a file not open for writing can never become writable: it
+/// loses `VM_MAYWRITE` and `VM_SHARED`, as Linux does.
+fn mmap_file_flags(
+    file: &File,
+    len: u64,
+    pgoff: u64,
+    prot: Prot,
+    flags: MapFlags,
+    vm_flags: &mut VmFlags,
+) -> KResult<()> {
+    if len > MAX_LFS_FILESIZE || pgoff > (MAX_LFS_FILESIZE - len) / PAGE {
+        return Err(Errno::EOVERFLOW);
+    }
+    match flags.bits() & g::MAP_TYPE {
+        g::MAP_SHARED_VALIDATE if flags.bits() & !LEGACY_MAP_MASK != 0 => {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        g::MAP_SHARED | g::MAP_SHARED_VALIDATE => {
+            let writable = file.f_mode.contains(FMode::WRITE);
+            if prot.contains(Prot::WRITE) && !writable {
+                return Err(Errno::EACCES);
+            }
+            *vm_flags |= VmFlags::SHARED | VmFlags::MAYSHARE;
+            if !writable {
+                *vm_flags -= VmFlags::MAYWRITE | VmFlags::SHARED;
+            }
+        }
+        g::MAP_PRIVATE => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    if !file.f_mode.contains(FMode::READ) {
+        return Err(Errno::EACCES);
+    }
+    if inode_mapping(&file.f_inode).is_none() {
+        return Err(Errno::ENODEV);
+    }
+    if vm_flags.contains(VmFlags::GROWSDOWN) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
 }
 
 /// Linux: `round_hint_to_min`.
@@ -178,18 +257,23 @@ fn gap_above_prev_ok(layout: &MmLayout, addr: u64) -> bool {
     layout.vmas.prev(addr).is_none_or(|prev| prev.end <= addr)
 }
 
-/// Replaces whatever is in `[start, start + len)` by a new anonymous VMA
-/// and merges it with compatible neighbours (Linux: `mmap_region`).
+/// Replaces whatever is in `[start, start + len)` by a new VMA and merges
+/// it with compatible neighbours (Linux: `mmap_region`). A file's page
+/// cache learns that this mm maps it (Linux: `vma_link_file`).
 fn mmap_region(
     mm: &Mm,
     layout: &mut MmLayout,
     start: u64,
     len: u64,
-    vm_flags: VmFlags,
+    mut data: VmaData,
+    removed: &mut Vec<Vma>,
 ) -> KResult<()> {
-    unmap_vmas(mm, layout, start, start + len);
-    let mut data = VmaData::anonymous(vm_flags);
-    if vm_flags.contains(VmFlags::SHARED) {
+    *removed = unmap_vmas(mm, layout, start, start + len);
+    if let Some(file) = &data.file {
+        if let Some(mapping) = inode_mapping(&file.f_inode) {
+            mapping.i_mmap_insert(mm);
+        }
+    } else if data.flags.contains(VmFlags::SHARED) {
         data.shmem = Some(AnonShmem::new());
     }
     layout.vmas.insert(Vma { start, end: start + len, data }).map_err(|_| Errno::ENOMEM)?;
@@ -211,11 +295,13 @@ fn mm_populate(mm: &Mm, start: u64, len: u64, vm_flags: VmFlags) {
 }
 
 /// Removes `[start, end)` from the tree and the page table (Linux: the
-/// heart of `do_vmi_munmap`). The caller holds `mmap_lock` exclusive.
-fn unmap_vmas(mm: &Mm, layout: &mut MmLayout, start: u64, end: u64) {
+/// heart of `do_vmi_munmap`) and returns the areas, for the caller to drop
+/// once it has released `mmap_lock`, which it holds exclusive.
+#[must_use]
+fn unmap_vmas(mm: &Mm, layout: &mut MmLayout, start: u64, end: u64) -> Vec<Vma> {
     let removed: Vec<Vma> = layout.vmas.remove_range(start, end);
     if removed.is_empty() {
-        return;
+        return removed;
     }
     let mut pt = mm.page_table();
     let mut freed = 0;
@@ -226,6 +312,7 @@ fn unmap_vmas(mm: &Mm, layout: &mut MmLayout, start: u64, end: u64) {
     drop(pt);
     mm.add_rss(-freed);
     // Empty page tables stay until exit (Linux's `free_pgtables` here).
+    removed
 }
 
 /// Unmaps `[start, start + len)` (Linux: `do_munmap`). Unmapping nothing
@@ -239,7 +326,9 @@ pub fn do_munmap(mm: &Mm, start: u64, len: u64) -> KResult<()> {
         return Err(Errno::EINVAL);
     }
     let mut layout = mm.mmap_write();
-    unmap_vmas(mm, &mut layout, start, start + len);
+    let removed = unmap_vmas(mm, &mut layout, start, start + len);
+    drop(layout);
+    drop(removed);
     Ok(())
 }
 
@@ -261,8 +350,10 @@ pub fn do_brk(mm: &Mm, brk: u64) -> u64 {
         return brk;
     }
     if brk <= origbrk {
-        unmap_vmas(mm, &mut layout, newbrk, oldbrk);
+        let removed = unmap_vmas(mm, &mut layout, newbrk, oldbrk);
         layout.brk = brk;
+        drop(layout);
+        drop(removed);
         return brk;
     }
     if let Some(next) = layout.vmas.find(oldbrk)
@@ -303,30 +394,6 @@ fn mm_of_current() -> KResult<Arc<Mm>> {
     current_mm().ok_or(Errno::ENOMEM)
 }
 
-/// A file mapping: the descriptor is checked as Linux does, then refused
-/// with `ENODEV` (no file has an `mmap` operation until the page cache
-/// can back one).
-fn mmap_file(fd: i32, flags: MapFlags, prot: Prot) -> KResult<i64> {
-    let files = crate::kernel::sched::current().files.lock().clone().ok_or(Errno::EBADF)?;
-    let file = files.get(fd)?;
-    match flags.bits() & g::MAP_TYPE {
-        g::MAP_SHARED_VALIDATE if flags.bits() & !LEGACY_MAP_MASK != 0 => {
-            return Err(Errno::EOPNOTSUPP);
-        }
-        g::MAP_SHARED | g::MAP_SHARED_VALIDATE
-            if prot.contains(Prot::WRITE) && !file.f_mode.contains(FMode::WRITE) =>
-        {
-            return Err(Errno::EACCES);
-        }
-        g::MAP_SHARED | g::MAP_SHARED_VALIDATE | g::MAP_PRIVATE => {}
-        _ => return Err(Errno::EINVAL),
-    }
-    if !file.f_mode.contains(FMode::READ) {
-        return Err(Errno::EACCES);
-    }
-    Err(Errno::ENODEV)
-}
-
 /// mmap(2) (Linux: arch/x86's `sys_mmap`, then `ksys_mmap_pgoff`).
 /// Unknown `prot` and `flags` bits are ignored, as Linux does.
 pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> KResult<i64> {
@@ -334,11 +401,19 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -
         return Err(Errno::EINVAL);
     }
     let (prot, flags) = (Prot::from_bits_retain(prot), MapFlags::from_bits_retain(flags));
-    if !flags.contains(MapFlags::ANONYMOUS) {
-        return mmap_file(fd, flags, prot);
-    }
+    let file = if flags.contains(MapFlags::ANONYMOUS) {
+        None
+    } else {
+        let files = crate::kernel::sched::current().files.lock().clone().ok_or(Errno::EBADF)?;
+        let file = files.get(fd)?;
+        // No hugetlbfs: a huge page mapping of a file is refused.
+        if flags.contains(MapFlags::HUGETLB) {
+            return Err(Errno::EINVAL);
+        }
+        Some(file)
+    };
     let mm = mm_of_current()?;
-    let start = do_mmap(&mm, addr, len, prot, flags, off / PAGE)?;
+    let start = do_mmap_pgoff(&mm, file.as_ref(), addr, len, prot, flags, off / PAGE)?;
     // User addresses are below 2^47.
     i64::try_from(start).map_err(|_| Errno::ENOMEM)
 }

@@ -16,10 +16,11 @@
 //! (`PageTable`; entry format and CR3/TLB in `arch::mm`), `slub` and
 //! `slab_common` (`KmemCache`, `kmalloc`), `vmalloc`, `kstack`. User
 //! address spaces: `mm_types` (`Mm`), `vma` (`Vma`), `memory` (page
-//! faults, COW), `mmap` (with the `mmap`/`munmap`/`brk` syscalls),
-//! `mprotect`, `madvise`, `msync`, `mincore`, `fork_mm` (`dup_mmap`), `highmem`
-//! (frame contents) and `page_table/walk` (PTE ranges).
-//! Only `page`, `page_alloc`, `page_table`, `slub` and `slab_common` use
+//! faults, COW), `filemap` (faults on file mappings, truncation), `mmap`
+//! (with the `mmap`/`munmap`/`brk` syscalls), `mprotect`, `madvise`,
+//! `msync`, `mincore`, `fork_mm` (`dup_mmap`), `highmem` (frame contents)
+//! and `page_table/walk` (PTE ranges).
+//! Only `page`, `page_alloc`, `page_table`, `slub`, `slab_common` and `highmem` use
 //! `unsafe`, each for a handful of commented raw-memory accesses.
 //!
 //! # Lock order (outermost first)
@@ -29,6 +30,7 @@
 //! lock of its own.
 
 pub mod addr;
+pub mod filemap;
 pub mod fork_mm;
 pub mod highmem;
 pub mod kstack;

@@ -2,19 +2,29 @@
 //!
 //! Linux: mm/msync.c (`sys_msync`).
 //!
-//! Only anonymous memory can be mapped yet, so there is nothing to write
-//! back: the call checks its arguments and that the range is mapped, as
-//! Linux does for anonymous and tmpfs memory (a hole is `ENOMEM`).
+//! `MAP_SHARED` writes land in the page cache itself, so `read(2)` sees
+//! them at once; `MS_SYNC` then asks the file system to write the cached
+//! pages of the range back (Linux: `vfs_fsync_range`), which for tmpfs is
+//! nothing. `MS_ASYNC` is a no-op, as in Linux since 2.6.19, and so is
+//! `MS_INVALIDATE` (the cache is coherent). A hole in the range is
+//! `ENOMEM`, after the mapped parts were synced.
 //!
 //! # Locking
-//! `mmap_lock` shared for the walk.
+//! `mmap_lock` shared for the walk; the files to sync are collected and
+//! written back after it is dropped, as Linux drops it around the fsync.
 #![deny(unsafe_code)]
 
 use linux_raw_sys::general::{MS_ASYNC, MS_INVALIDATE, MS_SYNC};
 
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use crate::fs::file_table::File;
+use crate::fs::pagecache::inode_mapping;
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::{PAGE_SIZE, page_align};
 use crate::mm::mm_types::{Mm, current_mm};
+use crate::mm::vma::{VmFlags, linear_page_index};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -33,24 +43,42 @@ pub fn sys_msync(start: u64, len: u64, flags: i32) -> KResult<()> {
         return Ok(());
     }
     let mm = current_mm().ok_or(Errno::ENOMEM)?;
-    do_msync(&mm, start, end)
+    do_msync(&mm, start, end, flags & MS_SYNC != 0)
 }
 
-/// Walks the VMAs of `[start, end)`: `ENOMEM` if any part is unmapped
-/// (Linux: the loop of `sys_msync`; file VMAs would be synced here).
-pub fn do_msync(mm: &Mm, start: u64, end: u64) -> KResult<()> {
-    let layout = mm.mmap_read();
+/// Walks the VMAs of `[start, end)`, writing back the shared file pages
+/// if `sync`: `ENOMEM` if any part is unmapped (Linux: the loop of
+/// `sys_msync`).
+pub fn do_msync(mm: &Mm, start: u64, end: u64, sync: bool) -> KResult<()> {
+    let mut to_sync: Vec<(Arc<File>, u64, u64)> = Vec::new();
     let mut unmapped_error = Ok(());
-    let mut at = start;
-    while at < end {
-        let Some(vma) = layout.vmas.find(at) else { return Err(Errno::ENOMEM) };
-        if vma.start > at {
-            unmapped_error = Err(Errno::ENOMEM);
-            if vma.start >= end {
-                break;
+    {
+        let layout = mm.mmap_read();
+        let mut at = start;
+        while at < end {
+            let Some(vma) = layout.vmas.find(at) else { return Err(Errno::ENOMEM) };
+            if vma.start > at {
+                unmapped_error = Err(Errno::ENOMEM);
+                if vma.start >= end {
+                    break;
+                }
             }
+            if sync
+                && vma.flags.contains(VmFlags::SHARED)
+                && let Some(file) = vma.file.clone()
+            {
+                let first = linear_page_index(vma, at.max(vma.start));
+                let last = linear_page_index(vma, vma.end.min(end));
+                to_sync.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+                to_sync.push((file, first, last));
+            }
+            at = vma.end;
         }
-        at = vma.end;
+    }
+    for (file, first, last) in to_sync {
+        if let Some(mapping) = inode_mapping(&file.f_inode) {
+            mapping.write_range(first, last)?;
+        }
     }
     unmapped_error
 }

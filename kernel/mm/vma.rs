@@ -11,7 +11,8 @@
 //! reads as in Linux. Private anonymous pages belong to the page table
 //! (each PTE holds a page reference); shared anonymous pages belong to an
 //! [`AnonShmem`] that every VMA mapping it (across fork) shares, so that
-//! writes are seen by all and never copied.
+//! writes are seen by all and never copied. A file mapping holds the open
+//! file (`vm_file`) and maps pages of its page cache (mm/filemap.rs).
 //!
 //! # Locking
 //! VMAs live in the mm's tree under `mmap_lock`. An `AnonShmem`'s page
@@ -25,6 +26,7 @@ use bitflags::bitflags;
 
 use crate::arch::mm::pgtable_types::PteFlags;
 use crate::arch::mm::tlb::cpu_has_nx;
+use crate::fs::file_table::File;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 use crate::mm::addr::{PAGE_SHIFT, PAGE_SIZE, Pfn};
@@ -72,11 +74,25 @@ pub struct VmaData {
     pub pgoff: u64,
     /// The pages of a shared anonymous mapping (Linux: `vm_file` on shmem).
     pub shmem: Option<Arc<AnonShmem>>,
+    /// The file mapped, kept open (and its pages cached) while mapped
+    /// (Linux: `vm_file`); its pages come from the file's page cache.
+    pub file: Option<Arc<File>>,
 }
 
 impl VmaData {
     pub fn anonymous(flags: VmFlags) -> Self {
-        Self { flags, pgoff: 0, shmem: None }
+        Self { flags, pgoff: 0, shmem: None, file: None }
+    }
+
+    /// A mapping of `file` from page `pgoff` on.
+    pub fn file(flags: VmFlags, file: Arc<File>, pgoff: u64) -> Self {
+        Self { flags, pgoff, shmem: None, file: Some(file) }
+    }
+
+    /// Linux: `vma_is_anonymous` (shared anonymous memory counts as
+    /// Linux's shmem file, so it is not).
+    pub fn is_anonymous(&self) -> bool {
+        self.file.is_none() && self.shmem.is_none()
     }
 
     /// Private and possibly writable: its pages are copied on write after
@@ -114,14 +130,14 @@ impl vma_tree::AreaData for VmaData {
         Self { pgoff: self.pgoff + (offset >> PAGE_SHIFT), ..self.clone() }
     }
 
-    /// Linux's `is_mergeable_vma` for anonymous memory: same flags, and
-    /// for shared memory the same object at consecutive offsets.
+    /// Linux's `is_mergeable_vma`: same flags, and for shared memory or
+    /// a file the same object at consecutive offsets.
     fn can_merge(&self, len: u64, next: &Self) -> bool {
-        let same_object = match (&self.shmem, &next.shmem) {
-            (None, None) => true,
-            (Some(a), Some(b)) => {
-                Arc::ptr_eq(a, b) && self.pgoff + (len >> PAGE_SHIFT) == next.pgoff
-            }
+        let consecutive = self.pgoff + (len >> PAGE_SHIFT) == next.pgoff;
+        let same_object = match (&self.shmem, &next.shmem, &self.file, &next.file) {
+            (None, None, None, None) => true,
+            (Some(a), Some(b), None, None) => Arc::ptr_eq(a, b) && consecutive,
+            (None, None, Some(a), Some(b)) => Arc::ptr_eq(a, b) && consecutive,
             _ => false,
         };
         self.flags == next.flags && same_object

@@ -1,7 +1,9 @@
 /*
  * execve: a static ELF, a #! script, argv/envp/auxv as the new program sees
  * them, close-on-exec, signal dispositions across exec, and the errors
- * (ENOEXEC, ENOENT, EACCES, EFAULT) after which the caller lives on.
+ * (ENOEXEC, ENOENT, EACCES, EFAULT) after which the caller lives on; a
+ * running program's file cannot be written, nor a file open for writing run
+ * (ETXTBSY, Linux: deny_write_access).
  * Linux: fs/exec.c, fs/binfmt_elf.c, fs/binfmt_script.c.
  *
  * The program execs itself (argv[0] is its absolute path, as /init runs it)
@@ -151,6 +153,13 @@ int main(int argc, char **argv)
 			return getpid() == atoi(argv[2]) ? 0 : 2;
 		if (!strcmp(argv[1], "exit"))
 			return 33;
+		if (!strcmp(argv[1], "hold") && argc == 4) {
+			/* Running: say so on READY, then wait for a byte on GO. */
+			char c;
+			if (write(atoi(argv[2]), "r", 1) != 1 || read(atoi(argv[3]), &c, 1) != 1)
+				return 2;
+			return 0;
+		}
 		return 99;
 	}
 	REQUIRE(enter_scratch_dir() == 0);
@@ -242,5 +251,35 @@ int main(int argc, char **argv)
 	EXPECT_ERRNO("efault_bad_path", syscall(SYS_execve, (char *)8, (char *[]){"n", NULL}, no_env), EFAULT);
 	EXPECT_ERRNO("efault_bad_argv", syscall(SYS_execve, self, (char **)8, no_env), EFAULT);
 	CHECK("caller_survives_failed_exec", getpid() > 0, "unreachable");
+
+	/* ETXTBSY both ways: exec of a file open for writing, writing a running program. */
+	int wfd = open(self, O_WRONLY);
+	REQUIRE(wfd >= 0);
+	EXPECT_ERRNO("etxtbsy_exec_of_file_open_for_write", execve(self, (char *[]){"self", "exit", NULL}, no_env),
+		     ETXTBSY);
+	close(wfd);
+	int ready[2], go[2];
+	REQUIRE(pipe(ready) == 0 && pipe(go) == 0);
+	snprintf(a, sizeof(a), "%d", ready[1]);
+	snprintf(b, sizeof(b), "%d", go[0]);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		execve(self, (char *[]){"self", "hold", a, b, NULL}, no_env);
+		_exit(100);
+	}
+	char c;
+	REQUIRE(read(ready[0], &c, 1) == 1);
+	EXPECT_ERRNO("etxtbsy_open_running_program_for_write", open(self, O_WRONLY), ETXTBSY);
+	EXPECT_ERRNO("etxtbsy_truncate_running_program", truncate(self, 0), ETXTBSY);
+	int rfd = open(self, O_RDONLY);
+	CHECK("running_program_opens_for_read", rfd >= 0, "open O_RDONLY: %s", errno_name(errno));
+	close(rfd);
+	REQUIRE(write(go[1], "g", 1) == 1);
+	status = wait_status(pid);
+	CHECK("held_program_ran", exited_with(status, 0), "%s", status_text(status));
+	wfd = open(self, O_WRONLY);
+	CHECK("writable_after_program_exits", wfd >= 0, "open O_WRONLY: %s", errno_name(errno));
+	close(wfd);
 	return test_done();
 }

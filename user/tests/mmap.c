@@ -6,39 +6,9 @@
  * Alignment errors use the raw syscalls: musl's mprotect rounds the start down.
  */
 #include "test.h"
-#include <setjmp.h>
 #include <signal.h>
 
 #define PAGE 4096
-
-static sigjmp_buf fault_jump;
-static volatile sig_atomic_t fault_signo, fault_code;
-static void *volatile fault_addr;
-
-static void on_fault(int sig, siginfo_t *info, void *context)
-{
-	(void)context;
-	fault_signo = sig;
-	fault_code = info->si_code;
-	fault_addr = info->si_addr;
-	siglongjmp(fault_jump, 1);
-}
-
-/* Writes (or reads) *p; returns 1 if that faulted. */
-static int faults(volatile char *p, int write)
-{
-	fault_signo = 0;
-	fault_code = 0;
-	fault_addr = NULL;
-	if (sigsetjmp(fault_jump, 1) == 0) {
-		if (write)
-			*p = 1;
-		else
-			(void)*p;
-		return 0;
-	}
-	return 1;
-}
 
 static void check_fault(const char *check, volatile char *p, int write, int code)
 {

@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -199,6 +200,39 @@ TEST_HELPER pid_t poke_later(int ms, int fd)
 		_exit(0);
 	}
 	return pid;
+}
+
+/*
+ * Faults a test provokes on purpose: install on_fault for SIGSEGV/SIGBUS
+ * with SA_SIGINFO, then faults(p, write) touches *p and says whether that
+ * faulted; fault_signo, fault_code and fault_addr hold the signal's siginfo.
+ */
+__attribute__((unused)) static sigjmp_buf fault_jump;
+__attribute__((unused)) static volatile sig_atomic_t fault_signo, fault_code;
+__attribute__((unused)) static void *volatile fault_addr;
+
+TEST_HELPER void on_fault(int sig, siginfo_t *info, void *context)
+{
+	(void)context;
+	fault_signo = sig;
+	fault_code = info->si_code;
+	fault_addr = info->si_addr;
+	siglongjmp(fault_jump, 1);
+}
+
+TEST_HELPER int faults(volatile char *p, int write)
+{
+	fault_signo = 0;
+	fault_code = 0;
+	fault_addr = NULL;
+	if (sigsetjmp(fault_jump, 1) == 0) {
+		if (write)
+			*p = 1;
+		else
+			(void)*p;
+		return 0;
+	}
+	return 1;
 }
 
 /* Prints the summary line; the value to return from main. */

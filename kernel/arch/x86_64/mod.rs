@@ -15,6 +15,7 @@ pub mod entry;
 pub mod extable;
 pub mod fault;
 pub mod fpu;
+pub mod futex;
 pub mod gdt;
 pub mod i8253;
 pub mod i8259;

@@ -30,7 +30,7 @@ use crate::kernel::syscall::args::{AtFd, UserPtr, getname};
 /// Finds the parent of a name to create (Linux: `filename_create`): the
 /// name must be a normal last component; a trailing slash is for
 /// directories only.
-fn filename_create(
+pub fn filename_create(
     ctx: FsContext<'_>,
     dfd: i32,
     name: &[u8],

@@ -2,19 +2,26 @@
 //! fs/proc/task_mmu.c `show_map_vma`, `show_vma_header_prefix`).
 //!
 //! `start-end perms offset dev inode`, then, padded to column 73, a name:
-//! `[heap]` for the brk area, `[stack]` for the area holding the initial
-//! stack, `/dev/zero (deleted)` for shared anonymous memory. Ferrite's
-//! VMAs are all anonymous (programs are copied in at exec), so device and
-//! inode are 0.
+//! a file mapping's path (as the reader's root sees it) with the file's
+//! device and inode number, `[heap]` for the brk area, `[stack]` for the
+//! area holding the initial stack, `/dev/zero (deleted)` for shared
+//! anonymous memory; anonymous areas show device and inode 0.
 //!
 //! # Locking
-//! The mm's `mmap_lock` shared while the lines are rendered.
+//! The mm's `mmap_lock` shared while the areas are copied out; the lines
+//! are rendered after it is dropped, since a path walk takes VFS locks.
 #![deny(unsafe_code)]
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
+use super::base::reader_root;
 use super::generic::SeqBuf;
-use crate::kernel::errno::KResult;
+use crate::fs::d_path::d_path;
+use crate::fs::file_table::File;
+use crate::fs::inode::DevT;
+use crate::fs::namespace::Path;
+use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched::Task;
 use crate::mm::addr::PAGE_SHIFT;
 use crate::mm::vma::{VmFlags, Vma};
@@ -35,32 +42,68 @@ fn vma_name(vma: &Vma, start_brk: u64, brk: u64, start_stack: u64) -> Option<&'s
     }
 }
 
+/// One line's worth of a VMA, copied out under `mmap_lock`.
+struct MapLine {
+    start: u64,
+    end: u64,
+    flags: VmFlags,
+    pgoff: u64,
+    file: Option<Arc<File>>,
+    name: Option<&'static str>,
+}
+
 /// Linux: `show_map` for every VMA.
 pub fn show_maps(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
     let Some(mm) = task.mm.lock().clone() else { return Ok(()) };
-    let layout = mm.mmap_read();
-    for vma in layout.vmas.iter() {
-        let line_start = m.buf.len();
-        let f = vma.flags;
-        let bit = |flag: VmFlags, c: char| if f.contains(flag) { c } else { '-' };
-        m.printf(format_args!(
-            "{:08x}-{:08x} {}{}{}{} {:08x} 00:00 0 ",
-            vma.start,
-            vma.end,
-            bit(VmFlags::READ, 'r'),
-            bit(VmFlags::WRITE, 'w'),
-            bit(VmFlags::EXEC, 'x'),
-            if f.contains(VmFlags::MAYSHARE) { 's' } else { 'p' },
-            vma.pgoff << PAGE_SHIFT,
-        ))?;
-        if let Some(name) = vma_name(vma, layout.start_brk, layout.brk, layout.start_stack) {
-            let used = m.buf.len() - line_start;
-            for _ in used..NAME_COLUMN {
-                m.puts(b" ")?;
-            }
-            m.puts(name.as_bytes())?;
+    let mut lines = Vec::new();
+    {
+        let layout = mm.mmap_read();
+        lines.try_reserve(layout.vmas.len()).map_err(|_| Errno::ENOMEM)?;
+        for vma in layout.vmas.iter() {
+            let name = vma_name(vma, layout.start_brk, layout.brk, layout.start_stack);
+            let (start, end, flags, pgoff) = (vma.start, vma.end, vma.flags, vma.pgoff);
+            lines.push(MapLine { start, end, flags, pgoff, file: vma.file.clone(), name });
         }
-        m.puts(b"\n")?;
+    }
+    let root = reader_root(task)?;
+    for line in &lines {
+        show_map_vma(m, line, &root)?;
     }
     Ok(())
+}
+
+/// Linux: `show_map_vma`.
+fn show_map_vma(m: &mut SeqBuf, vma: &MapLine, root: &Path) -> KResult<()> {
+    let line_start = m.buf.len();
+    let f = vma.flags;
+    let bit = |flag: VmFlags, c: char| if f.contains(flag) { c } else { '-' };
+    let (dev, ino) = match &vma.file {
+        Some(file) => (file.f_inode.sb.s_dev, file.f_inode.ino),
+        None => (DevT(0), 0),
+    };
+    m.printf(format_args!(
+        "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
+        vma.start,
+        vma.end,
+        bit(VmFlags::READ, 'r'),
+        bit(VmFlags::WRITE, 'w'),
+        bit(VmFlags::EXEC, 'x'),
+        if f.contains(VmFlags::MAYSHARE) { 's' } else { 'p' },
+        vma.pgoff << PAGE_SHIFT,
+        dev.major(),
+        dev.minor(),
+        ino,
+    ))?;
+    let path = match &vma.file {
+        Some(file) => Some(d_path(&file.f_path, root)?),
+        None => vma.name.map(|n| n.as_bytes().to_vec()),
+    };
+    if let Some(name) = path {
+        let used = m.buf.len() - line_start;
+        for _ in used..NAME_COLUMN {
+            m.puts(b" ")?;
+        }
+        m.puts(&name)?;
+    }
+    m.puts(b"\n")
 }

@@ -4,28 +4,34 @@
 //!
 //! File data is a [`PageCache`]; the file size is the inode's `i_size`.
 //! A write past the end leaves a hole that reads as zeros; truncation
-//! drops whole pages and zeroes the tail of the last one.
+//! first unmaps the pages past the new end from every address space that
+//! maps the file, then drops them and zeroes the tail of the last one
+//! (Linux: `truncate_setsize` → `truncate_pagecache`). `mmap` maps the
+//! same pages (mm/filemap.rs), so `read`/`write` and mappings agree.
 //!
 //! # Locking
-//! `mapping` is taken before the inode's `i_lock`, and held across each
-//! read, write and truncate so that size and data change together.
+//! The mapping's `i_pages` is taken before the inode's `i_lock`, and held
+//! across each read, write and truncate so that size and data change
+//! together; it is dropped while truncation unmaps (which takes `Mm`
+//! locks, and faults take `i_pages` under those).
 #![deny(unsafe_code)]
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use crate::fs::file_table::{File, FileOps, Whence};
+use crate::fs::file_table::{FMode, File, FileOps, Whence};
 use crate::fs::inode::{Inode, InodeOps, SetAttr, current_time};
-use crate::fs::pagecache::PageCache;
+use crate::fs::pagecache::{AddressSpaceOps, PageCache};
 use crate::fs::read_write::{MAX_LFS_FILESIZE, generic_file_llseek};
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::locking::SpinLock;
-use crate::mm::addr::PAGE_SIZE;
+use crate::mm::addr::{PAGE_SIZE, Pfn};
+use crate::mm::filemap::unmap_mapping_range;
 use crate::mm::slab_common::kmemdup;
 
 /// The private part of a tmpfs regular file.
 pub struct TmpfsFile {
-    mapping: SpinLock<PageCache>,
+    pub mapping: PageCache,
 }
 
 impl Default for TmpfsFile {
@@ -36,7 +42,18 @@ impl Default for TmpfsFile {
 
 impl TmpfsFile {
     pub const fn new() -> Self {
-        Self { mapping: SpinLock::new(PageCache::new()) }
+        Self { mapping: PageCache::new(&SHMEM_AOPS) }
+    }
+}
+
+/// tmpfs pages have no backing store: a new page is a hole, and there is
+/// nowhere to write one back (Linux: `shmem_aops`).
+struct ShmemAops;
+static SHMEM_AOPS: ShmemAops = ShmemAops;
+
+impl AddressSpaceOps for ShmemAops {
+    fn read_folio(&self, _index: u64, _pfn: Pfn) -> KResult<()> {
+        Ok(())
     }
 }
 
@@ -55,17 +72,37 @@ fn set_size(inode: &Inode, size: u64) -> KResult<()> {
         return Err(Errno::EFBIG);
     }
     let f = tmpfs_file(inode)?;
-    let mut mapping = f.mapping.lock();
-    mapping.truncate(size);
+    // truncate(2) and O_TRUNC of a running program (Linux: the
+    // `get_write_access` in `vfs_truncate` and `do_dentry_open`).
+    if f.mapping.write_denied() {
+        return Err(Errno::ETXTBSY);
+    }
     let now = current_time();
-    inode.update_attr(|a| {
-        a.size = size;
-        a.blocks = blocks(mapping.nr_pages());
-        a.mtime = now;
-        a.ctime = now;
-    });
+    let old = {
+        let _pages = f.mapping.lock();
+        inode.update_attr(|a| {
+            let old = a.size;
+            a.size = size;
+            a.mtime = now;
+            a.ctime = now;
+            old
+        })
+    };
+    if size < old {
+        // Faults check the size under their page-table lock, so after
+        // this walk no PTE maps a page past the new end.
+        unmap_mapping_range(&f.mapping, size.div_ceil(PAGE_SIZE as u64));
+    }
+    let mut pages = f.mapping.lock();
+    // A write may have extended the file again meanwhile (Linux holds
+    // `i_rwsem` across both); its data stays.
+    pages.truncate(inode.size());
+    inode.update_attr(|a| a.blocks = blocks(pages.nr_pages()));
     Ok(())
 }
+
+/// Marks an open file counted in `i_writecount` (Linux: `FMODE_WRITER`).
+struct Writer;
 
 /// Inode operations of regular files.
 pub struct TmpfsFileInodeOps;
@@ -86,6 +123,26 @@ pub struct TmpfsFileOps;
 pub static TMPFS_FILE_OPS: TmpfsFileOps = TmpfsFileOps;
 
 impl FileOps for TmpfsFileOps {
+    /// Counts writers, refused while a program runs from the file (Linux:
+    /// `get_write_access` in `do_dentry_open`).
+    fn open(&self, inode: &Arc<Inode>, file: &File) -> KResult<()> {
+        if file.f_mode.contains(FMode::WRITE) {
+            tmpfs_file(inode)?.mapping.get_write_access()?;
+            file.set_private(Box::new(Writer));
+        }
+        Ok(())
+    }
+
+    /// Linux: `put_write_access` in `__fput`, for a file whose open
+    /// counted it (a refused open is released too).
+    fn release(&self, file: &File) {
+        if file.private::<Writer>().is_some()
+            && let Ok(f) = tmpfs_file(&file.f_inode)
+        {
+            f.mapping.put_write_access();
+        }
+    }
+
     fn read(&self, file: &File, buf: &mut [u8], pos: &mut u64) -> KResult<usize> {
         let inode = &file.f_inode;
         let mapping = tmpfs_file(inode)?.mapping.lock();

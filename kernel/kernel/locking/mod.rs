@@ -7,13 +7,19 @@
 //! 0. The address-space locks (mm/mm_types.rs): an `Mm`'s `mmap_lock`
 //!    (a spinning rwlock until there are sleeping locks), then its
 //!    `page_table` lock (fork: the parent's, then the child's), then an
-//!    `AnonShmem`'s page array. Under them only 3 and 4 are taken.
-//! 0v. The VFS locks (fs/mod.rs), never nested with those of 0: a super
+//!    `AnonShmem`'s page array or a page cache's `i_pages` (fs/pagecache.rs,
+//!    a file fault), then that file's `Inode` `i_lock` (noirq, the size
+//!    check), then a page cache's `i_mmap` (a leaf). Under them only 3 and
+//!    4 are taken. Truncation (mm/filemap.rs) copies `i_mmap` out and holds
+//!    no file lock while it takes each mapper's `mmap_lock` and `page_table`.
+//! 0v. The VFS locks (fs/mod.rs), never nested with those of 0 (but for
+//!    a page cache's `i_pages` and an `Inode`'s `i_lock`, see 0): a super
 //!    block's `s_vfs_rename_lock` (noirq), a `File`'s `f_pos` (noirq),
 //!    `fs::namespace::MOUNTS`, `fs::dcache::DENTRY_HASHTABLE` (noirq), a
 //!    `Dentry`'s `d_lock` (noirq), a tmpfs directory's `entries` or file's
-//!    `mapping`, an `Inode`'s `i_lock` (noirq); then the leaves `FILE_SYSTEMS`,
-//!    `CHRDEVS`, an `FdTable`'s and an `FsStruct`'s lock (both noirq).
+//!    page-cache `i_pages`, an `Inode`'s `i_lock` (noirq); then the leaves
+//!    `FILE_SYSTEMS`, `CHRDEVS`, an `FdTable`'s and an `FsStruct`'s lock
+//!    (both noirq).
 //!    Under them only 2 (initrd lookup), 3, 4 and 7.
 //! 0p. procfs (fs/proc/) is the exception to 0v: it renders a file under
 //!    that file's `f_pos` and looks names up under the proc super block's
@@ -35,6 +41,11 @@
 //!    a file's queue wakes `wq` inside that queue's lock, and `wq` holds
 //!    no wake functions, so wait queues nest one deep. eventfd's
 //!    `EventFdCtx::count` is a leaf, dropped before its queue is woken.
+//! 0n. AF_UNIX sockets (net/unix/mod.rs): one `UnixSock::inner` at a
+//!    time, never across a user copy, a sleep, a VFS call or the drop of
+//!    a passed file; the name tables `UNIX_BSD`, `UNIX_ABSTRACT` and a
+//!    `Sock::peer_cred` are leaves never taken with it. Under them only 3
+//!    and 4; wait queues (e) are woken after they are dropped.
 //! 0f. The futex hash buckets (kernel/futex.rs), two at most, lower index
 //!    first, then a `FutexQ::key`; under them an `Mm`'s page-table lock
 //!    (the word is read through it), the run-queue lock (wake-ups), 3, 4.
@@ -56,7 +67,7 @@
 //! 0i. The process timers (kernel/time/): a `PosixTimers::inner` (the id
 //!    map), a `KItimer::state`, an `Itimers::inner`, one at a time; under
 //!    them only 0t, 3 and 4. The tick takes them, and the leaves
-//!    `Task::rlim` and `cputime::PrevCputime`, with no other lock held;
+//!    `ThreadGroup::rlim` and `cputime::PrevCputime`, with no other lock held;
 //!    signals are sent after they are dropped.
 //! 0t. `kernel::time::timer::TIMER_BASE` (pending kernel timers): only 3
 //!    and 4 under it; timer functions run without it, in the tick's

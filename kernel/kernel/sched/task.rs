@@ -187,6 +187,9 @@ pub struct Task {
     /// The user's robust-futex list head (Linux: `robust_list`).
     pub robust_list: AtomicU64,
     cred: SpinLock<Cred>,
+    /// Supplementary groups, sorted (Linux: `cred->group_info`); apart
+    /// from `Cred` so that it stays `Copy`. Inherited at fork.
+    groups: SpinLock<Arc<[u32]>>,
     /// Kernel threads made by `kthread_create` (Linux: `set_kthread_struct`).
     pub kthread: Option<Arc<Kthread>>,
     /// The function a new kernel thread runs, taken by `ret_from_fork`.
@@ -214,8 +217,6 @@ pub struct Task {
     /// `task_session_nr`); inherited at fork, changed by setpgid/setsid.
     pgrp: AtomicI32,
     session: AtomicI32,
-    /// Resource limits (Linux: `signal->rlim`).
-    pub rlim: SpinLock<[Rlimit; RLIM_NLIMITS]>,
     /// Completed when a `CLONE_VFORK` child execs or exits (Linux:
     /// `vfork_done`).
     pub vfork_done: SpinLock<Option<Arc<Completion>>>,
@@ -257,6 +258,8 @@ pub struct ThreadGroup {
     pub itimers: Itimers,
     /// Linux: `signal->posix_timers`.
     pub posix_timers: PosixTimers,
+    /// Resource limits, one set for all threads (Linux: `signal->rlim`).
+    pub rlim: SpinLock<[Rlimit; RLIM_NLIMITS]>,
 }
 
 impl Default for ThreadGroup {
@@ -269,6 +272,7 @@ impl Default for ThreadGroup {
             cputime: GroupCputime::default(),
             itimers: Itimers::default(),
             posix_timers: PosixTimers::default(),
+            rlim: SpinLock::new(init_rlimits()),
         }
     }
 }
@@ -327,6 +331,7 @@ impl Task {
             set_child_tid: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
             cred: SpinLock::new(init.cred),
+            groups: SpinLock::new(Arc::default()),
             kthread: init.kthread,
             thread_fn: SpinLock::new(init.thread_fn),
             sigchld_ignored: AtomicBool::new(false),
@@ -337,7 +342,6 @@ impl Task {
             sigpending: ThreadSignal::new(),
             pgrp: AtomicI32::new(0),
             session: AtomicI32::new(0),
-            rlim: SpinLock::new(init_rlimits()),
             vfork_done: SpinLock::new(None),
             pid_ns_for_children: SpinLock::new(None),
             pdeath_signal: AtomicI32::new(0),
@@ -400,9 +404,16 @@ impl Task {
         self.session.store(sid, Ordering::Release);
     }
 
+    /// The process's resource limits, shared by its threads (Linux:
+    /// `tsk->signal->rlim`). Not before `copy_process` has joined a new
+    /// thread to its group: the first use makes the group.
+    pub fn rlim(&self) -> &SpinLock<[Rlimit; RLIM_NLIMITS]> {
+        &self.thread_group().rlim
+    }
+
     /// One resource limit (Linux: `task_rlimit`).
     pub fn rlimit(&self, resource: usize) -> Rlimit {
-        self.rlim.lock().get(resource).copied().unwrap_or_default()
+        self.rlim().lock().get(resource).copied().unwrap_or_default()
     }
 
     /// Linux: `READ_ONCE(p->__state)`.
@@ -476,6 +487,15 @@ impl Task {
 
     pub fn set_cred(&self, cred: Cred) {
         *self.cred.lock() = cred;
+    }
+
+    /// The supplementary group list (Linux: `current_cred()->group_info`).
+    pub fn groups(&self) -> Arc<[u32]> {
+        self.groups.lock().clone()
+    }
+
+    pub fn set_groups(&self, groups: Arc<[u32]>) {
+        *self.groups.lock() = groups;
     }
 
     /// The nice value, -20..19 (Linux: `task_nice`).

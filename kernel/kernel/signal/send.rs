@@ -1,6 +1,7 @@
 //! Sending signals: to a thread, a process, a process group, everyone.
 //!
 //! Linux: kernel/signal.c (`prepare_signal`, `sig_ignored`,
+//! `sig_task_ignored`, `send_signal_locked`,
 //! `__send_signal_locked`, `complete_signal`, `signal_wake_up_state`,
 //! `check_kill_permission`, `group_send_sig_info`, `__kill_pgrp_info`,
 //! `kill_pid_info`, `kill_something_info`, `force_sig_info_to_task`,
@@ -11,6 +12,12 @@
 //! target ignores and does not block, queues it, and wakes one thread that
 //! can take it. A fatal default action short-cuts delivery: SIGKILL goes to
 //! every thread at once, as Linux's `complete_signal` does.
+//!
+//! PID namespaces: kill(2)'s numbers are the caller's namespace's, and
+//! kill(-1) reaches only what that namespace sees. A namespace's init
+//! (`UNKILLABLE`) drops signals it left at `SIG_DFL`; only SIGKILL and
+//! SIGSTOP from an ancestor namespace, whose sender it sees as PID 0, are
+//! forced through. The global init drops even those.
 //!
 //! # Locking
 //! Takes `GroupSignal` then `ThreadSignal` locks (see `signal/mod.rs`); the
@@ -91,6 +98,18 @@ fn sig_ignored<T: SigTask>(t: &T, sig: Signal, force: bool) -> bool {
         return false;
     }
     drop(th);
+    sig_task_ignored(t, sig, force)
+}
+
+/// Whether `t`'s actions throw `sig` away. An init (`UNKILLABLE`: the
+/// first process of any PID namespace) drops what it left at `SIG_DFL`,
+/// except SIGKILL and SIGSTOP `force`d from an ancestor namespace; the
+/// global init drops even those, as no namespace is above it (Linux:
+/// `sig_task_ignored`).
+fn sig_task_ignored<T: SigTask>(t: &T, sig: Signal, force: bool) -> bool {
+    if t.is_global_init() && sig.is_kernel_only() {
+        return true;
+    }
     let handler = t.sighand().action(sig).sig_handler();
     let unkillable = t.group_signal().lock().flags.contains(SignalFlags::UNKILLABLE);
     if unkillable && handler == SigHandler::Default && !(force && sig.is_kernel_only()) {
@@ -189,15 +208,26 @@ fn complete_signal<T: SigTask>(
     signal_wake_up(&t, sig == Signal::SIGKILL);
 }
 
-/// Whether the current task may signal `t`: root, or the same real uid
-/// (Linux: `check_kill_permission`, `kill_ok_by_cred`; saved and effective
-/// ids come with credentials).
-fn check_kill_permission<T: SigTask>(info: &SigInfo, t: &T) -> KResult<()> {
-    if info.code == si_code::SI_KERNEL {
+/// Whether the current task may signal `t` (`None`: signal 0, which
+/// only asks): its own process, one `kill_ok_by_cred` allows, or SIGCONT
+/// within the session (Linux: `check_kill_permission`).
+fn check_kill_permission<T: SigTask>(info: Option<&SigInfo>, t: &T) -> KResult<()> {
+    if info.is_some_and(|i| i.code == si_code::SI_KERNEL) {
         return Ok(());
     }
-    let uid = T::current().uid();
-    if uid == 0 || uid == t.uid() { Ok(()) } else { Err(Errno::EPERM) }
+    let cur = T::current();
+    if cur.tgid() == t.tgid() || kill_ok_by_cred(cur.as_ref(), t) {
+        return Ok(());
+    }
+    let sigcont = info.is_some_and(|i| i.signo == Signal::SIGCONT);
+    if sigcont && t.session() == cur.session() { Ok(()) } else { Err(Errno::EPERM) }
+}
+
+/// The sender's real or effective uid is the target's real or saved
+/// one, or the sender has `CAP_KILL` (Linux: `kill_ok_by_cred`).
+fn kill_ok_by_cred<T: SigTask>(cur: &T, t: &T) -> bool {
+    let ([uid, euid, _], [tuid, _, tsuid]) = (cur.kill_uids(), t.kill_uids());
+    [uid, euid].iter().any(|id| *id == tuid || *id == tsuid) || cur.capable_kill()
 }
 
 /// What kill(2) and friends send: `Ok(None)` is signal 0 (only checks),
@@ -207,21 +237,40 @@ pub type KillInfo = KResult<Option<SigInfo>>;
 
 /// Checks permission and sends to `p`'s group (Linux: `group_send_sig_info`).
 pub fn group_send_sig_info<T: SigTask>(info: KillInfo, p: &Arc<T>) -> KResult<()> {
-    let Some(info) = info? else { return Ok(()) };
-    check_kill_permission(&info, p.as_ref())?;
-    send_signal_info(info, p, SendTo::Group, false)
+    let Some(mut info) = info? else { return check_kill_permission(None, p.as_ref()) };
+    check_kill_permission(Some(&info), p.as_ref())?;
+    let force = sig_info_for_ns(&mut info, p.as_ref());
+    send_signal_info(info, p, SendTo::Group, force)
+}
+
+/// Fits a sent siginfo to `t`'s PID namespace and says whether to force
+/// it: a kernel signal is forced; a sender `t`'s namespace cannot see is
+/// named 0 there, and its SIGKILL reaches even that namespace's init
+/// (Linux: the `has_si_pid_and_uid` branch of `send_signal_locked`).
+fn sig_info_for_ns<T: SigTask>(info: &mut SigInfo, t: &T) -> bool {
+    if info.code == si_code::SI_KERNEL {
+        return true;
+    }
+    if T::current().tgid_nr_ns(t) != 0 {
+        return false;
+    }
+    if let SigFields::Kill { pid, .. } | SigFields::Rt { pid, .. } = &mut info.fields {
+        *pid = 0;
+    }
+    true
 }
 
 /// Checks permission and sends to thread `tid`, which must belong to
 /// `tgid` if that is positive (Linux: `do_send_specific`).
 pub fn do_send_specific<T: SigTask>(tgid: i32, tid: i32, info: KillInfo) -> KResult<()> {
     let p = T::find_task_by_vpid(tid).ok_or(Errno::ESRCH)?;
-    if tgid > 0 && p.tgid() != tgid {
+    if tgid > 0 && p.tgid_nr_ns(&T::current()) != tgid {
         return Err(Errno::ESRCH);
     }
-    let Some(info) = info? else { return Ok(()) };
-    check_kill_permission(&info, p.as_ref())?;
-    send_signal_info(info, &p, SendTo::Thread, false)
+    let Some(mut info) = info? else { return check_kill_permission(None, p.as_ref()) };
+    check_kill_permission(Some(&info), p.as_ref())?;
+    let force = sig_info_for_ns(&mut info, p.as_ref());
+    send_signal_info(info, &p, SendTo::Thread, force)
 }
 
 /// Signals every process in group `pgrp` (Linux: `__kill_pgrp_info`).
@@ -246,7 +295,9 @@ pub fn kill_pid_info<T: SigTask>(info: KillInfo, pid: i32) -> KResult<()> {
 
 /// kill(2)'s targets: `pid` > 0 one process, 0 the caller's process
 /// group, -1 everyone but init and the caller, < -1 group `-pid`
-/// (Linux: `kill_something_info`).
+/// (Linux: `kill_something_info`). Numbers are the caller's namespace's,
+/// and -1 reaches only the processes that namespace can see, sparing
+/// its own init.
 pub fn kill_something_info<T: SigTask>(info: KillInfo, pid: i32) -> KResult<()> {
     if pid > 0 {
         return kill_pid_info::<T>(info, pid);
@@ -254,14 +305,16 @@ pub fn kill_something_info<T: SigTask>(info: KillInfo, pid: i32) -> KResult<()> 
     if pid == i32::MIN {
         return Err(Errno::ESRCH); // -INT_MIN does not exist
     }
+    let cur = T::current();
     if pid != -1 {
-        let pgrp = if pid == 0 { T::current().pgrp() } else { -pid };
-        return kill_pgrp::<T>(info, pgrp);
+        // The caller's own group, even one led from outside its namespace.
+        let pgrp = if pid == 0 { Some(cur.pgrp()) } else { T::vnr_to_nr(-pid) };
+        return pgrp.map_or(Err(Errno::ESRCH), |pgrp| kill_pgrp::<T>(info, pgrp));
     }
-    let me = T::current().tgid();
+    let me = cur.tgid();
     let (mut count, mut result) = (0, Ok(()));
     T::for_each_process(&mut |p| {
-        if p.tgid() > 1 && p.tgid() != me {
+        if p.tgid_nr_ns(&cur) > 1 && p.tgid() != me {
             count += 1;
             let r = group_send_sig_info(info, p);
             if r != Err(Errno::EPERM) {
@@ -309,8 +362,8 @@ pub fn do_notify_parent<T: SigTask>(
 ) -> bool {
     let Some(parent) = tsk.parent() else { return true };
     let (code, status) = cld_code_and_status(exit_code);
-    let fields =
-        SigFields::Chld { pid: tsk.tgid(), uid: tsk.uid(), status, utime: times.0, stime: times.1 };
+    let pid = tsk.tgid_nr_ns(&parent);
+    let fields = SigFields::Chld { pid, uid: tsk.uid(), status, utime: times.0, stime: times.1 };
     let info = SigInfo { signo: sig, errno: 0, code, fields };
     let action = parent.sighand().action(Signal::SIGCHLD);
     let mut autoreap = false;
@@ -334,7 +387,8 @@ pub fn do_notify_parent_cldstop<T: SigTask>(tsk: &T, why: i32, sig: Signal) {
     let Some(parent) = tsk.parent() else { return };
     #[expect(clippy::cast_possible_wrap, reason = "signal numbers are below 65")]
     let status = if why == si_code::CLD_CONTINUED { Signal::SIGCONT } else { sig }.number() as i32;
-    let fields = SigFields::Chld { pid: tsk.tgid(), uid: tsk.uid(), status, utime: 0, stime: 0 };
+    let pid = tsk.tgid_nr_ns(&parent);
+    let fields = SigFields::Chld { pid, uid: tsk.uid(), status, utime: 0, stime: 0 };
     let action = parent.sighand().action(Signal::SIGCHLD);
     if action.sig_handler() != SigHandler::Ignore && !action.flags.contains(SaFlags::NOCLDSTOP) {
         let info = SigInfo { signo: Signal::SIGCHLD, errno: 0, code: why, fields };

@@ -137,7 +137,10 @@ fn queue_info(sig: i32, uinfo: UserPtr<[u8; 128]>) -> KResult<(KillInfo, i32)> {
 /// `SI_TKILL`: user space may forge them only to itself (Linux: the
 /// check in `do_rt_sigqueueinfo`).
 fn check_forged_code<T: SigTask>(code: i32, pid: i32) -> KResult<()> {
-    if (code >= 0 || code == si_code::SI_TKILL) && T::current().tid() != pid {
+    // `pid` is the caller's namespace's number (Linux: `task_pid_vnr`).
+    let me = T::current();
+    let to_self = T::find_task_by_vpid(pid).is_some_and(|t| alloc::sync::Arc::ptr_eq(&t, &me));
+    if (code >= 0 || code == si_code::SI_TKILL) && !to_self {
         return Err(Errno::EPERM);
     }
     Ok(())

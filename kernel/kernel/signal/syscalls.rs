@@ -29,12 +29,14 @@ pub fn sig_from_user(sig: i32) -> KResult<Signal> {
 
 /// What kill-style calls send: signal 0 checks only (Linux:
 /// `prepare_kill_siginfo`).
-fn kill_info<T: SigTask>(sig: i32, code: i32) -> KillInfo {
+pub fn kill_info<T: SigTask>(sig: i32, code: i32) -> KillInfo {
     if sig == 0 {
         return Ok(None);
     }
     let cur = T::current();
-    let mut info = SigInfo::user(sig_from_user(sig)?, cur.tgid(), cur.uid());
+    // The sender as its own namespace numbers it (Linux:
+    // `task_tgid_vnr(current)`); a receiver outside sees 0 instead.
+    let mut info = SigInfo::user(sig_from_user(sig)?, cur.tgid_nr_ns(&cur), cur.uid());
     info.code = code;
     Ok(Some(info))
 }

@@ -213,8 +213,38 @@ pub trait SigTask: Sized {
     fn tgid(&self) -> i32;
     /// Process-group id (Linux: `task_pgrp_vnr`).
     fn pgrp(&self) -> i32;
+    /// The number `viewer`'s PID namespace gives this task's process, 0
+    /// if it cannot see it (Linux: `task_tgid_nr_ns(self,
+    /// task_active_pid_ns(viewer))`). Without namespaces, the tgid.
+    fn tgid_nr_ns(&self, viewer: &Self) -> i32 {
+        let _ = viewer;
+        self.tgid()
+    }
+    /// The number `tgid()` and `pgrp()` compare with for what the caller
+    /// calls `vnr`; `None` if its namespace has no such number (Linux:
+    /// `find_vpid`).
+    fn vnr_to_nr(vnr: i32) -> Option<i32> {
+        Some(vnr)
+    }
+    /// PID 1 of the initial namespace, which not even SIGKILL reaches
+    /// (Linux: `is_global_init`).
+    fn is_global_init(&self) -> bool {
+        false
+    }
     /// Real uid, for `si_uid` and permission checks.
     fn uid(&self) -> u32;
+    /// Real, effective and saved uid, for `kill_ok_by_cred`.
+    fn kill_uids(&self) -> [u32; 3] {
+        [self.uid(); 3]
+    }
+    /// Whether the task holds `CAP_KILL` (Linux: `ns_capable(…, CAP_KILL)`).
+    fn capable_kill(&self) -> bool {
+        self.uid() == 0
+    }
+    /// Session id, for SIGCONT's same-session rule (Linux: `task_session`).
+    fn session(&self) -> i32 {
+        0
+    }
     /// How many siginfos may wait queued (Linux: `RLIMIT_SIGPENDING`).
     fn rlimit_sigpending(&self) -> u64 {
         u64::MAX

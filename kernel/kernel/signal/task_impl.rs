@@ -55,8 +55,34 @@ impl SigTask for Task {
         Task::pgrp(self)
     }
 
+    /// `tgid`, `pgrp` and kill's numbers are the initial namespace's.
+    fn tgid_nr_ns(&self, viewer: &Self) -> i32 {
+        pid::nr_to_ns(self.tgid, &pid::task_active_pid_ns(viewer))
+    }
+
+    fn vnr_to_nr(vnr: i32) -> Option<i32> {
+        pid::vnr_to_nr(vnr)
+    }
+
+    fn is_global_init(&self) -> bool {
+        self.tgid == 1
+    }
+
     fn uid(&self) -> u32 {
         self.cred().uid
+    }
+
+    fn kill_uids(&self) -> [u32; 3] {
+        let c = self.cred();
+        [c.uid, c.euid, c.suid]
+    }
+
+    fn capable_kill(&self) -> bool {
+        self.cred().euid == 0
+    }
+
+    fn session(&self) -> i32 {
+        Task::session(self)
     }
 
     fn rlimit_sigpending(&self) -> u64 {
@@ -185,7 +211,7 @@ pub fn copy_signals(flags: CloneFlags, parent: &Task, child: &Task) {
     }
     // The first task of a PID namespace is its init: signals it left at
     // SIG_DFL cannot kill it (Linux: `is_child_reaper` in `copy_process`).
-    if child.pid_link.nr() == 1 {
+    if child.pid_link.is_child_reaper() {
         child.group_signal().set_unkillable();
     }
 }
@@ -209,8 +235,10 @@ pub fn flush_signal_handlers(t: &Task) {
 /// itself because nobody will wait for it: no exit signal (a thread), or
 /// the parent ignores SIGCHLD or set `SA_NOCLDWAIT` (Linux: the
 /// `do_notify_parent` call in `exit_notify`). `tsk.exit_code` is the wait
-/// status.
+/// status. Pidfd pollers are woken first, as Linux's `do_notify_parent`
+/// does.
 pub fn exit_notify_parent(tsk: &Task) -> bool {
+    crate::kernel::pidfd::do_notify_pidfd(tsk);
     let sig = u32::try_from(tsk.exit_signal).ok().and_then(Signal::new);
     let Some(sig) = sig else { return true };
     let code = tsk.exit_code.load(core::sync::atomic::Ordering::Relaxed);

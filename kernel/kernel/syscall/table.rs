@@ -150,6 +150,21 @@ syscall_table! {
     37  alarm           => kernel::time::itimer::sys_alarm(seconds: u32);
     38  setitimer       => kernel::time::itimer::sys_setitimer(which: i32, value: UserPtr<[i64; 4]>, ovalue: UserPtr<[i64; 4]>);
     39  getpid          => kernel::sys::sys_getpid();
+    41  socket          => net::socket::sys_socket(family: i32, type_: i32, protocol: i32);
+    42  connect         => net::socket::sys_connect(fd: Fd, uservaddr: UserAddr, addrlen: i32);
+    43  accept          => net::socket::sys_accept(fd: Fd, upeer_sockaddr: UserAddr, upeer_addrlen: UserPtr<i32>);
+    44  sendto          => net::msg::sys_sendto(fd: Fd, buff: UserAddr, len: usize, flags: u32, addr: UserAddr, addr_len: i32);
+    45  recvfrom        => net::msg::sys_recvfrom(fd: Fd, ubuf: UserAddr, size: usize, flags: u32, addr: UserAddr, addr_len: UserPtr<i32>);
+    46  sendmsg         => net::msg::sys_sendmsg(fd: Fd, msg: UserAddr, flags: u32);
+    47  recvmsg         => net::msg::sys_recvmsg(fd: Fd, msg: UserAddr, flags: u32);
+    48  shutdown        => net::socket::sys_shutdown(fd: Fd, how: i32);
+    49  bind            => net::socket::sys_bind(fd: Fd, umyaddr: UserAddr, addrlen: i32);
+    50  listen          => net::socket::sys_listen(fd: Fd, backlog: i32);
+    51  getsockname     => net::socket::sys_getsockname(fd: Fd, usockaddr: UserAddr, usockaddr_len: UserPtr<i32>);
+    52  getpeername     => net::socket::sys_getpeername(fd: Fd, usockaddr: UserAddr, usockaddr_len: UserPtr<i32>);
+    53  socketpair      => net::socket::sys_socketpair(family: i32, type_: i32, protocol: i32, usockvec: UserPtr<[i32; 2]>);
+    54  setsockopt      => net::sock::sys_setsockopt(fd: Fd, level: i32, optname: i32, optval: UserAddr, optlen: i32);
+    55  getsockopt      => net::sock::sys_getsockopt(fd: Fd, level: i32, optname: i32, optval: UserAddr, optlen: UserPtr<i32>);
     56  clone           => kernel::fork::sys_clone(regs: &mut PtRegs, flags: u64, newsp: u64, parent_tid: u64, child_tid: u64, tls: u64);
     57  fork            => kernel::fork::sys_fork(regs: &mut PtRegs);
     58  vfork           => kernel::fork::sys_vfork(regs: &mut PtRegs);
@@ -174,6 +189,9 @@ syscall_table! {
     89  readlink        => fs::stat::sys_readlink(path: UserPtr<u8>, buf: UserPtr<u8>, bufsiz: i32);
     90  chmod           => fs::open::sys_chmod(filename: UserPtr<u8>, mode: u32);
     91  fchmod          => fs::open::sys_fchmod(fd: Fd, mode: u32);
+    92  chown           => fs::chown::sys_chown(filename: UserPtr<u8>, user: u32, group: u32);
+    93  fchown          => fs::chown::sys_fchown(fd: Fd, user: u32, group: u32);
+    94  lchown          => fs::chown::sys_lchown(filename: UserPtr<u8>, user: u32, group: u32);
     95  umask           => fs::open::sys_umask(mask: u32);
     96  gettimeofday    => kernel::time::posix::sys_gettimeofday(tv: UserPtr<__kernel_old_timeval>, tz: UserPtr<timezone>);
     97  getrlimit       => kernel::resource::sys_getrlimit(resource: u32, rlim: UserPtr<[u64; 2]>);
@@ -199,6 +217,8 @@ syscall_table! {
     119 setresgid       => kernel::cred::sys_setresgid(rgid: u32, egid: u32, sgid: u32);
     120 getresgid       => kernel::cred::sys_getresgid(rgid: UserPtr<u32>, egid: UserPtr<u32>, sgid: UserPtr<u32>);
     121 getpgid         => kernel::sys::sys_getpgid(pid: i32);
+    122 setfsuid        => kernel::cred::sys_setfsuid(uid: u32);
+    123 setfsgid        => kernel::cred::sys_setfsgid(gid: u32);
     124 getsid          => kernel::sys::sys_getsid(pid: i32);
     127 rt_sigpending   => kernel::signal::sys::sys_rt_sigpending(set: UserPtr<u64>, sigsetsize: usize);
     128 rt_sigtimedwait => kernel::signal::sigwait::sys_rt_sigtimedwait(uthese: UserPtr<u64>, uinfo: UserPtr<[u8; 128]>, uts: UserPtr<__kernel_timespec>, sigsetsize: usize);
@@ -250,6 +270,7 @@ syscall_table! {
     257 openat          => fs::open::sys_openat(dfd: AtFd, filename: UserPtr<u8>, flags: u32, mode: u32);
     258 mkdirat         => fs::namei::create::sys_mkdirat(dfd: AtFd, pathname: UserPtr<u8>, mode: u32);
     259 mknodat         => fs::namei::create::sys_mknodat(dfd: AtFd, filename: UserPtr<u8>, mode: u32, dev: u32);
+    260 fchownat        => fs::chown::sys_fchownat(dfd: AtFd, filename: UserPtr<u8>, user: u32, group: u32, flag: u32);
     262 newfstatat      => fs::stat::sys_newfstatat(dfd: AtFd, filename: UserPtr<u8>, statbuf: UserPtr<uapi::stat>, flag: u32);
     263 unlinkat        => fs::namei::remove::sys_unlinkat(dfd: AtFd, pathname: UserPtr<u8>, flag: u32);
     264 renameat        => fs::namei::rename::sys_renameat(olddfd: AtFd, oldname: UserPtr<u8>, newdfd: AtFd, newname: UserPtr<u8>);
@@ -265,6 +286,7 @@ syscall_table! {
     274 get_robust_list => kernel::futex::sys_get_robust_list(pid: i32, head_ptr: u64, len_ptr: u64);
     281 epoll_pwait     => fs::eventpoll::sys_epoll_pwait(epfd: i32, events: UserAddr, maxevents: i32, timeout: i32, sigmask: UserPtr<u64>, sigsetsize: usize);
     284 eventfd         => fs::eventfd::sys_eventfd(count: u32);
+    288 accept4         => net::socket::sys_accept4(fd: Fd, upeer_sockaddr: UserAddr, upeer_addrlen: UserPtr<i32>, flags: u32);
     290 eventfd2        => fs::eventfd::sys_eventfd2(count: u32, flags: u32);
     291 epoll_create1   => fs::eventpoll::sys_epoll_create1(flags: i32);
     292 dup3            => fs::fcntl::sys_dup3(oldfd: i32, newfd: i32, flags: u32);
@@ -276,7 +298,10 @@ syscall_table! {
     318 getrandom       => drivers::char::random::sys_getrandom(buf: UserPtr<u8>, count: usize, flags: GrndFlags);
     322 execveat        => fs::exec::sys_execveat(regs: &mut PtRegs, dfd: i32, filename: UserPtr<u8>, argv: UserPtr<u64>, envp: UserPtr<u64>, flags: u32);
     332 statx           => fs::stat::sys_statx(dfd: AtFd, filename: UserPtr<u8>, flags: u32, mask: u32, buffer: UserPtr<uapi::statx>);
+    424 pidfd_send_signal => kernel::pidfd::sys_pidfd_send_signal(pidfd: i32, sig: i32, info: UserPtr<[u8; 128]>, flags: u32);
+    434 pidfd_open      => kernel::pidfd::sys_pidfd_open(pid: i32, flags: u32);
     435 clone3          => kernel::fork::sys_clone3(regs: &mut PtRegs, uargs: UserAddr, size: usize);
+    438 pidfd_getfd     => kernel::pidfd::sys_pidfd_getfd(pidfd: i32, fd: i32, flags: u32);
     439 faccessat2      => fs::open::sys_faccessat2(dfd: AtFd, filename: UserPtr<u8>, mode: u32, flags: u32);
     441 epoll_pwait2    => fs::eventpoll::sys_epoll_pwait2(epfd: i32, events: UserAddr, maxevents: i32, timeout: UserPtr<__kernel_timespec>, sigmask: UserPtr<u64>, sigsetsize: usize);
 }

@@ -119,7 +119,7 @@ pub fn account_process_tick(user_tick: bool) {
 /// `check_process_timers`, `check_rlimit`).
 fn check_rlimit_cpu(tsk: &Arc<Task>, prof_ns: u64) {
     let sig = {
-        let mut rlim = tsk.rlim.lock();
+        let mut rlim = tsk.rlim().lock();
         let Some(lim) = rlim.get_mut(RLIMIT_CPU as usize) else { return };
         if lim.cur == RLIM_INFINITY {
             return;

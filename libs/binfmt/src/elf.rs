@@ -93,7 +93,22 @@ impl ProgramHeader {
 impl ElfImage {
     /// Checks the header and reads the program headers of `file`.
     pub fn parse(file: &[u8]) -> Result<Self, ElfError> {
-        let hdr = file.get(..EHDR_SIZE).ok_or(ElfError::BadMagic)?;
+        Self::parse_with(file, |off, size| {
+            let start = usize::try_from(off).ok()?;
+            file.get(start..start.checked_add(size)?).map(<[u8]>::to_vec)
+        })
+    }
+
+    /// Checks the header at the start of `hdr` and reads the program
+    /// headers through `read_at(offset, size)`, which gives `None` if the
+    /// file is too short (Linux: `load_elf_binary`'s checks on the first
+    /// bytes, then `load_elf_phdrs`' own read), so a loader need not read
+    /// the whole file.
+    pub fn parse_with(
+        hdr: &[u8],
+        read_at: impl FnOnce(u64, usize) -> Option<Vec<u8>>,
+    ) -> Result<Self, ElfError> {
+        let hdr = hdr.get(..EHDR_SIZE).ok_or(ElfError::BadMagic)?;
         if hdr[..4] != *b"\x7fELF" {
             return Err(ElfError::BadMagic);
         }
@@ -112,7 +127,7 @@ impl ElfImage {
         let e_phoff = u64_at(hdr, 32).ok_or(ElfError::BadMagic)?;
         let e_phentsize = u16_at(hdr, 54).ok_or(ElfError::BadMagic)?;
         let e_phnum = u16_at(hdr, 56).ok_or(ElfError::BadMagic)?;
-        let phdrs = Self::read_phdrs(file, e_phoff, e_phentsize, e_phnum)?;
+        let phdrs = Self::read_phdrs(read_at, e_phoff, e_phentsize, e_phnum)?;
         if phdrs.iter().any(|p| p.p_type == e::PT_INTERP) {
             return Err(ElfError::Interp);
         }
@@ -121,7 +136,7 @@ impl ElfImage {
 
     /// Linux: `load_elf_phdrs`.
     fn read_phdrs(
-        file: &[u8],
+        read_at: impl FnOnce(u64, usize) -> Option<Vec<u8>>,
         off: u64,
         entsize: u16,
         num: u16,
@@ -130,9 +145,7 @@ impl ElfImage {
         if usize::from(entsize) != PHDR_SIZE || size == 0 || size > MAX_PHDRS_SIZE {
             return Err(ElfError::BadPhdrs);
         }
-        let start = usize::try_from(off).map_err(|_| ElfError::BadPhdrs)?;
-        let table = start.checked_add(size).and_then(|end| file.get(start..end));
-        let table = table.ok_or(ElfError::BadPhdrs)?;
+        let table = read_at(off, size).filter(|t| t.len() == size).ok_or(ElfError::BadPhdrs)?;
         table
             .chunks_exact(PHDR_SIZE)
             .map(|c| ProgramHeader::parse(c).ok_or(ElfError::BadPhdrs))
@@ -164,6 +177,8 @@ pub struct Segment {
     pub vaddr: u64,
     pub file_offset: u64,
     pub file_len: u64,
+    /// Bytes in memory from `vaddr` (`p_memsz`): past `file_len`, zeros.
+    pub mem_len: u64,
     /// `PF_R | PF_W | PF_X` bits.
     pub flags: u32,
 }
@@ -265,6 +280,7 @@ impl ElfImage {
             vaddr,
             file_offset: p.p_offset,
             file_len: p.p_filesz,
+            mem_len: p.p_memsz,
             flags: p.p_flags,
         })
     }

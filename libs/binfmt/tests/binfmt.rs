@@ -62,6 +62,32 @@ fn static_exec_plan() {
 }
 
 #[test]
+fn parse_with_reads_only_the_phdr_table() {
+    let f = elf(
+        2,
+        0x401000,
+        &[(1, 5, 0, 0x400000, 0x1100, 0x1100), (1, 6, 0x2000, 0x402000, 0x10, 0x3000)],
+        0x3000,
+    );
+    let mut asked = None;
+    let img = ElfImage::parse_with(&f[..64], |off, size| {
+        asked = Some((off, size));
+        let start = usize::try_from(off).ok()?;
+        f.get(start..start + size).map(<[u8]>::to_vec)
+    })
+    .expect("valid");
+    assert_eq!(asked, Some((64, 2 * 56)));
+    assert_eq!(img.phdrs, ElfImage::parse(&f).expect("valid").phdrs);
+    let p = img.load_plan(f.len() as u64, DYN_BASE, 0x10000, TASK_SIZE).expect("plan");
+    assert_eq!((p.segments[1].file_len, p.segments[1].mem_len), (0x10, 0x3000));
+    assert_eq!(ElfImage::parse_with(&f[..64], |_, _| None).err(), Some(ElfError::BadPhdrs));
+    assert_eq!(
+        ElfImage::parse_with(&f[..64], |_, _| Some(vec![0; 8])).err(),
+        Some(ElfError::BadPhdrs)
+    );
+}
+
+#[test]
 fn static_pie_goes_to_dyn_base() {
     let f = elf(3, 0x1000, &[(1, 5, 0, 0, 0x1100, 0x1100)], 0x2000);
     let p = plan(&f).expect("valid");
