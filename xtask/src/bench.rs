@@ -19,7 +19,7 @@
 //! - the same with 2 vCPUs, Ferrite against Linux as shipped.
 //!
 //! Runs take turns between the kernels, so that a busy moment of the host
-//! hits all alike; each figure is the median of N runs (default 5) and the
+//! hits all alike; each figure is the median of N runs (default 6) and the
 //! minimum. A benchmark that fails on a kernel in any run shows "failed" in
 //! its cell (the reason and its console lines go to stderr) and makes the
 //! command fail, after the whole table. The tables are also written as
@@ -43,7 +43,7 @@ use table::Table;
 
 const CMDLINE: &str = "console=ttyS0";
 const MITIGATIONS_OFF: &str = "mitigations=off";
-const DEFAULT_RUNS: usize = 5;
+const DEFAULT_RUNS: usize = 6;
 /// The vCPUs of the second latency table.
 const SMP: u32 = 2;
 
@@ -228,8 +228,9 @@ fn write_outputs(
          booted through PVH as Ferrite is, as shipped and with `{MITIGATIONS_OFF}` (and as \
          a bzImage in one boot row). Each cell: the median of {runs} runs and, in brackets, \
          the best run. Ratio: Ferrite/Linux of the medians (times and sizes: below 1 is \
-         better; bandwidths, in MiB/s: above 1 is better). Spread: (max - min) / median of \
-         the runs on each kernel; \"noisy\" past 10%. Plot: `bench.svg`.\n\n\
+         better; bandwidths, in MiB/s: above 1 is better). Halves differ: how far apart the \
+         medians of the odd-numbered and the even-numbered runs are on each kernel, a \
+         stand-in for two runs of the command; \"noisy\" past 10%. Plot: `bench.svg`.\n\n\
          Ferrite: `{ferrite}`\n\n\
          Linux: `{linux}` (with `-initrd`; the boot rows' /init is user/bench/poweroff.c, \
          the latency rows' user/init/bench.sh with `-append \"{latency}\"`, the smallest-memory \
