@@ -9,6 +9,7 @@
 extern crate alloc;
 
 mod arch;
+mod block;
 mod drivers;
 mod fs;
 mod init;

@@ -4,7 +4,10 @@
 //! MMIO, each use with its `SAFETY:` argument (DESIGN.md §3).
 
 pub mod acpi;
+pub mod block;
 pub mod char;
 pub mod misc;
+pub mod pci;
 pub mod rtc;
 pub mod tty;
+pub mod virtio;

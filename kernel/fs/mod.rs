@@ -59,6 +59,7 @@ pub mod readdir;
 pub mod select;
 pub mod stat;
 pub mod super_block;
+pub mod timerfd;
 pub mod tmpfs;
 pub mod uio;
 
@@ -133,7 +134,7 @@ pub fn current_files() -> KResult<Arc<FdTable>> {
 
 /// The file behind `fd` in the current task's table (Linux: `fdget`).
 pub fn fdget(fd: Fd) -> KResult<Arc<File>> {
-    current_files()?.get(raw_fd(fd)?)
+    fdtable::fdget_current(raw_fd(fd)?)
 }
 
 /// A decoded descriptor as the `int` the VFS bodies take.

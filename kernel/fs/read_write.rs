@@ -7,7 +7,9 @@
 //! `MAX_RW_COUNT` bytes per call, as Linux caps every read and write.
 //! Regular files go round in bounce-sized steps until the count is done
 //! or the file is short; a pipe or a tty is read once, since a second read
-//! could block after the first returned data.
+//! could block after the first returned data. `RLIMIT_FSIZE` is checked
+//! by the file systems' write and truncate (`generic_write_check_limits`,
+//! `inode_newsize_ok`), as in Linux.
 //!
 //! # Locking
 //! For files with `FMode::ATOMIC_POS` (regular files, directories) `f_pos`
@@ -39,6 +41,73 @@ fn with_pos<R>(file: &File, f: impl FnOnce(&mut u64) -> KResult<R>) -> KResult<R
         *file.f_pos.lock() = pos;
     }
     result
+}
+
+/// Sends SIGXFSZ to the writer (Linux: `send_sig(SIGXFSZ, current, 0)`,
+/// an `SI_USER` signal from the task itself).
+fn send_sigxfsz() {
+    use crate::kernel::signal::{SendTo, SigInfo, SigTask, Signal, send_signal};
+    let cur = crate::kernel::sched::current();
+    let info = SigInfo::user(Signal::SIGXFSZ, cur.tgid_nr_ns(&cur), cur.uid());
+    send_signal(info, &cur, SendTo::Thread, false);
+}
+
+/// The process's `RLIMIT_FSIZE`.
+fn rlimit_fsize() -> u64 {
+    crate::mm::mm_types::rlimit(linux_raw_sys::general::RLIMIT_FSIZE).cur
+}
+
+/// Why a write may not start at its position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteLimit {
+    /// At or past `RLIMIT_FSIZE`.
+    Fsize,
+    /// At or past the largest offset (Linux: `s_maxbytes`).
+    MaxBytes,
+}
+
+impl WriteLimit {
+    /// The write's error, SIGXFSZ first for the rlimit. Called with no
+    /// file-system lock held: sending takes the signal locks.
+    pub fn report(self) -> Errno {
+        if self == WriteLimit::Fsize {
+            send_sigxfsz();
+        }
+        Errno::EFBIG
+    }
+}
+
+/// How much of a `count`-byte write at `pos` may go into a regular file:
+/// up to `RLIMIT_FSIZE` and up to the largest offset, none at all from
+/// either on (Linux: `generic_write_check_limits`). File systems call it
+/// once they know `pos`, for a non-empty write.
+pub fn generic_write_check_limits(pos: u64, count: usize) -> Result<usize, WriteLimit> {
+    let fsize = rlimit_fsize();
+    if pos >= fsize {
+        return Err(WriteLimit::Fsize);
+    }
+    if pos >= MAX_LFS_FILESIZE {
+        return Err(WriteLimit::MaxBytes);
+    }
+    let left = fsize.min(MAX_LFS_FILESIZE) - pos;
+    Ok(usize::try_from(left).map_or(count, |left| left.min(count)))
+}
+
+/// Whether a file of `old_size` bytes may be truncated to `new_size`:
+/// growth past `RLIMIT_FSIZE` sends SIGXFSZ and fails with `EFBIG`
+/// (Linux: `inode_newsize_ok`, fs/attr.c).
+pub fn inode_newsize_ok(old_size: u64, new_size: u64) -> KResult<()> {
+    if new_size <= old_size {
+        return Ok(());
+    }
+    if new_size > rlimit_fsize() {
+        send_sigxfsz();
+        return Err(Errno::EFBIG);
+    }
+    if new_size > MAX_LFS_FILESIZE {
+        return Err(Errno::EFBIG);
+    }
+    Ok(())
 }
 
 fn check_mode(file: &File, need: FMode) -> KResult<()> {

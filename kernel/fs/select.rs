@@ -38,6 +38,7 @@ use alloc::vec::Vec;
 use linux_raw_sys::general::{__kernel_old_timeval, __kernel_timespec};
 
 use super::current_files;
+use super::fdtable::FdTable;
 use super::file_table::{File, PollMask};
 use crate::arch::uaccess::{UserAddr, copy_from_user, copy_to_user};
 use crate::kernel::errno::{Errno, KResult};
@@ -47,7 +48,6 @@ use crate::kernel::signal::deliver::set_current_blocked;
 use crate::kernel::signal::{SigSet, SigTask};
 use crate::kernel::syscall::args::UserPtr;
 use crate::kernel::time::{HZ, jiffies, ktime_get_ns};
-use crate::mm::slab_common::kzalloc;
 
 static POLL_WAIT: WaitQueue = WaitQueue::new();
 static POLL_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -151,19 +151,30 @@ pub fn ppoll_timeout_jiffies(sec: i64, nsec: i64) -> KResult<u64> {
     Ok(sec.saturating_mul(HZ).saturating_add(nsec.div_ceil(per_jiffy)))
 }
 
+/// Looks up a batch of descriptors in the caller's table: the files, in
+/// order, `None` for a closed one (see [`FdTable::fget_many`]).
+pub type FgetMany<'a> = dyn Fn(&mut dyn Iterator<Item = i32>, &mut Vec<Option<Arc<File>>>) + 'a;
+
+/// The batch lookup over `files`.
+fn fget_many_from(
+    files: &FdTable,
+) -> impl Fn(&mut dyn Iterator<Item = i32>, &mut Vec<Option<Arc<File>>>) {
+    move |fds, out| files.fget_many(fds, out)
+}
+
 /// Fills in one entry's `revents` (Linux: `do_pollfd`): 0 for a negative
 /// fd, `POLLNVAL` for a closed one; POLLERR and POLLHUP always count.
-fn do_pollfd(pfd: &mut PollFd, fget: &dyn Fn(i32) -> Option<Arc<File>>) -> bool {
+fn do_pollfd(pfd: &mut PollFd, file: Option<&Arc<File>>) -> bool {
     pfd.revents = 0;
     if pfd.fd < 0 {
         return false;
     }
-    let mask: PollMask = match fget(pfd.fd) {
+    let mask: PollMask = match file {
         None => uapi::POLLNVAL,
         Some(file) => {
             // Events are 16 bits on the wire; the two always reported ride along.
             let wanted = u32::from(pfd.events as u16) | uapi::POLLERR | uapi::POLLHUP;
-            file.f_op.poll(&file) & wanted
+            file.f_op.poll(file) & wanted
         }
     };
     pfd.revents = i16::from_ne_bytes(u16::try_from(mask & 0xffff).unwrap_or(0).to_ne_bytes());
@@ -171,16 +182,25 @@ fn do_pollfd(pfd: &mut PollFd, fget: &dyn Fn(i32) -> Option<Arc<File>>) -> bool 
 }
 
 /// Polls `fds` until one is ready, the timeout (jiffies; `None` =
-/// forever) runs out, or a signal comes (Linux: `do_poll`). `fget` looks a
-/// descriptor up in the caller's table. Returns the number of entries
-/// with events; `EINTR` if a signal came first.
+/// forever) runs out, or a signal comes (Linux: `do_poll`). `fget_many`
+/// looks the descriptors up in the caller's table, once per pass. Returns
+/// the number of entries with events; `EINTR` if a signal came first.
 pub fn do_poll(
     fds: &mut [PollFd],
     timeout: Option<u64>,
-    fget: &dyn Fn(i32) -> Option<Arc<File>>,
+    fget_many: &FgetMany<'_>,
 ) -> KResult<usize> {
     let end_ns = timeout.map(|t| ktime_get_ns().saturating_add(t.saturating_mul(NSEC_PER_JIFFY)));
-    poll_loop(end_ns, || fds.iter_mut().map(|pfd| usize::from(do_pollfd(pfd, fget))).sum())
+    let mut files = Vec::new();
+    files.try_reserve_exact(fds.len()).map_err(|_| Errno::ENOMEM)?;
+    poll_loop(end_ns, || {
+        fget_many(&mut fds.iter().map(|pfd| pfd.fd), &mut files);
+        let ready = fds.iter_mut().zip(&files).map(|(pfd, f)| do_pollfd(pfd, f.as_ref()));
+        let count = ready.filter(|&r| r).count();
+        // Linux's `fdput` after each descriptor: no reference outlives the pass.
+        files.clear();
+        count
+    })
 }
 
 /// Nanoseconds per jiffy.
@@ -209,6 +229,10 @@ pub(super) fn poll_loop(end_ns: Option<u64>, mut scan: impl FnMut() -> usize) ->
     }
 }
 
+/// How many `pollfd`s move between user and kernel per copy: the array
+/// goes through a buffer on the stack, as Linux's `POLL_STACK_ALLOC`.
+const POLL_CHUNK: usize = 32;
+
 /// The body of poll(2) and ppoll(2) (Linux: `do_sys_poll`): copies the
 /// array in, polls, copies it back with `revents` filled in. A signal
 /// ends the wait with `ERESTARTNOHAND`: restarted if no handler ran,
@@ -217,25 +241,38 @@ fn do_sys_poll(ufds: UserAddr, nfds: u32, timeout: Option<u64>) -> KResult<usize
     let files = current_files()?;
     let nofile = u64::try_from(files.nofile()).unwrap_or(u64::MAX);
     let nfds = check_nfds(u64::from(nfds), nofile)?;
-    let mut raw = kzalloc(nfds * POLLFD_SIZE)?;
-    copy_from_user(&mut raw, ufds).map_err(|_| Errno::EFAULT)?;
     let mut fds = Vec::new();
     fds.try_reserve_exact(nfds).map_err(|_| Errno::ENOMEM)?;
-    for chunk in raw.chunks_exact(POLLFD_SIZE) {
-        let mut entry = [0u8; POLLFD_SIZE];
-        entry.copy_from_slice(chunk);
-        fds.push(PollFd::from_bytes(&entry));
+    let mut raw = [0u8; POLL_CHUNK * POLLFD_SIZE];
+    for start in (0..nfds).step_by(POLL_CHUNK) {
+        let bytes = &mut raw[..(nfds - start).min(POLL_CHUNK) * POLLFD_SIZE];
+        copy_from_user(bytes, user_offset(ufds, start * POLLFD_SIZE)?)
+            .map_err(|_| Errno::EFAULT)?;
+        fds.extend(bytes.chunks_exact(POLLFD_SIZE).map(|b| PollFd::from_bytes(pollfd_bytes(b))));
     }
-    let fget = |fd: i32| files.get(fd).ok();
-    let count = match do_poll(&mut fds, timeout, &fget) {
+    let count = match do_poll(&mut fds, timeout, &fget_many_from(&files)) {
         Err(Errno::EINTR) => return Err(Errno::ERESTARTNOHAND),
         other => other?,
     };
-    for (chunk, pfd) in raw.chunks_exact_mut(POLLFD_SIZE).zip(&fds) {
-        chunk.copy_from_slice(&pfd.to_bytes());
+    for (i, chunk) in fds.chunks(POLL_CHUNK).enumerate() {
+        let bytes = &mut raw[..chunk.len() * POLLFD_SIZE];
+        for (b, pfd) in bytes.chunks_exact_mut(POLLFD_SIZE).zip(chunk) {
+            b.copy_from_slice(&pfd.to_bytes());
+        }
+        let at = user_offset(ufds, i * POLL_CHUNK * POLLFD_SIZE)?;
+        copy_to_user(at, bytes).map_err(|_| Errno::EFAULT)?;
     }
-    copy_to_user(ufds, &raw).map_err(|_| Errno::EFAULT)?;
     Ok(count)
+}
+
+/// `base + off` for a user array's element; `EFAULT` past the address space.
+fn user_offset(base: UserAddr, off: usize) -> KResult<UserAddr> {
+    base.checked_add(off).ok_or(Errno::EFAULT)
+}
+
+/// One `pollfd`'s bytes out of a chunk of exactly that size.
+fn pollfd_bytes(b: &[u8]) -> &[u8; POLLFD_SIZE] {
+    b.try_into().unwrap_or(&[0; POLLFD_SIZE])
 }
 
 /// poll(2): `timeout_msecs` < 0 waits forever.
@@ -306,35 +343,33 @@ const POLLOUT_SET: PollMask = uapi::POLLWRBAND | uapi::POLLWRNORM | uapi::POLLOU
 const POLLEX_SET: PollMask = uapi::POLLPRI;
 
 /// The three sets select(2) takes and the three it returns, as 64-bit
-/// words of `n` bits (Linux: `fd_set_bits`).
+/// words of `n` bits, in one buffer: in, out, ex, then their results
+/// (Linux: `fd_set_bits`, one allocation of six bitmaps).
 struct FdSetBits {
-    n: usize,
-    sets: [Vec<u64>; 3],
-    res: [Vec<u64>; 3],
+    words: usize,
+    bits: Vec<u64>,
 }
 
-fn fd_bit(set: &[u64], fd: usize) -> bool {
-    set.get(fd / 64).is_some_and(|w| w & (1 << (fd % 64)) != 0)
-}
+/// How many set words move between user and kernel per copy.
+const FDSET_CHUNK_WORDS: usize = 32;
 
-/// Copies one user `fd_set` of `n` bits in; NULL reads as empty (Linux:
+/// Copies one user `fd_set` into `set`; NULL reads as empty (Linux:
 /// `get_fd_set`).
-fn get_fd_set(uset: UserAddr, n: usize) -> KResult<Vec<u64>> {
-    let words = n.div_ceil(64);
-    let mut set = Vec::new();
-    set.try_reserve_exact(words).map_err(|_| Errno::ENOMEM)?;
-    set.resize(words, 0);
+fn get_fd_set(uset: UserAddr, set: &mut [u64]) -> KResult<()> {
+    set.fill(0);
     if uset.is_null() {
-        return Ok(set);
+        return Ok(());
     }
-    let mut raw = kzalloc(words * 8)?;
-    copy_from_user(&mut raw, uset).map_err(|_| Errno::EFAULT)?;
-    for (word, bytes) in set.iter_mut().zip(raw.chunks_exact(8)) {
-        let mut b = [0; 8];
-        b.copy_from_slice(bytes);
-        *word = u64::from_ne_bytes(b);
+    let mut raw = [0u8; FDSET_CHUNK_WORDS * 8];
+    for (i, words) in set.chunks_mut(FDSET_CHUNK_WORDS).enumerate() {
+        let bytes = &mut raw[..words.len() * 8];
+        let at = user_offset(uset, i * FDSET_CHUNK_WORDS * 8)?;
+        copy_from_user(bytes, at).map_err(|_| Errno::EFAULT)?;
+        for (word, b) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+            *word = u64::from_ne_bytes(b.try_into().unwrap_or([0; 8]));
+        }
     }
-    Ok(set)
+    Ok(())
 }
 
 /// Copies one result set out, unless the caller passed NULL (Linux:
@@ -343,43 +378,73 @@ fn set_fd_set(uset: UserAddr, set: &[u64]) -> KResult<()> {
     if uset.is_null() {
         return Ok(());
     }
-    let mut raw = kzalloc(set.len() * 8)?;
-    for (bytes, word) in raw.chunks_exact_mut(8).zip(set) {
-        bytes.copy_from_slice(&word.to_ne_bytes());
+    let mut raw = [0u8; FDSET_CHUNK_WORDS * 8];
+    for (i, words) in set.chunks(FDSET_CHUNK_WORDS).enumerate() {
+        let bytes = &mut raw[..words.len() * 8];
+        for (b, word) in bytes.chunks_exact_mut(8).zip(words) {
+            b.copy_from_slice(&word.to_ne_bytes());
+        }
+        let at = user_offset(uset, i * FDSET_CHUNK_WORDS * 8)?;
+        copy_to_user(at, bytes).map_err(|_| Errno::EFAULT)?;
     }
-    copy_to_user(uset, &raw).map_err(|_| Errno::EFAULT)
+    Ok(())
 }
 
 impl FdSetBits {
-    /// Whether `fd` is in any of the three sets.
-    fn wanted(&self, fd: usize) -> bool {
-        self.sets.iter().any(|set| fd_bit(set, fd))
-    }
-
-    /// `EBADF` if a set names a closed descriptor (Linux: `max_select_fd`).
-    fn check_open(&self, fget: &dyn Fn(i32) -> Option<Arc<File>>) -> KResult<()> {
-        for fd in (0..self.n).filter(|&fd| self.wanted(fd)) {
-            fget(i32::try_from(fd).map_err(|_| Errno::EBADF)?).ok_or(Errno::EBADF)?;
-        }
-        Ok(())
-    }
-
-    /// One pass over the sets (Linux: the body of `do_select`): fills the
-    /// result sets and returns how many bits it set.
-    fn scan(&mut self, fget: &dyn Fn(i32) -> Option<Arc<File>>) -> usize {
-        let mut count = 0;
-        for res in &mut self.res {
-            res.fill(0);
-        }
-        for fd in 0..self.n {
-            if !self.wanted(fd) {
-                continue;
+    /// The three sets of `n` bits copied in from `fds` (Linux: the
+    /// `get_fd_set` calls of `core_sys_select`).
+    fn get(n: usize, fds: &[UserAddr; 3]) -> KResult<Self> {
+        let words = n.div_ceil(64);
+        let mut bits = Vec::new();
+        bits.try_reserve_exact(6 * words).map_err(|_| Errno::ENOMEM)?;
+        bits.resize(6 * words, 0);
+        for (uset, set) in fds.iter().zip(bits.chunks_mut(words.max(1))) {
+            get_fd_set(*uset, set)?;
+            // Bits at and past `n` in the last word are not looked at.
+            if let Some(last) = set.last_mut().filter(|_| !n.is_multiple_of(64)) {
+                *last &= (1 << (n % 64)) - 1;
             }
-            let Some(file) = i32::try_from(fd).ok().and_then(fget) else { continue };
-            let mask = file.f_op.poll(&file);
-            for (i, bits) in [POLLIN_SET, POLLOUT_SET, POLLEX_SET].into_iter().enumerate() {
-                if fd_bit(&self.sets[i], fd) && mask & bits != 0 {
-                    self.res[i][fd / 64] |= 1 << (fd % 64);
+        }
+        Ok(Self { words, bits })
+    }
+
+    fn set(&self, i: usize) -> &[u64] {
+        &self.bits[i * self.words..(i + 1) * self.words]
+    }
+
+    /// The descriptors in any of the three sets, lowest first, as
+    /// `do_select` walks them: a word at a time, skipping empty ones.
+    fn wanted(&self) -> KResult<Vec<usize>> {
+        let any =
+            |w: usize| self.bits[w] | self.bits[self.words + w] | self.bits[2 * self.words + w];
+        let count: u32 = (0..self.words).map(|w| any(w).count_ones()).sum();
+        let mut fds = Vec::new();
+        fds.try_reserve_exact(count as usize).map_err(|_| Errno::ENOMEM)?;
+        for w in 0..self.words {
+            let mut word = any(w);
+            while word != 0 {
+                fds.push(w * 64 + word.trailing_zeros() as usize);
+                word &= word - 1;
+            }
+        }
+        Ok(fds)
+    }
+
+    /// One pass over `wanted` with their `files` (Linux: the body of
+    /// `do_select`): fills the result sets, returns how many bits it set.
+    fn scan(&mut self, wanted: &[usize], files: &[Option<Arc<File>>]) -> usize {
+        let words = self.words;
+        let (sets, res) = self.bits.split_at_mut(3 * words);
+        res.fill(0);
+        let mut count = 0;
+        for (&fd, file) in wanted.iter().zip(files) {
+            // A descriptor closed since the check is skipped, as Linux does.
+            let Some(file) = file else { continue };
+            let mask = file.f_op.poll(file);
+            let (w, bit) = (fd / 64, 1u64 << (fd % 64));
+            for (i, want) in [POLLIN_SET, POLLOUT_SET, POLLEX_SET].into_iter().enumerate() {
+                if sets[i * words + w] & bit != 0 && mask & want != 0 {
+                    res[i * words + w] |= bit;
                     count += 1;
                 }
             }
@@ -392,25 +457,34 @@ impl FdSetBits {
 /// `n` is clamped to the descriptor limit, the sets are copied in and
 /// checked, polled until `end_ns`, and the results copied back.
 fn core_sys_select(n: i32, fds: [UserAddr; 3], end_ns: Option<u64>) -> KResult<usize> {
-    let files = current_files()?;
-    let n = usize::try_from(n).map_err(|_| Errno::EINVAL)?.min(files.nofile());
-    let mut bits = FdSetBits {
-        n,
-        sets: [get_fd_set(fds[0], n)?, get_fd_set(fds[1], n)?, get_fd_set(fds[2], n)?],
-        res: [
-            get_fd_set(UserAddr::new(0), n)?,
-            get_fd_set(UserAddr::new(0), n)?,
-            get_fd_set(UserAddr::new(0), n)?,
-        ],
-    };
-    let fget = |fd: i32| files.get(fd).ok();
-    bits.check_open(&fget)?;
-    let count = match poll_loop(end_ns, || bits.scan(&fget)) {
+    let table = current_files()?;
+    let n = usize::try_from(n).map_err(|_| Errno::EINVAL)?.min(table.nofile());
+    let mut bits = FdSetBits::get(n, &fds)?;
+    let wanted = bits.wanted()?;
+    // `n` is at most the descriptor limit, so every one fits an `int`.
+    let fds_of = || wanted.iter().map(|&fd| i32::try_from(fd).unwrap_or(-1));
+    let mut files = Vec::new();
+    files.try_reserve_exact(wanted.len()).map_err(|_| Errno::ENOMEM)?;
+    // Linux: `max_select_fd`, EBADF before anything is polled.
+    table.fget_many(fds_of(), &mut files);
+    if files.iter().any(Option::is_none) {
+        return Err(Errno::EBADF);
+    }
+    let mut first = true;
+    let count = poll_loop(end_ns, || {
+        if !core::mem::take(&mut first) {
+            table.fget_many(fds_of(), &mut files);
+        }
+        let count = bits.scan(&wanted, &files);
+        files.clear();
+        count
+    });
+    let count = match count {
         Err(Errno::EINTR) => return Err(Errno::ERESTARTNOHAND),
         other => other?,
     };
-    for (uset, res) in fds.iter().zip(&bits.res) {
-        set_fd_set(*uset, res)?;
+    for (i, uset) in fds.iter().enumerate() {
+        set_fd_set(*uset, bits.set(3 + i))?;
     }
     Ok(count)
 }
@@ -506,12 +580,15 @@ crate::ktest!(poll_pipe_pollin_and_pollhup, {
     let mut fds =
         [PollFd { fd: 0, events: 1, revents: 0 }, PollFd { fd: 7, events: 1, revents: 0 }];
     let events = |fds: &mut [PollFd], write: &Option<Arc<File>>| {
-        let fget = |fd: i32| match fd {
-            0 => Some(read.clone()),
-            1 => write.clone(),
-            _ => None,
+        let fget_many = |fds: &mut dyn Iterator<Item = i32>, out: &mut Vec<Option<Arc<File>>>| {
+            out.clear();
+            out.extend(fds.map(|fd| match fd {
+                0 => Some(read.clone()),
+                1 => write.clone(),
+                _ => None,
+            }));
         };
-        do_poll(fds, Some(0), &fget)
+        do_poll(fds, Some(0), &fget_many)
     };
     crate::kassert!(events(&mut fds[..1], &write) == Ok(0), "nothing to read yet");
     let mut pos = 0;

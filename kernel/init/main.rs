@@ -60,6 +60,7 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     if let Some(initrd) = initrd {
         mm::free_initrd_mem(initrd);
     }
+    drivers::pci::pci_subsys_init();
     local_irq_enable();
     pr_info!("Kernel initialisation done");
     drivers::misc::lkdtm::run(params.cmdline());

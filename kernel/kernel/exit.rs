@@ -379,6 +379,7 @@ pub fn release_task(p: &Task) {
             let i = children.iter().position(|c| core::ptr::eq(Arc::as_ptr(c), p))?;
             Some(children.swap_remove(i))
         });
+        p.detach_pgrp_session();
         pid::detach_pid(p, &p.pid_link, PidType::Pid);
         if let Some(exec_pid) = p.exec_pid.get() {
             pid::detach_pid(p, exec_pid, PidType::Pid);

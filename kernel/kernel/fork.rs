@@ -224,10 +224,10 @@ fn copy_fs(flags: CloneFlags, parent: &Task, child: &Task) -> KResult<()> {
 
 /// Process group and session (they come with Linux's `signal_struct`),
 /// and the supplementary groups (with Linux's `cred`).
-fn copy_process_ids(parent: &Task, child: &Task) {
+fn copy_process_ids(parent: &Task, child: &Arc<Task>) -> KResult<()> {
     child.set_groups(parent.groups());
-    child.set_pgrp(parent.pgrp());
-    child.set_session(parent.session());
+    child.set_pgrp(parent.task_pgrp())?;
+    child.set_session(parent.task_session())
 }
 
 /// RLIMIT_NPROC: a non-root user may not own more processes than its
@@ -284,7 +284,7 @@ pub fn copy_process(args: KernelCloneArgs) -> KResult<Arc<Task>> {
         // with it.
         child.sighand.lock().flush_signal_handlers();
     }
-    copy_process_ids(&parent, &child);
+    copy_process_ids(&parent, &child)?;
     copy_prctl_state(&parent, &child);
     if args.flags.contains(CloneFlags::CHILD_CLEARTID) {
         child.clear_child_tid.store(args.child_tid, Ordering::Relaxed);

@@ -29,9 +29,13 @@
 //! (`Task::pid`, `Pid::nr`). The first task made in a namespace is its
 //! number 1 and its child reaper; when it dies the namespace is closed
 //! (`disable_pid_allocation`: fork into it fails with `ENOMEM`) and every
-//! other task in it is killed (`exit::zap_pid_ns_processes`). Process
-//! group and session IDs are kept as numbers of the initial namespace
-//! and translated for the caller (`nr_to_vnr`, `vnr_to_nr`).
+//! other task in it is killed (`exit::zap_pid_ns_processes`).
+//!
+//! A task's process group and session are links to `Pid`s too (Linux:
+//! `signal->pids[PIDTYPE_PGID]`, `[PIDTYPE_SID]`), moved by `change_pid`:
+//! each namespace reads its own number of the group (`pid_nr_ns`), and
+//! the group's numbers stay allocated while a member is linked, so a
+//! group outlives its leader and its number is not handed out again.
 //!
 //! # Locking
 //! Each namespace's IDR is behind its own spinlock (Linux: `pidmap_lock`,
@@ -60,7 +64,7 @@ pub const MAX_PID_NS_LEVEL: u32 = 32;
 
 /// What a task uses a `Pid` as (Linux: `enum pid_type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code, reason = "TGID/PGID/SID links come with thread groups and sessions")]
+#[allow(dead_code, reason = "TGID links: a thread group's tasks share the leader's")]
 pub enum PidType {
     Pid = 0,
     Tgid = 1,
@@ -179,7 +183,7 @@ impl Pid {
     }
 
     /// Every task using this `Pid` as `kind` (for process groups).
-    #[allow(dead_code, reason = "kill(-pgrp), wired with signals")]
+    #[allow(dead_code, reason = "kill(-pgrp) walks the process list today")]
     pub fn tasks(&self, kind: PidType) -> Vec<Arc<Task>> {
         self.tasks.lock()[kind as usize].iter().filter_map(Weak::upgrade).collect()
     }
@@ -325,16 +329,63 @@ pub fn exchange_tids(tsk: &Arc<Task>, leader: &Task) -> KResult<()> {
 }
 
 /// Undoes `attach_pid`; frees the numbers once no task uses `pid` at all
-/// (Linux: `detach_pid` → `__change_pid`).
+/// (Linux: `detach_pid` → `__change_pid`). Links of tasks that were never
+/// released (a `copy_process` that failed late) go too.
 pub fn detach_pid(task: &Task, pid: &Pid, kind: PidType) {
     let unused = {
         let mut tasks = pid.tasks.lock();
-        tasks[kind as usize].retain(|w| !core::ptr::eq(w.as_ptr(), task));
+        tasks[kind as usize].retain(|w| !core::ptr::eq(w.as_ptr(), task) && w.strong_count() > 0);
         tasks.iter().all(Vec::is_empty)
     };
     if unused {
         free_pid(pid);
     }
+}
+
+/// Moves `task`'s `kind` link (its process group or session) to `new`
+/// (Linux: `change_pid`). The old `Pid`'s numbers are freed if nobody
+/// else uses it. Call with `fork::TASKLIST_LOCK` held, or before the task
+/// can be found.
+pub fn change_pid(
+    task: &Arc<Task>,
+    link: &SpinLock<Arc<Pid>>,
+    kind: PidType,
+    new: Arc<Pid>,
+) -> KResult<()> {
+    if Arc::ptr_eq(&link.lock(), &new) {
+        return Ok(());
+    }
+    attach_pid(task, &new, kind)?;
+    let old = core::mem::replace(&mut *link.lock(), new);
+    detach_pid(task, &old, kind);
+    Ok(())
+}
+
+/// The `Pid` naming `task`'s process: its group leader's (Linux:
+/// `task_tgid`).
+pub fn task_tgid(task: &Task) -> Arc<Pid> {
+    match task.group_leader.lock().upgrade() {
+        Some(leader) => task_pid(&leader).clone(),
+        None => task_pid(task).clone(),
+    }
+}
+
+/// The ID of `task`'s parent process as `ns` numbers it, 0 if outside
+/// (Linux: `task_ppid_nr_ns`).
+pub fn task_ppid_nr_ns(task: &Task, ns: &PidNamespace) -> i32 {
+    if ns.level == 0 {
+        return task.ppid();
+    }
+    task.real_parent.lock().upgrade().map_or(0, |p| task_tgid_nr_ns(&p, ns))
+}
+
+/// `task`'s process ID as `ns` numbers it, 0 if outside (Linux:
+/// `task_tgid_nr_ns`).
+pub fn task_tgid_nr_ns(task: &Task, ns: &PidNamespace) -> i32 {
+    if ns.level == 0 {
+        return task.tgid;
+    }
+    pid_nr_ns(&task_tgid(task), ns)
 }
 
 /// Every process (thread-group leader), kernel threads included (Linux:

@@ -26,7 +26,7 @@ use alloc::sync::Arc;
 use crate::arch::uaccess::UserAddr;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::fork::TASKLIST_LOCK;
-use crate::kernel::pid::{self, find_task_by_vpid};
+use crate::kernel::pid::{self, Pid, PidType, find_task_by_vpid};
 use crate::kernel::sched::task::PF_FORKNOEXEC;
 use crate::kernel::sched::{Task, current};
 use crate::kernel::syscall::args::UserPtr;
@@ -274,35 +274,54 @@ fn process_by_pid(pid: i32) -> KResult<Arc<Task>> {
     match pid {
         0 => Ok(current()),
         p if p < 0 => Err(Errno::ESRCH),
-        p => find_task_by_vpid(p).filter(|t| t.pid == t.tgid).ok_or(Errno::ESRCH),
+        // A thread that exec'd holds its process's PID (`exec_pid`).
+        p => find_task_by_vpid(p)
+            .filter(|t| t.is_group_leader() || t.exec_pid.get().is_some())
+            .ok_or(Errno::ESRCH),
     }
 }
 
-/// getpgid(2); 0 for a group led from outside the caller's namespace.
+/// getpgid(2); 0 for a group led from outside the caller's namespace
+/// (Linux: `pid_vnr(task_pgrp(p))`).
 pub fn sys_getpgid(pid: i32) -> KResult<i32> {
-    Ok(pid::nr_to_vnr(process_by_pid(pid)?.pgrp()))
+    Ok(pid::pid_vnr(&process_by_pid(pid)?.task_pgrp()))
 }
 
 /// getpgrp(2).
 pub fn sys_getpgrp() -> KResult<i32> {
-    Ok(pid::nr_to_vnr(current().pgrp()))
+    Ok(pid::pid_vnr(&current().task_pgrp()))
 }
 
 /// getsid(2).
 pub fn sys_getsid(pid: i32) -> KResult<i32> {
-    Ok(pid::nr_to_vnr(process_by_pid(pid)?.session()))
+    Ok(pid::pid_vnr(&process_by_pid(pid)?.task_session()))
 }
 
-/// The session of process group `pgrp`, if the group has a member
-/// (Linux: `session_of_pgrp`); for the tty's job control.
-pub fn session_of_pgrp(pgrp: i32) -> Option<i32> {
-    let mut session = None;
-    pid::for_each_process(|p| {
-        if session.is_none() && p.pgrp() == pgrp && p.exit_state() == 0 {
-            session = Some(p.session());
+/// Whether `p` leads its session (Linux: `p->signal->leader`).
+fn is_session_leader(p: &Task) -> bool {
+    Arc::ptr_eq(&p.task_session(), &pid::task_tgid(p))
+}
+
+/// The group `pgid` (the caller's number) if one of its members is in
+/// `session` (Linux: the `find_vpid` + `pid_task(pgrp, PIDTYPE_PGID)`
+/// test of setpgid): a group may be joined only within its session.
+fn pgrp_in_session(pgid: i32, session: &Arc<Pid>) -> Option<Arc<Pid>> {
+    let ns = pid::task_active_pid_ns(&current());
+    let pgrp = pid::find_pid_ns(pgid, &ns)?;
+    let members = pgrp.tasks(PidType::Pgid);
+    members.iter().any(|g| Arc::ptr_eq(&g.task_session(), session)).then_some(pgrp)
+}
+
+/// Links every thread of process `p` to `pgrp` (and `session`): Linux
+/// keeps them once per process, in `signal_struct`.
+fn change_process_pids(p: &Arc<Task>, pgrp: &Arc<Pid>, session: Option<&Arc<Pid>>) -> KResult<()> {
+    for t in p.threads() {
+        if let Some(session) = session {
+            t.set_session(session.clone())?;
         }
-    });
-    session
+        t.set_pgrp(pgrp.clone())?;
+    }
+    Ok(())
 }
 
 /// setpgid(2) (Linux: kernel/sys.c `setpgid`): a process may move itself
@@ -314,16 +333,13 @@ pub fn sys_setpgid(pid: i32, pgid: i32) -> KResult<()> {
         return Err(Errno::EINVAL);
     }
     let p = process_by_pid(pid)?;
-    let pid = p.tgid;
-    // Group IDs are kept as numbers of the initial namespace.
-    let pgid = match pgid {
-        0 => pid,
-        g => pid::vnr_to_nr(g).ok_or(Errno::EPERM)?,
-    };
+    let p_pid = pid::task_tgid(&p);
+    let pgid = if pgid == 0 { pid::pid_vnr(&p_pid) } else { pgid };
     let _tasklist = TASKLIST_LOCK.lock();
+    let my_session = me.task_session();
     let is_child = p.real_parent.lock().upgrade().is_some_and(|parent| parent.tgid == me.tgid);
     if is_child {
-        if p.session() != me.session() {
+        if !Arc::ptr_eq(&p.task_session(), &my_session) {
             return Err(Errno::EPERM);
         }
         if p.flags() & PF_FORKNOEXEC == 0 {
@@ -332,27 +348,30 @@ pub fn sys_setpgid(pid: i32, pgid: i32) -> KResult<()> {
     } else if p.tgid != me.tgid {
         return Err(Errno::ESRCH);
     }
-    if p.session() == p.tgid {
+    if is_session_leader(&p) {
         return Err(Errno::EPERM); // a session leader stays in its group
     }
-    if pgid != pid && session_of_pgrp(pgid) != Some(me.session()) {
-        return Err(Errno::EPERM);
-    }
-    p.set_pgrp(pgid);
-    Ok(())
+    let pgrp = if pgid == pid::pid_vnr(&p_pid) {
+        p_pid
+    } else {
+        pgrp_in_session(pgid, &my_session).ok_or(Errno::EPERM)?
+    };
+    change_process_pids(&p, &pgrp, None)
 }
 
 /// setsid(2): a new session and process group led by the caller, with no
-/// controlling terminal; `EPERM` for a process-group leader.
+/// controlling terminal; `EPERM` while a process group of the caller's
+/// number exists (Linux: `ksys_setsid`).
 pub fn sys_setsid() -> KResult<i32> {
     let me = current();
+    let sid = pid::task_tgid(&me);
     let _tasklist = TASKLIST_LOCK.lock();
-    if session_of_pgrp(me.tgid).is_some() {
+    if is_session_leader(&me) || sid.pid_task(PidType::Pgid).is_some() {
         return Err(Errno::EPERM);
     }
-    me.set_session(me.tgid);
-    me.set_pgrp(me.tgid);
-    Ok(pid::nr_to_vnr(me.tgid))
+    let leader = me.group_leader.lock().upgrade().unwrap_or_else(|| me.clone());
+    change_process_pids(&leader, &sid, Some(&sid))?;
+    Ok(pid::pid_vnr(&sid))
 }
 
 /// reboot(2) (Linux: kernel/reboot.c). The magic numbers guard against a

@@ -28,11 +28,15 @@
 //! `mmap_lock`, so that concurrent faults on one mm serialise their PTE
 //! updates. Order: `mmap_lock`, `page_table`, an `AnonShmem`'s pages or a
 //! page cache's `i_pages`, an inode's `i_lock`, then the page allocator.
+//! [`MmLayout::may_expand_vm`] reads the process's rlimits (a leaf lock)
+//! under `mmap_lock`.
 #![deny(unsafe_code)]
 
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use linux_raw_sys::general::{RLIMIT_AS, RLIMIT_DATA};
 
 use spin::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use vma_tree::VmaTree;
@@ -42,11 +46,13 @@ use crate::arch::mm::tlb::read_cr3;
 use crate::fs::pagecache::DenyWriteAccess;
 use crate::kernel::errno::KResult;
 use crate::kernel::locking::SpinLock;
+use crate::kernel::resource::{RLIM_INFINITY, Rlimit};
 use crate::kernel::sched::{preempt_disable, preempt_enable};
-use crate::mm::addr::{PAGE_SIZE, Pfn};
+use crate::mm::addr::{PAGE_SHIFT, PAGE_SIZE, Pfn};
 use crate::mm::memory::zap_page_range;
 use crate::mm::page_table::{PageTable, pgd_alloc};
-use crate::mm::vma::{STACK_GUARD_GAP, VmaData};
+use crate::mm::vma::{STACK_GUARD_GAP, VmFlags, VmaData};
+use crate::pr_warn;
 
 /// Top of user space (Linux: `TASK_SIZE_MAX`, 47 bits less one page).
 pub const TASK_SIZE: u64 = (1 << 47) - PAGE_SIZE as u64;
@@ -96,6 +102,61 @@ pub struct MmLayout {
     /// The program file, kept unwritable while this mm lives (Linux:
     /// `exe_file`).
     pub exe_file: Option<DenyWriteAccess>,
+}
+
+/// Linux's `ignore_rlimit_data` boot option, off by default: a data
+/// mapping past `RLIMIT_DATA` fails rather than only warning.
+const IGNORE_RLIMIT_DATA: bool = false;
+
+/// Writable, private and not a stack: memory `RLIMIT_DATA` counts (Linux:
+/// `is_data_mapping`; `VM_STACK` is `VM_GROWSDOWN` on x86).
+pub fn is_data_mapping(flags: VmFlags) -> bool {
+    flags & (VmFlags::WRITE | VmFlags::SHARED | VmFlags::GROWSDOWN) == VmFlags::WRITE
+}
+
+/// The current process's limit on `resource`; none for a kernel thread.
+pub fn rlimit(resource: u32) -> Rlimit {
+    crate::kernel::sched::try_current().map_or(Rlimit::default(), |t| t.rlimit(resource as usize))
+}
+
+impl MmLayout {
+    /// Pages of data mappings (Linux: `mm->data_vm`). Counted on demand,
+    /// only when an `RLIMIT_DATA` is set, so that mprotect and munmap
+    /// need no bookkeeping for it.
+    pub fn data_vm(&self) -> u64 {
+        let data = self.vmas.iter().filter(|vma| is_data_mapping(vma.data.flags));
+        data.map(|vma| vma.len() >> PAGE_SHIFT).sum()
+    }
+
+    /// Whether `npages` more pages of a `flags` mapping fit the process's
+    /// `RLIMIT_AS` and, for data, `RLIMIT_DATA` (Linux: `may_expand_vm`).
+    pub fn may_expand_vm(&self, flags: VmFlags, npages: u64) -> bool {
+        let limit_as = rlimit(RLIMIT_AS).cur;
+        if limit_as != RLIM_INFINITY && self.total_vm + npages > limit_as >> PAGE_SHIFT {
+            return false;
+        }
+        let data = rlimit(RLIMIT_DATA);
+        if data.cur == RLIM_INFINITY || !is_data_mapping(flags) {
+            return true;
+        }
+        let data_vm = self.data_vm() + npages;
+        if data_vm <= data.cur >> PAGE_SHIFT {
+            return true;
+        }
+        // Valgrind sets a soft limit of 0 and maps up to the hard one.
+        if data.cur == 0 && data_vm <= data.max >> PAGE_SHIFT {
+            return true;
+        }
+        static WARNED: AtomicBool = AtomicBool::new(false);
+        if !WARNED.swap(true, Ordering::Relaxed) {
+            pr_warn!(
+                "mmap: VmData {} exceed data ulimit {}. Update limits or use boot option ignore_rlimit_data.",
+                data_vm << PAGE_SHIFT,
+                data.cur
+            );
+        }
+        IGNORE_RLIMIT_DATA
+    }
 }
 
 /// A user address space (Linux: `struct mm_struct`).

@@ -11,7 +11,9 @@
 //! follow Linux 6.1, including what it does *not* check: unknown `flags`
 //! bits and unknown `prot` bits are ignored by `mmap` (only
 //! `MAP_SHARED_VALIDATE` with a file rejects flags, and `mprotect`
-//! rejects prot bits).
+//! rejects prot bits). New mappings and heap growth stay within
+//! `RLIMIT_AS` and, for private writable memory, `RLIMIT_DATA`
+//! (`may_expand_vm` in mm_types.rs).
 //!
 //! # Locking
 //! `mmap_lock` exclusive around every change of the VMA tree, then
@@ -28,9 +30,12 @@ use crate::fs::file_table::{FMode, File};
 use crate::fs::pagecache::inode_mapping;
 use crate::fs::read_write::MAX_LFS_FILESIZE;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::resource::RLIM_INFINITY;
 use crate::mm::addr::{PAGE_SIZE, page_align};
 use crate::mm::memory::{FaultFlags, handle_user_fault, zap_page_range};
-use crate::mm::mm_types::{MAX_MAP_COUNT, MMAP_MIN_ADDR, Mm, MmLayout, TASK_SIZE, current_mm};
+use crate::mm::mm_types::{
+    MAX_MAP_COUNT, MMAP_MIN_ADDR, Mm, MmLayout, TASK_SIZE, current_mm, rlimit,
+};
 use crate::mm::vma::{AnonShmem, VmFlags, Vma, VmaData};
 
 bitflags! {
@@ -268,6 +273,18 @@ fn mmap_region(
     mut data: VmaData,
     removed: &mut Vec<Vma>,
 ) -> KResult<()> {
+    // What a MAP_FIXED mapping replaces is freed first, so it does not
+    // count against the limits (Linux: `count_vma_pages_range`).
+    if !layout.may_expand_vm(data.flags, len / PAGE) {
+        let replaced: u64 = layout
+            .vmas
+            .overlapping(start, start + len)
+            .map(|vma| vma.end.min(start + len) - vma.start.max(start))
+            .sum();
+        if !layout.may_expand_vm(data.flags, (len - replaced) / PAGE) {
+            return Err(Errno::ENOMEM);
+        }
+    }
     *removed = unmap_vmas(mm, layout, start, start + len);
     if let Some(file) = &data.file {
         if let Some(mapping) = inode_mapping(&file.f_inode) {
@@ -335,11 +352,12 @@ pub fn do_munmap(mm: &Mm, start: u64, len: u64) -> KResult<()> {
 /// Sets the program break (Linux: `sys_brk`): returns the new break, or
 /// the old one when the request is refused. Growth maps page-granular
 /// anonymous memory after the current break, keeping a page free below
-/// the next mapping; shrinking unmaps and frees.
+/// the next mapping, within `RLIMIT_DATA` and `RLIMIT_AS`; shrinking
+/// unmaps and frees.
 pub fn do_brk(mm: &Mm, brk: u64) -> u64 {
     let mut layout = mm.mmap_write();
     let origbrk = layout.brk;
-    if brk < layout.start_brk || brk > TASK_SIZE {
+    if brk < layout.start_brk || brk > TASK_SIZE || !check_data_rlimit(&layout, brk) {
         return origbrk;
     }
     let (Some(newbrk), Some(oldbrk)) = (page_align(brk), page_align(origbrk)) else {
@@ -361,6 +379,9 @@ pub fn do_brk(mm: &Mm, brk: u64) -> u64 {
     {
         return origbrk;
     }
+    if !layout.may_expand_vm(VmFlags::DATA_DEFAULT, (newbrk - oldbrk) / PAGE) {
+        return origbrk;
+    }
     let data = VmaData::anonymous(VmFlags::DATA_DEFAULT);
     if layout.vmas.insert(Vma { start: oldbrk, end: newbrk, data }).is_err() {
         return origbrk;
@@ -369,6 +390,14 @@ pub fn do_brk(mm: &Mm, brk: u64) -> u64 {
     layout.total_vm += (newbrk - oldbrk) / PAGE;
     layout.brk = brk;
     brk
+}
+
+/// Whether a heap ending at `brk` plus the data segment fits
+/// `RLIMIT_DATA` (Linux: `check_data_rlimit`, checked even to shrink).
+fn check_data_rlimit(layout: &MmLayout, brk: u64) -> bool {
+    let rlim = rlimit(g::RLIMIT_DATA).cur;
+    let data = layout.end_data.saturating_sub(layout.start_data);
+    rlim == RLIM_INFINITY || (brk - layout.start_brk).saturating_add(data) <= rlim
 }
 
 /// The flags `MAP_SHARED_VALIDATE` accepts for any file (Linux:

@@ -104,8 +104,11 @@ fn scm_fp_copy(scm: &mut Scm, data: &[u8]) -> KResult<()> {
 }
 
 /// Linux: `scm_check_creds`: a process may send only its own pid and ids
-/// unless it is root.
+/// unless it is root. The pid is given as the sender's namespace numbers
+/// it and kept as the initial namespace's; one that names no process is
+/// `ESRCH` (Linux: `__scm_send`'s `find_get_pid`).
 fn scm_check_creds(data: &[u8]) -> KResult<Ucred> {
+    use crate::kernel::pid;
     if data.len() != 12 {
         return Err(Errno::EINVAL);
     }
@@ -114,10 +117,13 @@ fn scm_check_creds(data: &[u8]) -> KResult<Ucred> {
     let cred = task.cred();
     let ok_uid = [cred.uid, cred.euid, cred.suid].contains(&claimed.uid);
     let ok_gid = [cred.gid, cred.egid, cred.sgid].contains(&claimed.gid);
-    if cred.euid != 0 && (claimed.pid != task.tgid || !ok_uid || !ok_gid) {
+    let own_pid = pid::pid_vnr(&pid::task_tgid(&task));
+    if cred.euid != 0 && (claimed.pid != own_pid || !ok_uid || !ok_gid) {
         return Err(Errno::EPERM);
     }
-    Ok(claimed)
+    let ns = pid::task_active_pid_ns(&task);
+    let nr = pid::find_pid_ns(claimed.pid, &ns).ok_or(Errno::ESRCH)?.nr();
+    Ok(Ucred { pid: nr, ..claimed })
 }
 
 /// The receiver's control buffer being filled (Linux: `msg_control` and

@@ -53,9 +53,11 @@ impl SockType {
 }
 
 /// Credentials carried by a message or remembered from a peer (Linux:
-/// `struct ucred`).
+/// `struct ucred`, with `sk_peer_pid`/`scm->pid` as the process).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ucred {
+    /// The process, by its number in the initial PID namespace; shown to
+    /// a reader as its own namespace numbers it (`to_bytes`).
     pub pid: i32,
     pub uid: u32,
     pub gid: u32,
@@ -72,9 +74,13 @@ impl Ucred {
     /// What `SO_PEERCRED` says with no peer: pid 0, the overflow ids.
     const NONE: Self = Self { pid: 0, uid: 65534, gid: 65534 };
 
+    /// `struct ucred` as the calling task sees it: the pid translated into
+    /// its PID namespace, 0 if the process is outside it (Linux:
+    /// `cred_to_ucred`'s and `scm_set_cred`'s `pid_vnr`).
     pub fn to_bytes(self) -> [u8; 12] {
         let mut b = [0; 12];
-        b[..4].copy_from_slice(&self.pid.to_ne_bytes());
+        let pid = crate::kernel::pid::nr_to_vnr(self.pid);
+        b[..4].copy_from_slice(&pid.to_ne_bytes());
         b[4..8].copy_from_slice(&self.uid.to_ne_bytes());
         b[8..].copy_from_slice(&self.gid.to_ne_bytes());
         b

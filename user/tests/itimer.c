@@ -3,7 +3,9 @@
  * Interval timers: alarm, getitimer, setitimer. ITIMER_REAL sends SIGALRM on
  * wall time and reloads; ITIMER_VIRTUAL counts only user time; old values
  * come back; bad arguments are EINVAL; fork clears the timers, exec keeps them.
- * Linux: kernel/time/itimer.c.
+ * A periodic ITIMER_REAL whose SIGALRM stays pending is stopped (getitimer
+ * reads 0 left) until the signal is taken, then runs on.
+ * Linux: kernel/time/itimer.c, kernel/signal.c (dequeue_signal's SIGALRM).
  */
 #include <signal.h>
 #include <sys/time.h>
@@ -149,6 +151,33 @@ static void real_checks(void)
 	signal(SIGALRM, on_alrm);
 }
 
+static void real_rearmed_at_dequeue(void)
+{
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	alrm = 0;
+	struct itimerval v = {.it_interval = {0, 200000}, .it_value = {0, 20000}}, g, off = {0};
+	long t0 = now_ms();
+	sys_setitimer(ITIMER_REAL, &v, NULL);
+	usleep(100000);
+	int got = sys_getitimer(ITIMER_REAL, &g);
+	CHECK("real_stopped_while_sigalrm_pending", got == 0 && usecs(g.it_value) == 0 && usecs(g.it_interval) == 200000,
+	      "value %ld us, interval %ld us", usecs(g.it_value), usecs(g.it_interval));
+	sigsuspend(&old);
+	sys_getitimer(ITIMER_REAL, &g);
+	CHECK("real_rearmed_when_taken", alrm == 1 && usecs(g.it_value) > 0 && usecs(g.it_value) <= 200000,
+	      "%d SIGALRM, then value %ld us", (int)alrm, usecs(g.it_value));
+	while (alrm < 2 && now_ms() < t0 + 5000)
+		sigsuspend(&old);
+	long dt = now_ms() - t0;
+	CHECK("real_runs_on_after_rearm", alrm == 2 && dt >= 200 && dt < 5000, "%d SIGALRM after %ld ms", (int)alrm,
+	      dt);
+	sys_setitimer(ITIMER_REAL, &off, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static void cpu_checks(void)
 {
 	struct itimerval v = {.it_value = {0, 100000}};
@@ -218,6 +247,7 @@ int main(int argc, char **argv)
 	errors();
 	alarm_checks();
 	real_checks();
+	real_rearmed_at_dequeue();
 	cpu_checks();
 	inheritance(argv[0]);
 	return test_done();

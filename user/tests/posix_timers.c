@@ -11,7 +11,7 @@
 #include <time.h>
 
 static volatile sig_atomic_t hits, last_signo, last_code, last_timerid, last_value, last_overrun;
-static volatile sig_atomic_t overrun_in_handler = -2;
+static volatile sig_atomic_t overrun_in_handler = -2, si_overrun_in_handler = -2;
 static volatile int watch_id = -1;
 
 static void on_timer(int sig, siginfo_t *info, void *ctx)
@@ -23,8 +23,10 @@ static void on_timer(int sig, siginfo_t *info, void *ctx)
 	last_timerid = info->si_timerid;
 	last_value = info->si_value.sival_int;
 	last_overrun = info->si_overrun;
-	if (watch_id >= 0)
+	if (watch_id >= 0 && overrun_in_handler == -2) {
 		overrun_in_handler = (int)syscall(SYS_timer_getoverrun, watch_id);
+		si_overrun_in_handler = info->si_overrun;
+	}
 }
 
 static int t_create(clockid_t clock, struct sigevent *sev, int *id)
@@ -170,6 +172,10 @@ static void periodic(int id)
 	watch_id = -1;
 	CHECK("overrun_counted", hits >= 1 && overrun_in_handler >= 5 && overrun_in_handler < 100,
 	      "%d signals, timer_getoverrun %d in the handler", (int)hits, (int)overrun_in_handler);
+	/* Linux fills si_overrun when the signal is dequeued, with what
+	 * timer_getoverrun then reports. */
+	CHECK("si_overrun_agrees", si_overrun_in_handler == overrun_in_handler,
+	      "si_overrun %d, timer_getoverrun %d", (int)si_overrun_in_handler, (int)overrun_in_handler);
 }
 
 static void abstime(int id)

@@ -26,6 +26,8 @@ pub struct Machine {
     pub gdb: bool,
     /// Give QEMU a pipe for console input (see `Boot::type_input`).
     pub stdin_piped: bool,
+    /// A raw image attached as a virtio-blk PCI disk (the guest's vda).
+    pub disk: Option<PathBuf>,
 }
 
 impl Machine {
@@ -39,6 +41,7 @@ impl Machine {
             kvm: false,
             gdb: false,
             stdin_piped: false,
+            disk: None,
         }
     }
 
@@ -60,6 +63,12 @@ impl Machine {
             qemu.arg("-initrd").arg(initrd);
         }
         qemu.arg("-append").arg(&self.cmdline);
+        if let Some(disk) = &self.disk {
+            let mut drive = std::ffi::OsString::from("file=");
+            drive.push(disk);
+            drive.push(",format=raw,if=none,id=d0");
+            qemu.arg("-drive").arg(drive).args(["-device", "virtio-blk-pci,drive=d0"]);
+        }
         if self.gdb {
             qemu.args(["-s", "-S"]);
         }

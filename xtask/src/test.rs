@@ -120,8 +120,12 @@ fn count_before(line: &str, word: &str) -> usize {
 /// Boots with `ktest` and records one result per self-test line.
 fn ktests(image: &std::path::Path, tally: &mut Tally) -> Result<(), String> {
     println!("== kernel self-tests (ktest)");
-    let mut boot = Boot::start(&Machine::new(image, "console=ttyS0 ktest"))?;
+    let mut machine = Machine::new(image, "console=ttyS0 ktest");
+    machine.disk = Some(write_ktest_disk()?);
+    let mut boot = Boot::start(&machine)?;
     let status = boot.wait_exit(Duration::from_secs(120)).map(|(code, _)| code);
+    let probed = boot.console.iter().any(|l| l.contains(KTEST_DISK_PROBED));
+    tally.record("ktest disk probed as vda", probed, "no virtio_blk line for the scratch disk");
     let mut seen = 0;
     for line in &boot.console {
         let Some(rest) = line.split("ktest: ").nth(1) else { continue };
@@ -142,6 +146,25 @@ fn ktests(image: &std::path::Path, tally: &mut Tally) -> Result<(), String> {
     };
     tally.record("ktest run completes", whole.0 && seen > 0, &whole.1);
     Ok(())
+}
+
+/// Sectors in the ktest scratch disk (1 MiB).
+const KTEST_DISK_SECTORS: usize = 2048;
+/// What the kernel prints when it finds the scratch disk.
+const KTEST_DISK_PROBED: &str = "[vda] 2048 512-byte logical blocks (1.05 MB/1.00 MiB)";
+
+/// Writes the scratch disk the ktest boot gets as vda: byte `j` of sector
+/// `s` is `(s * 31 + j) % 251`, which the kernel's virtio_blk self-tests
+/// check (kernel/drivers/block/virtio_blk_test.rs). Rewritten on every
+/// run, so the tests' writes never carry over.
+fn write_ktest_disk() -> Result<std::path::PathBuf, String> {
+    let path = workspace_root().join("target/ktest-disk.img");
+    let mut image = Vec::with_capacity(KTEST_DISK_SECTORS * 512);
+    for sector in 0..KTEST_DISK_SECTORS {
+        image.extend((0..512).map(|j| u8::try_from((sector * 31 + j) % 251).expect("below 251")));
+    }
+    std::fs::write(&path, image).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
 }
 
 /// The last lines of a console, for a failure report.

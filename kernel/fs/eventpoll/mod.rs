@@ -256,38 +256,68 @@ impl EventPoll {
     }
 
     /// Moves up to `maxevents` ready events out (Linux:
-    /// `ep_send_events`): each queued item's file is polled again.
+    /// `ep_send_events`): the ready list is taken whole under one lock
+    /// (`ep_start_scan`), files are polled with no lock held until
+    /// `maxevents` have answered, and one more lock puts back what was not
+    /// looked at, in front, and the level-triggered items that reported, at
+    /// the tail (`ep_done_scan`), so none is seen twice in one call.
     pub(super) fn send_events(&self, maxevents: usize) -> KResult<Vec<(u32, u64)>> {
+        let mut txlist = Vec::new();
+        {
+            let mut rdllist = self.rdllist.lock();
+            txlist.try_reserve_exact(rdllist.len()).map_err(|_| Errno::ENOMEM)?;
+            // Cleared as they leave: a wake-up during the poll queues them again.
+            txlist.extend(rdllist.drain(..).inspect(|i| i.ready.store(false, Ordering::Release)));
+        }
         let mut out = Vec::new();
-        out.try_reserve(maxevents.min(self.rdllist.lock().len())).map_err(|_| Errno::ENOMEM)?;
-        let mut again = Vec::new();
-        while out.len() < maxevents {
-            let Some(item) = self.rdllist.lock().pop_front() else { break };
-            // Cleared first: a wake-up during the poll queues it again.
-            item.ready.store(false, Ordering::Release);
+        if out.try_reserve_exact(txlist.len().min(maxevents)).is_err() {
+            self.ep_done_scan(txlist, Vec::new());
+            return Err(Errno::ENOMEM);
+        }
+        let (mut again, mut done) = (0, 0);
+        while done < txlist.len() && out.len() < maxevents {
+            let item = &txlist[done];
+            done += 1;
             let Some(file) = item.file() else { continue };
             let revents = item.poll(&file);
             if revents == 0 {
                 continue;
-            }
-            if out.try_reserve(1).is_err() || again.try_reserve(1).is_err() {
-                self.queue_ready(&item);
-                break;
             }
             out.push((revents, item.data.load(Ordering::Acquire)));
             let events = item.events.load(Ordering::Acquire);
             if events & uapi::EPOLLONESHOT != 0 {
                 item.events.fetch_and(EP_PRIVATE_BITS, Ordering::AcqRel);
             } else if events & uapi::EPOLLET == 0 {
-                again.push(item);
+                // Keeps the reported ones in order at the front.
+                txlist.swap(again, done - 1);
+                again += 1;
             }
         }
-        for item in &again {
-            if !item.ready.swap(true, Ordering::AcqRel) {
-                self.rdllist.lock().push_back(item.clone());
-            }
-        }
+        let rest = txlist.split_off(done);
+        txlist.truncate(again);
+        self.ep_done_scan(rest, txlist);
         Ok(out)
+    }
+
+    /// Puts back the items `send_events` did not look at, in front and in
+    /// order, and those to report again, at the tail; each only if no
+    /// wake-up queued it meanwhile (Linux: `ep_done_scan`).
+    fn ep_done_scan(&self, rest: Vec<Arc<EpItem>>, again: Vec<Arc<EpItem>>) {
+        if rest.is_empty() && again.is_empty() {
+            return;
+        }
+        let mut rdllist = self.rdllist.lock();
+        // Capacity is reserved for every item: these never allocate.
+        for item in rest.into_iter().rev() {
+            if !item.ready.swap(true, Ordering::AcqRel) {
+                rdllist.push_front(item);
+            }
+        }
+        for item in again {
+            if !item.ready.swap(true, Ordering::AcqRel) {
+                rdllist.push_back(item);
+            }
+        }
     }
 
     /// Readiness of the epoll file itself (Linux: `ep_eventpoll_poll`):

@@ -13,13 +13,13 @@ use linux_raw_sys::general::__kernel_timespec;
 use super::{EventPoll, do_epoll_ctl, epoll_file, file_epoll};
 use crate::arch::uaccess::{UserAddr, access_ok, copy_from_user, copy_to_user};
 use crate::fs::current_files;
+use crate::fs::fdtable::fdget_current;
 use crate::fs::select::{get_user_sigmask, with_user_sigmask};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::syscall::args::UserPtr;
 use crate::kernel::time::posix::timespec_to_ns;
 use crate::kernel::time::timer::MAX_SCHEDULE_TIMEOUT;
 use crate::kernel::time::{HZ, ktime_get_ns};
-use crate::mm::slab_common::kzalloc;
 
 /// Size of `struct epoll_event` on x86_64, where it is packed.
 const EPOLL_EVENT_SIZE: usize = 12;
@@ -57,15 +57,20 @@ fn do_epoll_wait(
     if !access_ok(events, max * EPOLL_EVENT_SIZE) {
         return Err(Errno::EFAULT);
     }
-    let file = current_files()?.get(epfd)?;
+    let file = fdget_current(epfd)?;
     let ep = file_epoll(&file).ok_or(Errno::EINVAL)?;
     let got = ep_poll(ep, max, end_ns)?;
-    let mut raw = kzalloc(got.len() * EPOLL_EVENT_SIZE)?;
-    for (bytes, (revents, data)) in raw.chunks_exact_mut(EPOLL_EVENT_SIZE).zip(&got) {
-        bytes[..4].copy_from_slice(&revents.to_ne_bytes());
-        bytes[4..].copy_from_slice(&data.to_ne_bytes());
+    // Through a buffer on the stack, a chunk of events per copy.
+    let mut raw = [0u8; 32 * EPOLL_EVENT_SIZE];
+    for (i, chunk) in got.chunks(32).enumerate() {
+        let bytes = &mut raw[..chunk.len() * EPOLL_EVENT_SIZE];
+        for (b, (revents, data)) in bytes.chunks_exact_mut(EPOLL_EVENT_SIZE).zip(chunk) {
+            b[..4].copy_from_slice(&revents.to_ne_bytes());
+            b[4..].copy_from_slice(&data.to_ne_bytes());
+        }
+        let at = events.checked_add(i * 32 * EPOLL_EVENT_SIZE).ok_or(Errno::EFAULT)?;
+        copy_to_user(at, bytes).map_err(|_| Errno::EFAULT)?;
     }
-    copy_to_user(events, &raw).map_err(|_| Errno::EFAULT)?;
     Ok(got.len())
 }
 

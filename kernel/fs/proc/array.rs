@@ -19,6 +19,7 @@ use linux_raw_sys::general as uapi;
 use super::generic::SeqBuf;
 use crate::fs::exec_stack::USER_HZ;
 use crate::kernel::errno::KResult;
+use crate::kernel::pid::{self, PidNamespace};
 use crate::kernel::sched::MAX_RT_PRIO;
 use crate::kernel::sched::task::{Task, comm_str};
 use crate::kernel::signal::GroupSignal;
@@ -124,14 +125,15 @@ pub fn proc_tgid_stat(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
     let mmv = mm.unwrap_or_default();
     let sig = sig_masks(task);
     let rsslim = task.rlimit(uapi::RLIMIT_RSS as usize).cur;
+    let ns = m.pid_ns();
     m.printf(format_args!(
         "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 0 0 {} {} 1 0 {} {} {} {}",
-        task.tgid,
+        pid::task_tgid_nr_ns(task, &ns),
         comm_str(&task.comm()),
         task.state_char(),
-        task.ppid(),
-        task.pgrp(),
-        task.session(),
+        pid::task_ppid_nr_ns(task, &ns),
+        pid::pid_nr_ns(&task.task_pgrp(), &ns),
+        pid::pid_nr_ns(&task.task_session(), &ns),
         task.flags(),
         nsec_to_clock_t(runtime),
         prio,
@@ -198,11 +200,13 @@ fn task_state(task: &Task, m: &mut SeqBuf) -> KResult<()> {
         m.printf(format_args!("Umask:\t0{:03o}\n", fs.umask()))?;
     }
     let c = task.cred();
-    let (pid, tgid) = (task.pid, task.tgid);
+    let ns = m.pid_ns();
+    let tgid = pid::task_tgid_nr_ns(task, &ns);
+    let pid = pid::pid_nr_ns(pid::task_pid(task), &ns);
     m.printf(format_args!(
         "State:\t{}\nTgid:\t{tgid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n",
         state_name(task.state_char()),
-        task.ppid(),
+        pid::task_ppid_nr_ns(task, &ns),
     ))?;
     m.printf(format_args!(
         "Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t \n",
@@ -216,24 +220,25 @@ fn task_state(task: &Task, m: &mut SeqBuf) -> KResult<()> {
         c.fsgid,
         fd_size(task),
     ))?;
-    ns_ids(task, m)
+    ns_ids(task, &ns, m)
 }
 
 /// `NStgid:`, `NSpid:`, `NSpgid:`, `NSsid:`: each ID as every PID
-/// namespace from /proc's (the initial one) down to the task's own numbers
-/// it, tab-separated (Linux: the loops at the end of `task_state`).
-fn ns_ids(task: &Task, m: &mut SeqBuf) -> KResult<()> {
-    use crate::kernel::pid::nr_to_ns;
-    let levels = task.pid_link.numbers();
-    // The thread's own number; the others are kept as the initial
-    // namespace's and translated.
-    let lines =
-        [("NStgid", task.tgid), ("NSpid", 0), ("NSpgid", task.pgrp()), ("NSsid", task.session())];
-    for (name, nr) in lines {
+/// namespace from /proc's (`ns`) down to the task's own numbers it,
+/// tab-separated (Linux: the loops at the end of `task_state`).
+fn ns_ids(task: &Task, ns: &PidNamespace, m: &mut SeqBuf) -> KResult<()> {
+    let thread = pid::task_pid(task).clone();
+    let ids = [
+        ("NStgid", pid::task_tgid(task)),
+        ("NSpid", thread.clone()),
+        ("NSpgid", task.task_pgrp()),
+        ("NSsid", task.task_session()),
+    ];
+    let levels = thread.numbers().get(ns.level as usize..).unwrap_or_default();
+    for (name, id) in ids {
         m.printf(format_args!("{name}:"))?;
         for upid in levels {
-            let local = if name == "NSpid" { upid.nr } else { nr_to_ns(nr, &upid.ns) };
-            m.printf(format_args!("\t{local}"))?;
+            m.printf(format_args!("\t{}", pid::pid_nr_ns(&id, &upid.ns)))?;
         }
         m.puts(b"\n")?;
     }

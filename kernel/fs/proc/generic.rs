@@ -28,7 +28,7 @@ use crate::fs::readdir::DirContext;
 use crate::fs::super_block::SuperBlock;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
-use crate::kernel::pid::{Pid, PidType};
+use crate::kernel::pid::{Pid, PidNamespace, PidType, init_pid_ns, task_tgid_nr_ns};
 use crate::kernel::sched::Task;
 
 /// Renders a file about the whole system.
@@ -147,9 +147,17 @@ pub fn proc_revalidate(dentry: &Dentry) -> bool {
 #[derive(Default)]
 pub struct SeqBuf {
     pub buf: Vec<u8>,
+    /// The PID namespace of the procfs instance being read (Linux: through
+    /// `m->file`'s super block); `None` renders the initial one's view.
+    pub pid_ns: Option<Arc<PidNamespace>>,
 }
 
 impl SeqBuf {
+    /// The namespace IDs are shown in (Linux: `proc_pid_ns`).
+    pub fn pid_ns(&self) -> Arc<PidNamespace> {
+        self.pid_ns.clone().unwrap_or_else(|| init_pid_ns().clone())
+    }
+
     pub fn puts(&mut self, bytes: &[u8]) -> KResult<()> {
         self.buf.try_reserve(bytes.len()).map_err(|_| Errno::ENOMEM)?;
         self.buf.extend_from_slice(bytes);
@@ -170,7 +178,15 @@ impl fmt::Write for SeqBuf {
 
 /// Runs a renderer into a fresh buffer.
 pub fn render(f: impl FnOnce(&mut SeqBuf) -> KResult<()>) -> KResult<Vec<u8>> {
-    let mut m = SeqBuf::default();
+    render_ns(None, f)
+}
+
+/// Runs a renderer with the IDs as `pid_ns` numbers them.
+pub fn render_ns(
+    pid_ns: Option<Arc<PidNamespace>>,
+    f: impl FnOnce(&mut SeqBuf) -> KResult<()>,
+) -> KResult<Vec<u8>> {
+    let mut m = SeqBuf { buf: Vec::new(), pid_ns };
     f(&mut m)?;
     Ok(m.buf)
 }
@@ -198,7 +214,7 @@ impl InodeOps for ProcInodeOps {
     fn get_link(&self, inode: &Inode) -> KResult<Vec<u8>> {
         let pi = proc_i(inode)?;
         match pi.kind {
-            ProcKind::SelfLink => itoa(crate::kernel::sched::current().tgid),
+            ProcKind::SelfLink => proc_self_get_link(inode),
             ProcKind::StaticLink(target) => Ok(target.as_bytes().to_vec()),
             ProcKind::PidLink(link) => link(&pi.task().map_err(|_| Errno::ENOENT)?),
             ProcKind::FdLink(fd) => super::fd::proc_fd_link(&pi.task()?, fd),
@@ -210,6 +226,18 @@ impl InodeOps for ProcInodeOps {
     fn setattr(&self, _inode: &Inode, _attr: &SetAttr) -> KResult<()> {
         Err(Errno::EPERM)
     }
+}
+
+/// /proc/self's target: the reader's process number in the namespace of
+/// this procfs; `ENOENT` for a reader outside it (Linux:
+/// `proc_self_get_link`).
+fn proc_self_get_link(inode: &Inode) -> KResult<Vec<u8>> {
+    let ns = super::proc_pid_ns(&inode.sb);
+    let tgid = task_tgid_nr_ns(&crate::kernel::sched::current(), &ns);
+    if tgid == 0 {
+        return Err(Errno::ENOENT);
+    }
+    itoa(tgid)
 }
 
 /// An open procfs file's snapshot.
@@ -224,7 +252,7 @@ fn proc_show(inode: &Inode) -> KResult<Vec<u8>> {
         ProcKind::Global(show) => render(show),
         ProcKind::PidFile(show) => {
             let task = pi.task()?;
-            render(|m| show(&task, m))
+            render_ns(Some(super::proc_pid_ns(&inode.sb)), |m| show(&task, m))
         }
         _ => Err(Errno::EINVAL),
     }

@@ -10,6 +10,11 @@
 //! [`task_mmu`]). Cached dentries of a process that is gone are refused by
 //! `d_revalidate` and dropped (Linux: `pid_revalidate`).
 //!
+//! Each mount shows the PID namespace of the task that mounted it (Linux:
+//! `proc_fs_info->pid_ns`): only that namespace's processes, by their
+//! numbers there, and /proc/self and the IDs in `stat` and `status` as
+//! that namespace numbers them. Renderers find it in their [`SeqBuf`](generic::SeqBuf).
+//!
 //! Submodules by Linux file: `root` (root.c), `generic` (generic.c,
 //! seq_file.c), `base` (base.c), `array` (array.c), `fd` (fd.c),
 //! `task_mmu` (task_mmu.c), `meminfo`, `stat`, `uptime` (with loadavg),
@@ -41,6 +46,7 @@ use super::dcache::Dentry;
 use super::inode::Inode;
 use super::super_block::{FileSystemType, SuperBlock, register_filesystem};
 use crate::kernel::errno::KResult;
+use crate::kernel::pid::{PidNamespace, init_pid_ns, task_active_pid_ns};
 use generic::{ProcKind, proc_inode, proc_revalidate};
 
 /// Linux: `PROC_SUPER_MAGIC`.
@@ -56,15 +62,30 @@ impl FileSystemType for ProcFs {
         "proc"
     }
 
-    /// A fresh instance; all show the same processes (Linux: one per PID
-    /// namespace, `proc_fill_super`).
+    /// A fresh instance showing the mounter's PID namespace (Linux:
+    /// `proc_fill_super` keeps `task_active_pid_ns(current)`).
     fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
-        let sb = SuperBlock::new_anon(self, PROC_SUPER_MAGIC, Box::new(()));
+        let pid_ns = task_active_pid_ns(&crate::kernel::sched::current());
+        let sb = SuperBlock::new_anon(self, PROC_SUPER_MAGIC, Box::new(ProcFsInfo { pid_ns }));
         proc_inode(sb, ProcKind::Root, None)
     }
 
     fn d_revalidate(&self, dentry: &Dentry) -> bool {
         proc_revalidate(dentry)
+    }
+}
+
+/// A procfs instance's own data (Linux: `struct proc_fs_info`).
+pub struct ProcFsInfo {
+    /// Whose processes it lists and how it numbers them.
+    pub pid_ns: Arc<PidNamespace>,
+}
+
+/// The PID namespace a procfs instance shows (Linux: `proc_pid_ns`).
+pub fn proc_pid_ns(sb: &SuperBlock) -> Arc<PidNamespace> {
+    match sb.s_fs_info.downcast_ref::<ProcFsInfo>() {
+        Some(info) => info.pid_ns.clone(),
+        None => init_pid_ns().clone(),
     }
 }
 

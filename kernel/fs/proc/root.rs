@@ -17,13 +17,16 @@ use super::generic::{
     ProcEntry, ProcKind, emit_dots_and_entries, fake_ino, itoa, lookup_entry, name_to_int,
     proc_inode,
 };
+use super::proc_pid_ns;
 use super::{interrupts, meminfo, stat, uptime, version};
 use crate::fs::file_table::File;
 use crate::fs::inode::{FileType, Inode};
 use crate::fs::proc_namespace;
 use crate::fs::readdir::DirContext;
 use crate::kernel::errno::KResult;
-use crate::kernel::pid::{PidType, find_task_by_vpid, for_each_process};
+use crate::kernel::pid::{
+    PidNamespace, PidType, find_pid_ns, for_each_process, init_pid_ns, pid_nr_ns, task_pid,
+};
 
 /// The fixed entries of /proc (Linux: those `proc_create`d at boot).
 static ROOT_ENTRIES: &[ProcEntry] = &[
@@ -51,24 +54,37 @@ pub fn proc_root_lookup(dir: &Inode, name: &[u8]) -> KResult<Option<Arc<Inode>>>
     if let Some(inode) = lookup_entry(dir, None, ROOT_ENTRIES, name)? {
         return Ok(Some(inode));
     }
-    let Some(task) = name_to_int(name).and_then(find_task_by_vpid) else { return Ok(None) };
-    if task.pid_link.pid_task(PidType::Pid).is_none() {
+    let ns = proc_pid_ns(&dir.sb);
+    let Some(pid) = name_to_int(name).and_then(|nr| find_pid_ns(nr, &ns)) else {
+        return Ok(None);
+    };
+    if pid.pid_task(PidType::Pid).is_none() {
         return Ok(None);
     }
-    proc_inode(dir.sb.clone(), ProcKind::PidDir, Some(task.pid_link.clone())).map(Some)
+    proc_inode(dir.sb.clone(), ProcKind::PidDir, Some(pid)).map(Some)
 }
 
-/// The thread-group IDs of the live processes, ascending (Linux:
-/// `next_tgid`'s walk).
-pub fn tgids() -> Vec<i32> {
+/// The thread-group IDs of the live processes as `ns` numbers them,
+/// ascending; processes outside `ns` are left out (Linux: `next_tgid`'s
+/// walk of `ns`'s IDR).
+pub fn tgids_ns(ns: &PidNamespace) -> Vec<i32> {
     let mut tgids = Vec::new();
     for_each_process(|t| {
-        if t.pid == t.tgid && t.pid > 0 && t.pid_link.pid_task(PidType::Pid).is_some() {
-            tgids.push(t.tgid);
+        let pid = task_pid(t);
+        if t.tgid > 0 && pid.pid_task(PidType::Pid).is_some() {
+            let nr = pid_nr_ns(pid, ns);
+            if nr > 0 && tgids.try_reserve(1).is_ok() {
+                tgids.push(nr);
+            }
         }
     });
     tgids.sort_unstable();
     tgids
+}
+
+/// The initial namespace's view, for the system-wide counters.
+pub fn tgids() -> Vec<i32> {
+    tgids_ns(init_pid_ns())
 }
 
 /// Lists /proc (Linux: `proc_root_readdir` → `proc_pid_readdir`).
@@ -78,7 +94,7 @@ pub fn proc_root_readdir(file: &File, ctx: &mut DirContext<'_>) -> KResult<()> {
     }
     ctx.pos = ctx.pos.max(TGID_OFFSET);
     let dir = FileType::Directory.dtype();
-    for tgid in tgids() {
+    for tgid in tgids_ns(&proc_pid_ns(&file.f_inode.sb)) {
         let pos = TGID_OFFSET + u64::from(tgid.unsigned_abs());
         if pos < ctx.pos {
             continue;

@@ -23,7 +23,9 @@ use alloc::vec::Vec;
 use crate::fs::file_table::{FMode, File, FileOps, Whence};
 use crate::fs::inode::{Inode, InodeOps, SetAttr, current_time};
 use crate::fs::pagecache::{AddressSpaceOps, PageCache};
-use crate::fs::read_write::{MAX_LFS_FILESIZE, generic_file_llseek};
+use crate::fs::read_write::{
+    MAX_LFS_FILESIZE, generic_file_llseek, generic_write_check_limits, inode_newsize_ok,
+};
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::{PAGE_SIZE, Pfn};
 use crate::mm::filemap::unmap_mapping_range;
@@ -111,6 +113,7 @@ pub static TMPFS_FILE_INODE_OPS: TmpfsFileInodeOps = TmpfsFileInodeOps;
 impl InodeOps for TmpfsFileInodeOps {
     fn setattr(&self, inode: &Inode, attr: &SetAttr) -> KResult<()> {
         if let Some(size) = attr.size {
+            inode_newsize_ok(inode.size(), size)?;
             set_size(inode, size)?;
         }
         inode.apply_attr(attr);
@@ -163,11 +166,16 @@ impl FileOps for TmpfsFileOps {
             // Under the mapping lock, so concurrent appends never overlap.
             *pos = inode.size();
         }
-        let end = pos.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
-        if *pos >= MAX_LFS_FILESIZE {
-            return Err(Errno::EFBIG);
+        if buf.is_empty() {
+            return Ok(0);
         }
-        let len = usize::try_from(end.min(MAX_LFS_FILESIZE) - *pos).unwrap_or(buf.len());
+        let len = match generic_write_check_limits(*pos, buf.len()) {
+            Ok(len) => len,
+            Err(limit) => {
+                drop(mapping); // SIGXFSZ takes the signal locks
+                return Err(limit.report());
+            }
+        };
         let n = mapping.write(*pos, &buf[..len])?;
         *pos += n as u64;
         let now = current_time();

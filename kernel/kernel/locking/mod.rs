@@ -19,7 +19,8 @@
 //!    `Dentry`'s `d_lock` (noirq), a tmpfs directory's `entries` or file's
 //!    page-cache `i_pages`, an `Inode`'s `i_lock` (noirq); then the leaves
 //!    `FILE_SYSTEMS`, `CHRDEVS`, an `FdTable`'s and an `FsStruct`'s lock
-//!    (both noirq).
+//!    (both noirq); `fdget` takes an `FdTable`'s lock inside its task's
+//!    `files` slot lock, which nothing else nests.
 //!    Under them only 2 (initrd lookup), 3, 4 and 7.
 //! 0p. procfs (fs/proc/) is the exception to 0v: it renders a file under
 //!    that file's `f_pos` and looks names up under the proc super block's
@@ -41,6 +42,8 @@
 //!    a file's queue wakes `wq` inside that queue's lock, and `wq` holds
 //!    no wake functions, so wait queues nest one deep. eventfd's
 //!    `EventFdCtx::count` is a leaf, dropped before its queue is woken.
+//!    timerfd's `TimerFdCtx::state` (fs/timerfd.rs) takes only 0t under
+//!    it and is dropped before its queue is woken.
 //! 0n. AF_UNIX sockets (net/unix/mod.rs): one `UnixSock::inner` at a
 //!    time, never across a user copy, a sleep, a VFS call or the drop of
 //!    a passed file; the name tables `UNIX_BSD`, `UNIX_ABSTRACT` and a
@@ -57,8 +60,9 @@
 //!       thread's PID is attached under it, so before c)
 //!    c. `kernel::pid::Pid::tasks`, then `PidNamespace::idr`;
 //!       `kernel::pid::PROCESSES` (the process list, a leaf);
-//!       `PidNamespace::child_reaper` and `Task::pid_ns_for_children`
-//!       (leaves)
+//!       `PidNamespace::child_reaper`, `Task::pid_ns_for_children` and
+//!       `Task::pgrp`/`session` (leaves: `pid::change_pid` drops them
+//!       before it touches a `Pid::tasks`)
 //!    d. `kernel::kthread::KTHREAD_CREATE_LIST` (a leaf)
 //!    e. each `sched::wait::WaitQueue` (wakers take the run queue inside)
 //!    f. each CPU's `sched::core::RunQueue`
@@ -72,6 +76,11 @@
 //! 0t. `kernel::time::timer::TIMER_BASE` (pending kernel timers): only 3
 //!    and 4 under it; timer functions run without it, in the tick's
 //!    interrupt, and may take the run-queue lock (wake-ups).
+//! 0d. The device lists and disks (drivers/pci, block/): `drivers::pci::
+//!    PCI_DEVICES`, `block::DISKS` and a `VirtioBlk::inner` (held across a
+//!    polled request), one at a time; under them only 3 and 4.
+//!    `drivers::pci::access::PCI_CONFIG_LOCK` (the 0xCF8/0xCFC pair) is a
+//!    leaf taken under none of them.
 //! 1. `mm::vmalloc::VMAP_AREAS` (the vmalloc area list)
 //! 2. `mm::page_table::KERNEL_PGTABLE` (the kernel page tables)
 //! 3. each `mm::slub::KmemCache`'s slab lists

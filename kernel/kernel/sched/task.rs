@@ -37,9 +37,10 @@ use super::wait::WaitQueue;
 use crate::arch::switch_to::ThreadStruct;
 use crate::fs::fdtable::FdTable;
 use crate::fs::fs_struct::FsStruct;
+use crate::kernel::errno::KResult;
 use crate::kernel::kthread::Kthread;
 use crate::kernel::locking::SpinLock;
-use crate::kernel::pid::{Pid, PidNamespace};
+use crate::kernel::pid::{Pid, PidNamespace, PidType};
 use crate::kernel::resource::{RLIM_NLIMITS, Rlimit, init_rlimits};
 use crate::kernel::restart_block::RestartBlock;
 use crate::kernel::sched::completion::Completion;
@@ -213,10 +214,13 @@ pub struct Task {
     /// SIGCHLD's disposition is SIG_IGN, so children reap themselves.
     /// A stand-in until signals are wired (Linux: `sighand->action`).
     pub sigchld_ignored: AtomicBool,
-    /// Process group and session IDs (Linux: `task_pgrp_nr`,
-    /// `task_session_nr`); inherited at fork, changed by setpgid/setsid.
-    pgrp: AtomicI32,
-    session: AtomicI32,
+    /// Process group and session (Linux: `signal->pids[PIDTYPE_PGID]`,
+    /// `[PIDTYPE_SID]`): links to `Pid`s, so that each PID namespace reads
+    /// its own number and a group outlives its leader. The task is on the
+    /// `Pid`s' lists while linked (`pid::change_pid`). Inherited at fork,
+    /// changed by setpgid/setsid; leaf locks.
+    pgrp: SpinLock<Arc<Pid>>,
+    session: SpinLock<Arc<Pid>>,
     /// Completed when a `CLONE_VFORK` child execs or exits (Linux:
     /// `vfork_done`).
     pub vfork_done: SpinLock<Option<Arc<Completion>>>,
@@ -340,8 +344,8 @@ impl Task {
             signal: spin::Once::new(),
             thread_group: spin::Once::new(),
             sigpending: ThreadSignal::new(),
-            pgrp: AtomicI32::new(0),
-            session: AtomicI32::new(0),
+            pgrp: SpinLock::new(crate::kernel::pid::init_struct_pid()),
+            session: SpinLock::new(crate::kernel::pid::init_struct_pid()),
             vfork_done: SpinLock::new(None),
             pid_ns_for_children: SpinLock::new(None),
             pdeath_signal: AtomicI32::new(0),
@@ -384,24 +388,43 @@ impl Task {
             && !self.thread_group().threads.lock().is_empty()
     }
 
-    /// The process group ID (Linux: `task_pgrp_nr`).
+    /// The process group ID in the initial namespace (Linux:
+    /// `task_pgrp_nr`); stays valid while the group has members.
     pub fn pgrp(&self) -> i32 {
-        self.pgrp.load(Ordering::Acquire)
+        self.pgrp.lock().nr()
     }
 
-    /// The session ID (Linux: `task_session_nr`).
+    /// The session ID in the initial namespace (Linux: `task_session_nr`).
     pub fn session(&self) -> i32 {
-        self.session.load(Ordering::Acquire)
+        self.session.lock().nr()
     }
 
-    /// Moves the task to process group `pgid`; call with `TASKLIST_LOCK`.
-    pub fn set_pgrp(&self, pgid: i32) {
-        self.pgrp.store(pgid, Ordering::Release);
+    /// The process group (Linux: `task_pgrp`).
+    pub fn task_pgrp(&self) -> Arc<Pid> {
+        self.pgrp.lock().clone()
+    }
+
+    /// The session (Linux: `task_session`).
+    pub fn task_session(&self) -> Arc<Pid> {
+        self.session.lock().clone()
+    }
+
+    /// Moves the task to process group `pgrp`; call with `TASKLIST_LOCK`
+    /// (Linux: `change_pid(p, PIDTYPE_PGID, pgrp)`).
+    pub fn set_pgrp(self: &Arc<Self>, pgrp: Arc<Pid>) -> KResult<()> {
+        crate::kernel::pid::change_pid(self, &self.pgrp, PidType::Pgid, pgrp)
     }
 
     /// Moves the task to session `sid`; call with `TASKLIST_LOCK`.
-    pub fn set_session(&self, sid: i32) {
-        self.session.store(sid, Ordering::Release);
+    pub fn set_session(self: &Arc<Self>, sid: Arc<Pid>) -> KResult<()> {
+        crate::kernel::pid::change_pid(self, &self.session, PidType::Sid, sid)
+    }
+
+    /// Unlinks the process group and session of a task being released
+    /// (Linux: the `detach_pid(PIDTYPE_PGID/SID)` of `__unhash_process`).
+    pub fn detach_pgrp_session(&self) {
+        crate::kernel::pid::detach_pid(self, &self.task_pgrp(), PidType::Pgid);
+        crate::kernel::pid::detach_pid(self, &self.task_session(), PidType::Sid);
     }
 
     /// The process's resource limits, shared by its threads (Linux:

@@ -5,6 +5,10 @@
 //! `do_signal_stop`, `signal_delivered`, `set_current_blocked`,
 //! `sigmask_to_save`, `restore_saved_sigmask`).
 //!
+//! A POSIX timer's signal is completed as it is dequeued, and a periodic
+//! `ITIMER_REAL` restarted by its SIGALRM, after the signal locks are
+//! dropped (`posixtimer_rearm`, `itimer_rearm_real`).
+//!
 //! # Locking
 //! `GroupSignal` then `ThreadSignal` (see `signal/mod.rs`); no lock is held
 //! while the task stops, exits or touches user memory.
@@ -34,12 +38,23 @@ pub fn dequeue_signal_masked<T: SigTask>(t: &T, mask: Option<SigSet>) -> Option<
     let mut g = t.group_signal().lock();
     let mut th = t.thread_signal().lock();
     let blocked = mask.unwrap_or(th.blocked);
-    let info = th.pending.dequeue(blocked).or_else(|| g.shared_pending.dequeue(blocked));
+    let mut info = th.pending.dequeue(blocked).or_else(|| g.shared_pending.dequeue(blocked));
     recalc_sigpending(&g, &th, t.thread_signal());
     drop(th);
     if info.is_some_and(|i| super::STOP_MASK.contains(i.signo)) {
         // Remembered so that a SIGCONT racing with the stop cancels it.
         g.flags.remove(SignalFlags::STOP_CONTINUED);
+    }
+    drop(g);
+    if let Some(info) = info.as_mut().filter(|i| i.code == linux_raw_sys::general::SI_TIMER) {
+        // A POSIX timer's signal reports its overruns (Linux: the
+        // `si_sys_private` check in `dequeue_signal`).
+        crate::kernel::time::posix_timers::posixtimer_rearm(info);
+    }
+    if info.is_some_and(|i| i.signo == Signal::SIGALRM) {
+        // ITIMER_REAL runs again once its signal is taken (Linux: the
+        // `SIGALRM` case of `dequeue_signal`).
+        crate::kernel::time::itimer::itimer_rearm_real();
     }
     info
 }

@@ -285,7 +285,10 @@ syscall_table! {
     273 set_robust_list => kernel::futex::sys_set_robust_list(head: u64, len: usize);
     274 get_robust_list => kernel::futex::sys_get_robust_list(pid: i32, head_ptr: u64, len_ptr: u64);
     281 epoll_pwait     => fs::eventpoll::sys_epoll_pwait(epfd: i32, events: UserAddr, maxevents: i32, timeout: i32, sigmask: UserPtr<u64>, sigsetsize: usize);
+    283 timerfd_create  => fs::timerfd::sys_timerfd_create(clockid: i32, flags: u32);
     284 eventfd         => fs::eventfd::sys_eventfd(count: u32);
+    286 timerfd_settime => fs::timerfd::sys_timerfd_settime(ufd: i32, flags: u32, utmr: UserPtr<[i64; 4]>, otmr: UserPtr<[i64; 4]>);
+    287 timerfd_gettime => fs::timerfd::sys_timerfd_gettime(ufd: i32, otmr: UserPtr<[i64; 4]>);
     288 accept4         => net::socket::sys_accept4(fd: Fd, upeer_sockaddr: UserAddr, upeer_addrlen: UserPtr<i32>, flags: u32);
     290 eventfd2        => fs::eventfd::sys_eventfd2(count: u32, flags: u32);
     291 epoll_create1   => fs::eventpoll::sys_epoll_create1(flags: i32);

@@ -8,8 +8,10 @@
 //! the thread group's [`Itimers`]):
 //! - `ITIMER_REAL` counts wall time and sends SIGALRM from a kernel timer
 //!   (Linux: the `real_timer` hrtimer). Its deadline is kept in clock
-//!   nanoseconds; the kernel timer fires on the tick at or after it, and
-//!   a reloading timer moves on by whole intervals, skipping missed ones.
+//!   nanoseconds; the kernel timer fires on the tick at or after it. As
+//!   in Linux, a periodic timer stops there until its SIGALRM is dequeued
+//!   ([`itimer_rearm_real`]), then moves on by whole intervals past now,
+//!   skipping missed ones; meanwhile getitimer reads 0 left.
 //! - `ITIMER_VIRTUAL` (SIGVTALRM) counts the group's user time and
 //!   `ITIMER_PROF` (SIGPROF) its user plus system time; the tick that
 //!   charges the time checks them (`check_cpu_itimers`). As in Linux, a
@@ -61,6 +63,9 @@ struct ItimersInner {
     real_expires: u64,
     /// Linux: `it_real_incr`.
     real_incr: u64,
+    /// A periodic `ITIMER_REAL` fired and waits for its SIGALRM to be
+    /// dequeued before it runs again (Linux: the hrtimer not restarted).
+    real_fired: bool,
     /// `ITIMER_VIRTUAL`, `ITIMER_PROF` (Linux: `signal->it[]`).
     cpu: [CpuItimer; 2],
 }
@@ -127,7 +132,7 @@ fn ns_to_itimerval(interval: u64, value: u64) -> Itimerval {
 }
 
 /// Jiffies from now until `deadline_ns` on the monotonic clock, rounded up.
-pub(super) fn jiffies_until(deadline_ns: u64, now_ns: u64) -> u64 {
+pub(crate) fn jiffies_until(deadline_ns: u64, now_ns: u64) -> u64 {
     jiffies() + deadline_ns.saturating_sub(now_ns).div_ceil(TICK_NSEC)
 }
 
@@ -135,7 +140,8 @@ impl Itimers {
     /// (interval, remaining) of `ITIMER_REAL`; an expired timer not yet
     /// reloaded reads 1 µs (Linux: `itimer_get_remtime`).
     fn get_real(s: &ItimersInner, now: u64) -> (u64, u64) {
-        if s.real_expires == 0 {
+        // A fired periodic timer is stopped until its SIGALRM is taken.
+        if s.real_expires == 0 || s.real_fired {
             return (s.real_incr, 0);
         }
         let rem = s.real_expires.saturating_sub(now);
@@ -165,18 +171,19 @@ impl Itimers {
         let mut s = self.inner.lock();
         s.real_expires = 0;
         s.real_incr = 0;
+        s.real_fired = false;
         if let Some(timer) = self.real_timer.get() {
             timer.del_timer();
         }
     }
 
-    /// The real timer's expiry: SIGALRM to the process, and the reload
-    /// (Linux: `it_real_fn`, plus the rearm Linux does at dequeue).
+    /// The real timer's expiry: SIGALRM to the process; a periodic timer
+    /// is reloaded when that signal is dequeued (Linux: `it_real_fn`).
     fn it_real_fn(leader: &Arc<Task>) {
         let it = &leader.thread_group().itimers;
         {
             let mut s = it.inner.lock();
-            if s.real_expires == 0 {
+            if s.real_expires == 0 || s.real_fired {
                 return; // cancelled while the timer ran
             }
             let now = ktime_get_ns();
@@ -184,14 +191,29 @@ impl Itimers {
                 it.arm_real(s.real_expires, now); // the tick came early
                 return;
             }
-            if let Some(missed) = (now - s.real_expires).checked_div(s.real_incr) {
-                s.real_expires += (missed + 1) * s.real_incr;
-                it.arm_real(s.real_expires, now);
-            } else {
+            if s.real_incr == 0 {
                 s.real_expires = 0; // one-shot
+            } else {
+                s.real_fired = true; // re-armed at dequeue
             }
         }
         send_signal(SigInfo::kernel(Signal::SIGALRM), leader, SendTo::Group, false);
+    }
+
+    /// Restarts a periodic `ITIMER_REAL` that fired, past now, as its
+    /// SIGALRM is dequeued (Linux: the `SIGALRM` case of
+    /// `dequeue_signal`, `hrtimer_forward`). Periods missed while the
+    /// signal waited are skipped, not counted.
+    fn rearm_real(&self) {
+        let mut s = self.inner.lock();
+        if !s.real_fired || s.real_incr == 0 {
+            return;
+        }
+        s.real_fired = false;
+        let now = ktime_get_ns();
+        let periods = now.saturating_sub(s.real_expires) / s.real_incr + 1;
+        s.real_expires = s.real_expires.saturating_add(periods.saturating_mul(s.real_incr));
+        self.arm_real(s.real_expires, now);
     }
 
     /// Sets `ITIMER_REAL`; returns the old (interval, remaining).
@@ -208,6 +230,7 @@ impl Itimers {
         let mut s = self.inner.lock();
         let old = Self::get_real(&s, now);
         timer.del_timer();
+        s.real_fired = false;
         if value == 0 {
             s.real_expires = 0;
             s.real_incr = 0;
@@ -276,6 +299,15 @@ fn do_setitimer(which: Which, interval: u64, value: u64) -> (u64, u64) {
     match which {
         Which::Real => it.set_real(&group_leader(&tsk), interval, value),
         Which::Cpu(idx, _) => it.set_cpu(idx, interval, value, cpu_sample(&tsk, idx)),
+    }
+}
+
+/// Called as a SIGALRM is dequeued: restarts the process's periodic
+/// `ITIMER_REAL` if it fired (Linux: the `SIGALRM` case in
+/// `dequeue_signal`). Takes `Itimers::inner`: no signal lock may be held.
+pub fn itimer_rearm_real() {
+    if let Some(tsk) = crate::kernel::sched::try_current() {
+        tsk.thread_group().itimers.rearm_real();
     }
 }
 

@@ -11,14 +11,14 @@
 //! it was created for; SIGEV_NONE timers are never armed and
 //! `timer_gettime` works out their state from the clock.
 //!
-//! The signal carries `si_code = SI_TIMER`, `si_timerid`, `si_value`.
-//! Linux re-arms a periodic timer only when its signal is dequeued and
-//! counts the periods missed meanwhile into that signal's `si_overrun`.
-//! Here the timer re-arms itself when it fires; a firing whose signal is
-//! still pending counts an overrun instead of queueing, and
-//! `timer_getoverrun` reports the overruns since the last signal queued.
-//! `si_overrun` is therefore always 0 (TODO: a dequeue hook, as Linux's
-//! `posixtimer_rearm`, would fill it in).
+//! The signal carries `si_code = SI_TIMER`, `si_timerid`, `si_value`
+//! and `si_overrun`. Linux re-arms a periodic timer only when its signal
+//! is dequeued and counts the periods missed meanwhile into that signal's
+//! `si_overrun`. Here the timer re-arms itself when it fires, and a firing
+//! whose signal is still pending counts an overrun instead of queueing;
+//! when the signal is dequeued, [`posixtimer_rearm`] moves the count into
+//! its `si_overrun` and into what `timer_getoverrun` reports (Linux:
+//! `it_overrun_last`), so the two agree as in Linux.
 //!
 //! The CPU-time clocks have no timers yet: `timer_create` on them is
 //! `EINVAL`.
@@ -71,8 +71,12 @@ struct TimerState {
     expires: u64,
     /// Linux: `it_interval`.
     interval: u64,
-    /// Expiries while the last signal was still pending.
+    /// Expiries while the last signal was still pending (Linux:
+    /// `it_overrun`).
     overrun: u64,
+    /// The overruns the last dequeued signal reported (Linux:
+    /// `it_overrun_last`).
+    overrun_last: u64,
     deleted: bool,
 }
 
@@ -146,13 +150,9 @@ impl KItimer {
                 t.group_signal().lock().shared_pending.contains(sig)
             }
         };
-        {
-            let mut s = self.state.lock();
-            if pending {
-                s.overrun += 1;
-                return;
-            }
-            s.overrun = 0;
+        if pending {
+            self.state.lock().overrun += 1;
+            return;
         }
         send_signal(*info, &t, *to, false);
     }
@@ -187,6 +187,7 @@ impl KItimer {
         let mut s = self.state.lock();
         self.timer.del_timer();
         s.overrun = 0;
+        s.overrun_last = 0;
         s.interval = 0;
         s.expires = 0;
         if value == 0 {
@@ -313,6 +314,31 @@ pub fn exit_itimers(tsk: &Task) {
     }
 }
 
+/// Called as a timer's signal is dequeued: reports the expiries missed
+/// while it was pending in its `si_overrun` and to `timer_getoverrun`,
+/// and starts counting afresh (Linux: `posixtimer_rearm`, from
+/// `dequeue_signal`; the timer here is already re-armed). Takes the
+/// timer locks, so the caller holds no signal lock.
+pub fn posixtimer_rearm(info: &mut SigInfo) {
+    let SigFields::Rt { pid: id, uid: overrun, .. } = &mut info.fields else { return };
+    if info.code != SI_TIMER {
+        return;
+    }
+    let Some(tsk) = crate::kernel::sched::try_current() else { return };
+    let timer = tsk.thread_group().posix_timers.inner.lock().timers.get(id).cloned();
+    // A siginfo the process queued itself names no timer of this signal.
+    let Some(timer) = timer else { return };
+    if !matches!(&timer.notify, Notify::Signal { info: i, .. } if i.signo == info.signo) {
+        return;
+    }
+    let mut s = timer.state.lock();
+    s.overrun_last = s.overrun;
+    s.overrun = 0;
+    let sum = s.overrun_last.saturating_add(u64::from(*overrun));
+    // Linux: `timer_overrun_to_int`.
+    *overrun = u32::try_from(sum.min(i32::MAX as u64)).unwrap_or(i32::MAX as u32);
+}
+
 /// timer_create(2).
 pub fn sys_timer_create(
     clock: ClockId,
@@ -365,7 +391,7 @@ pub fn sys_timer_gettime(timer_id: i32, setting: UserPtr<Itimerspec>) -> KResult
 
 /// timer_getoverrun(2), clamped to `INT_MAX` (Linux: `timer_overrun_to_int`).
 pub fn sys_timer_getoverrun(timer_id: i32) -> KResult<i32> {
-    let overrun = find_timer(timer_id)?.state.lock().overrun;
+    let overrun = find_timer(timer_id)?.state.lock().overrun_last;
     Ok(i32::try_from(overrun).unwrap_or(i32::MAX))
 }
 

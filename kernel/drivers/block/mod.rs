@@ -1,0 +1,5 @@
+//! Block device drivers. Linux: drivers/block/.
+#![deny(unsafe_code)]
+
+pub mod virtio_blk;
+mod virtio_blk_test;
