@@ -152,6 +152,11 @@ pub fn expand_stack(layout: &mut MmLayout, addr: u64) -> KResult<()> {
         return Err(Errno::ENOMEM);
     }
     let start = vma.start;
+    // Stack pages count against RLIMIT_AS like any mapping (Linux:
+    // `acct_stack_growth`'s `may_expand_vm`).
+    if !layout.may_expand_vm(vma.flags, (start - addr) / PAGE_SIZE as u64) {
+        return Err(Errno::ENOMEM);
+    }
     if let Some(prev) = layout.vmas.prev(start)
         && prev.end.saturating_add(STACK_GUARD_GAP) > addr
         && prev.is_accessible()

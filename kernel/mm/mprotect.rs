@@ -62,25 +62,43 @@ pub fn do_mprotect(mm: &Mm, start: u64, len: u64, prot: Prot) -> KResult<()> {
         if !(newflags & VmFlags::ACCESS).difference(may).is_empty() {
             return Err(Errno::EACCES);
         }
-        let next = vma.end.min(end);
-        mprotect_fixup(mm, &mut layout, at, next, newflags);
+        let (next, oldflags) = (vma.end.min(end), vma.flags);
+        mprotect_fixup(mm, &mut layout, (at, next), oldflags, newflags)?;
         at = next;
     }
     Ok(())
 }
 
-/// Gives `[start, end)`, which lies in one VMA, the flags `newflags`
-/// (Linux: `mprotect_fixup`).
-fn mprotect_fixup(mm: &Mm, layout: &mut MmLayout, start: u64, end: u64, newflags: VmFlags) {
+/// Gives `[start, end)`, which lies in one VMA with flags `oldflags`, the
+/// flags `newflags` (Linux: `mprotect_fixup`). Pages that become private
+/// writable memory count against `RLIMIT_DATA`: refused with `ENOMEM`
+/// before anything is split.
+fn mprotect_fixup(
+    mm: &Mm,
+    layout: &mut MmLayout,
+    (start, end): (u64, u64),
+    oldflags: VmFlags,
+    newflags: VmFlags,
+) -> KResult<()> {
+    let npages = (end - start) / PAGE;
+    // Only the data limit can tell the two apart: the pages already count
+    // against RLIMIT_AS, so a refusal for both is not this change's doing.
+    if newflags.contains(VmFlags::WRITE)
+        && !layout.may_expand_vm(newflags, npages)
+        && layout.may_expand_vm(oldflags, npages)
+    {
+        return Err(Errno::ENOMEM);
+    }
     layout.vmas.split(start);
     layout.vmas.split(end);
-    let Some(vma) = layout.vmas.get_mut(start) else { return };
+    let Some(vma) = layout.vmas.get_mut(start) else { return Ok(()) };
     if vma.data.flags == newflags {
-        return;
+        return Ok(());
     }
     vma.data.flags = newflags;
     change_protection(mm, vma);
     layout.vmas.merge_around(start);
+    Ok(())
 }
 
 /// Rewrites the PTEs of `vma` for its flags (Linux: `change_pte_range`).

@@ -3,7 +3,8 @@
  * other threads die; the exec'ing thread takes over the leader's PID, so
  * the new program has getpid() == gettid() == the old PID, kill() and
  * tgkill() with that PID reach it, and the parent's wait reports the
- * original PID with the new program's exit status.
+ * original PID with the new program's exit status, once: the parent has
+ * exactly one child.
  * Linux: fs/exec.c (de_thread, exchange_tids), kernel/pid.c.
  */
 #include "test.h"
@@ -74,5 +75,11 @@ int main(int argc, char **argv)
 	CHECK("wait_reports_original_pid", got == pid, "waitpid returned %d, expected %d", got, pid);
 	CHECK("exec_from_thread_takes_leader_pid", got == pid && exited_with(status, 42),
 	      "child %s (10: getpid, 11: gettid, 12: tgkill)", status_text(status));
+	/* The old leader's zombie was released at exec: one child, reaped once. */
+	errno = 0;
+	pid_t again = waitpid(-1, &status, __WALL);
+	int again_err = errno;
+	CHECK("parent_sees_one_child", again == -1 && again_err == ECHILD, "second wait returned %d (%s)", again,
+	      errno_name(again_err));
 	return test_done();
 }

@@ -194,7 +194,10 @@ static pid_t sent_pid(int fd, struct ucred *cred)
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 	} ctl;
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	/* One byte: a stream socket may glue the next message ("r") onto this
+	   one when both carry the same credentials, and the caller reads that
+	   one separately. */
+	struct iovec iov = {.iov_base = data, .iov_len = 1};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 			     .msg_controllen = sizeof(ctl.buf)};
 	if (recvmsg(fd, &msg, 0) <= 0)

@@ -7,10 +7,14 @@
  * limit of 0 lets mappings up to the hard one (Valgrind's case);
  * RLIMIT_FSIZE shortens a write that reaches it, and a write or truncate
  * past it gets SIGXFSZ (SI_USER, from the process itself) and EFBIG;
- * RLIMIT_CORE is stored.
- * Linux: mm/mmap.c (may_expand_vm, mmap_region, brk, check_data_rlimit),
+ * RLIMIT_CORE is stored. mprotect making private pages writable counts
+ * them as data (ENOMEM past RLIMIT_DATA), and stack growth counts against
+ * RLIMIT_AS (SIGSEGV past it).
+ * Linux: mm/mmap.c (may_expand_vm, mmap_region, brk, check_data_rlimit,
+ * acct_stack_growth), mm/mprotect.c (mprotect_fixup),
  * mm/filemap.c (generic_write_check_limits), fs/attr.c (inode_newsize_ok).
  */
+#include <sys/mount.h>
 #include <sys/resource.h>
 
 #define MiB (1UL << 20)
@@ -103,6 +107,89 @@ static void test_data(void)
 		munmap(small, 1 * MiB);
 	if (zero != MAP_FAILED)
 		munmap(zero, 1 * MiB);
+}
+
+/* mprotect making private pages writable turns them into data. */
+static void test_mprotect_data(void)
+{
+	void *ro = map(16 * MiB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+	void *sh = map(16 * MiB, PROT_READ, MAP_SHARED | MAP_ANONYMOUS);
+	REQUIRE_VOID(ro != MAP_FAILED && sh != MAP_FAILED);
+	rlim_t old = set_soft(RLIMIT_DATA, 8 * MiB);
+	errno = 0;
+	int whole = mprotect(ro, 16 * MiB, PROT_READ | PROT_WRITE);
+	int whole_err = errno;
+	int part = mprotect(ro, 1 * MiB, PROT_READ | PROT_WRITE);
+	/* Already data: adding exec takes no new room. */
+	int exec = mprotect(ro, 1 * MiB, PROT_READ | PROT_WRITE | PROT_EXEC);
+	int shared = mprotect(sh, 16 * MiB, PROT_READ | PROT_WRITE);
+	set_soft(RLIMIT_DATA, old);
+	int lifted = mprotect(ro, 16 * MiB, PROT_READ | PROT_WRITE);
+	int wrote = lifted == 0 ? (((volatile char *)ro)[16 * MiB - 1] = 7) : 0;
+	munmap(ro, 16 * MiB);
+	munmap(sh, 16 * MiB);
+
+	CHECK("data_mprotect_write_enomem", whole == -1 && whole_err == ENOMEM, "mprotect rw 16 MiB: %d (%s)",
+	      whole, errno_name(whole_err));
+	CHECK("data_mprotect_write_fits", part == 0, "mprotect rw 1 MiB: %s", errno_name(errno));
+	CHECK("data_mprotect_already_data", exec == 0, "mprotect rwx of data: %d", exec);
+	CHECK("data_mprotect_shared_not_counted", shared == 0, "mprotect rw shared: %d", shared);
+	CHECK("data_mprotect_limit_lifted", lifted == 0 && wrote == 7, "mprotect rw after restoring: %d", lifted);
+}
+
+/* Kilobytes of address space in use (VmSize of /proc/self/status). */
+static long vm_size_kb(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY);
+	long n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strstr(buf, "VmSize:");
+	return p ? strtol(p + 7, NULL, 10) : -1;
+}
+
+/* Touches `depth` KiB of stack below the caller, a page at a time. */
+static __attribute__((noinline)) int dig(int depth)
+{
+	volatile char page[4096];
+	page[0] = (char)depth;
+	if (depth <= 4)
+		return page[0];
+	return dig(depth - 4) + page[0];
+}
+
+/* Runs dig(kib) in a child whose RLIMIT_AS leaves `room` KiB; its status. */
+static int grow_stack_in_child(long room, int kib)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		long size = vm_size_kb();
+		if (size < 0)
+			_exit(3);
+		struct rlimit rl = {(rlim_t)(size + room) * 1024, RLIM_INFINITY};
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(4);
+		_exit(dig(kib) == 0x5a5a ? 5 : 0);
+	}
+	return wait_status(pid);
+}
+
+/* Stack growth counts against RLIMIT_AS (Linux: acct_stack_growth). */
+static void test_stack_as(void)
+{
+	mkdir("/proc", 0555);
+	REQUIRE_VOID(mount("proc", "/proc", "proc", 0, NULL) == 0);
+	int tight = grow_stack_in_child(64, 2048);
+	int roomy = grow_stack_in_child(8192, 2048);
+	umount("/proc");
+	CHECK("as_stack_growth_segv", WIFSIGNALED(tight) && WTERMSIG(tight) == SIGSEGV,
+	      "2 MiB of stack with 64 KiB of room: status %#x", tight);
+	CHECK("as_stack_growth_within", WIFEXITED(roomy) && WEXITSTATUS(roomy) == 0,
+	      "2 MiB of stack with 8 MiB of room: status %#x", roomy);
 }
 
 static volatile sig_atomic_t xfsz_hits, xfsz_code, xfsz_pid;
@@ -211,6 +298,8 @@ int main(void)
 	REQUIRE(enter_scratch_dir() == 0);
 	test_as();
 	test_data();
+	test_mprotect_data();
+	test_stack_as();
 	int fd = open("f", O_CREAT | O_TRUNC | O_RDWR, 0644);
 	REQUIRE(fd >= 0);
 	test_fsize_ignored(fd);

@@ -4,8 +4,10 @@
 //! Linux: drivers/tty/tty_jobctrl.c (`tiocsctty`, `tiocgpgrp`, `tiocspgrp`,
 //! `tiocgsid`, `disassociate_ctty`), drivers/tty/n_tty.c (`isig`).
 //!
-//! The tty keeps the session and foreground group as PID numbers
-//! (Linux keeps `struct pid *`; PID namespaces will need the same here).
+//! The tty keeps the session and foreground group as PID numbers of the
+//! initial namespace (Linux keeps `struct pid *`); the ioctls translate
+//! them to and from the caller's PID namespace, as Linux's `pid_vnr` and
+//! `find_vpid` do.
 //! The process side (`current->signal->tty`, its session and group) is
 //! reached through the [`JobControl`] trait, so the rules can be tested
 //! with a made-up caller; [`CurrentJobControl`] is the real one, the
@@ -31,7 +33,7 @@ use n_tty::Winsize;
 use super::tty_io::Tty;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
-use crate::kernel::pid::for_each_process;
+use crate::kernel::pid::{find_pid_ns, for_each_process, nr_to_ns, task_active_pid_ns};
 use crate::kernel::sched::{Task, current};
 
 /// A tty's job-control state (Linux: `tty->session`, `tty->pgrp`,
@@ -66,6 +68,16 @@ pub trait JobControl {
     /// leader exits, `disassociate_ctty`; nothing calls that here yet).
     fn session_exists(&self, _sid: i32) -> bool {
         true
+    }
+    /// The caller's number for `nr`, 0 if its namespace has none (Linux:
+    /// `pid_vnr`).
+    fn nr_to_vnr(&self, nr: i32) -> i32 {
+        nr
+    }
+    /// The initial namespace's number for the caller's `vnr`, `None` if
+    /// its namespace has no such number (Linux: `find_vpid`).
+    fn vnr_to_nr(&self, vnr: i32) -> Option<i32> {
+        Some(vnr)
     }
 }
 
@@ -128,6 +140,13 @@ impl JobControl for CurrentJobControl {
         let mut alive = false;
         for_each_process(|t| alive |= t.session() == sid && t.exit_state() == 0);
         alive
+    }
+    fn nr_to_vnr(&self, nr: i32) -> i32 {
+        nr_to_ns(nr, &task_active_pid_ns(&self.0))
+    }
+    fn vnr_to_nr(&self, vnr: i32) -> Option<i32> {
+        let pid = find_pid_ns(vnr, &task_active_pid_ns(&self.0))?;
+        Some(pid.nr())
     }
 }
 
@@ -201,11 +220,12 @@ pub fn tiocgpgrp(tty: &Arc<Tty>, caller: &dyn JobControl) -> KResult<i32> {
     if !is_controlling(tty, caller) {
         return Err(Errno::ENOTTY);
     }
-    Ok(tty.ctrl.lock().pgrp.unwrap_or(0))
+    let pgrp = tty.ctrl.lock().pgrp;
+    Ok(pgrp.map_or(0, |nr| caller.nr_to_vnr(nr)))
 }
 
-/// `TIOCSPGRP`: makes `pgrp`, a group of the caller's session, the
-/// foreground group.
+/// `TIOCSPGRP`: makes `pgrp`, a group of the caller's session numbered in
+/// the caller's PID namespace, the foreground group.
 pub fn tiocspgrp(tty: &Arc<Tty>, caller: &dyn JobControl, pgrp: i32) -> KResult<()> {
     if !is_controlling(tty, caller) || tty.ctrl.lock().session != Some(caller.sid()) {
         return Err(Errno::ENOTTY);
@@ -213,6 +233,7 @@ pub fn tiocspgrp(tty: &Arc<Tty>, caller: &dyn JobControl, pgrp: i32) -> KResult<
     if pgrp < 0 {
         return Err(Errno::EINVAL);
     }
+    let pgrp = caller.vnr_to_nr(pgrp).ok_or(Errno::ESRCH)?;
     if caller.session_of_pgrp(pgrp).ok_or(Errno::ESRCH)? != caller.sid() {
         return Err(Errno::EPERM);
     }
@@ -225,7 +246,8 @@ pub fn tiocgsid(tty: &Arc<Tty>, caller: &dyn JobControl) -> KResult<i32> {
     if !is_controlling(tty, caller) {
         return Err(Errno::ENOTTY);
     }
-    tty.ctrl.lock().session.ok_or(Errno::ENOTTY)
+    let session = tty.ctrl.lock().session;
+    session.map(|nr| caller.nr_to_vnr(nr)).ok_or(Errno::ENOTTY)
 }
 
 /// Sends `sig` to the tty's foreground process group (Linux: `isig` ->

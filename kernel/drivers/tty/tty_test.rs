@@ -179,3 +179,67 @@ crate::ktest!(tty_ioctl_termios_and_job_control, {
     crate::kassert!(get(0x5401_0000) == Err(Errno::ENOTTY), "unknown ioctl");
     Ok(())
 });
+
+/// Process 110 leading group and session 110, in a PID namespace that
+/// numbers the initial namespace's 110, 111 and 120 as 10, 11 and 20.
+struct NestedLeader {
+    ctty: SpinLock<Option<Arc<Tty>>>,
+}
+
+impl JobControl for NestedLeader {
+    fn pid(&self) -> i32 {
+        110
+    }
+    fn pgrp(&self) -> i32 {
+        110
+    }
+    fn sid(&self) -> i32 {
+        110
+    }
+    fn controlling_tty(&self) -> Option<Arc<Tty>> {
+        self.ctty.lock().clone()
+    }
+    fn set_controlling_tty(&self, tty: Option<Arc<Tty>>) {
+        *self.ctty.lock() = tty;
+    }
+    fn session_of_pgrp(&self, pgrp: i32) -> Option<i32> {
+        match pgrp {
+            110 | 111 | 5 => Some(110),
+            120 => Some(120),
+            _ => None,
+        }
+    }
+    fn capable_sys_admin(&self) -> bool {
+        false
+    }
+    fn nr_to_vnr(&self, nr: i32) -> i32 {
+        if matches!(nr, 110 | 111 | 120) { nr - 100 } else { 0 }
+    }
+    fn vnr_to_nr(&self, vnr: i32) -> Option<i32> {
+        matches!(vnr, 10 | 11 | 20).then_some(vnr + 100)
+    }
+}
+
+crate::ktest!(tty_job_control_pid_namespace, {
+    let tty = test_tty().map_err(|_| "tty")?;
+    let leader = NestedLeader { ctty: SpinLock::new(None) };
+    let mem = SpinLock::new(Vec::new());
+    let get = |cmd| tty_ioctl(&tty, &leader, cmd, &KernelArg(&mem, 0));
+    let set = |nr: i32| {
+        *mem.lock() = nr.to_ne_bytes().to_vec();
+        get(cmds::TIOCSPGRP)
+    };
+    crate::kassert!(get(cmds::TIOCSCTTY) == Ok(0), "TIOCSCTTY");
+    crate::kassert!(get(cmds::TIOCGPGRP) == Ok(0) && *mem.lock() == 10i32.to_ne_bytes(), "pgrp 10");
+    crate::kassert!(get(cmds::TIOCGSID) == Ok(0) && *mem.lock() == 10i32.to_ne_bytes(), "sid 10");
+    crate::kassert!(set(11) == Ok(0), "our group 11");
+    crate::kassert!(tty.ctrl.lock().pgrp == Some(111), "stored as the initial namespace's 111");
+    crate::kassert!(set(20) == Err(Errno::EPERM), "another session's group");
+    crate::kassert!(set(111) == Err(Errno::ESRCH), "111 is not a number here");
+    tty.ctrl.lock().pgrp = Some(5);
+    crate::kassert!(
+        get(cmds::TIOCGPGRP) == Ok(0) && *mem.lock() == 0i32.to_ne_bytes(),
+        "unseen: 0"
+    );
+    Ok(())
+});
