@@ -17,14 +17,16 @@
 use core::sync::atomic::{Ordering, fence};
 
 use crate::kernel::errno::KResult;
-use crate::mm::addr::{PAGE_SIZE, Pfn, VirtAddr, phys_to_virt};
+use crate::mm::addr::{PAGE_SIZE, Pfn, phys_to_virt};
+
+use super::window::Window;
 use crate::mm::page_alloc::{alloc_pages, clear_pages, free_pages};
 
 /// `PAGE_SIZE << order` zeroed bytes the device may access.
 pub struct DmaCoherent {
     pfn: Pfn,
     order: u8,
-    virt: VirtAddr,
+    window: Window,
 }
 
 impl DmaCoherent {
@@ -32,7 +34,12 @@ impl DmaCoherent {
     pub fn alloc(order: u8) -> KResult<Self> {
         let pfn = alloc_pages(order)?;
         clear_pages(pfn, order);
-        Ok(DmaCoherent { pfn, order, virt: phys_to_virt(pfn.phys()) })
+        let len = PAGE_SIZE << order;
+        // SAFETY: the pages are ours from `alloc_pages` until `drop` frees
+        // them, mapped writable by the direct map, and never handed out as
+        // Rust objects.
+        let window = unsafe { Window::new(phys_to_virt(pfn.phys()), len) };
+        Ok(DmaCoherent { pfn, order, window })
     }
 
     /// The bus address the device is given (Linux: `dma_addr_t`).
@@ -44,53 +51,30 @@ impl DmaCoherent {
         PAGE_SIZE << self.order
     }
 
-    fn addr(&self, off: usize, size: usize) -> Option<u64> {
-        let end = off.checked_add(size)?;
-        (end <= self.len() && off.is_multiple_of(size)).then(|| self.virt.as_u64() + off as u64)
-    }
-
-    /// The address of `[off, off + len)` if it lies inside the pages.
-    fn range(&self, off: usize, len: usize) -> Option<u64> {
-        let end = off.checked_add(len)?;
-        (end <= self.len()).then(|| self.virt.as_u64() + off as u64)
-    }
-
     /// Reads the little-endian 16-bit value at `off` (0 out of bounds).
     pub fn read16(&self, off: usize) -> u16 {
-        let Some(addr) = self.addr(off, 2) else { return 0 };
-        // SAFETY: `addr` is an aligned address inside pages this object
-        // owns, mapped by the direct map; the device may write them at any
-        // time, so the read is volatile and no reference is formed.
-        unsafe { (addr as *const u16).read_volatile() }
+        self.window.read(off).unwrap_or(0)
     }
 
     pub fn read32(&self, off: usize) -> u32 {
-        let Some(addr) = self.addr(off, 4) else { return 0 };
-        // SAFETY: as in `read16`, 4-byte aligned.
-        unsafe { (addr as *const u32).read_volatile() }
+        self.window.read(off).unwrap_or(0)
     }
 
     pub fn write16(&self, off: usize, value: u16) {
-        let Some(addr) = self.addr(off, 2) else { return };
-        // SAFETY: as in `read16`; only this owner writes from the CPU side.
-        unsafe { (addr as *mut u16).write_volatile(value) };
+        self.window.write(off, value);
     }
 
     pub fn write32(&self, off: usize, value: u32) {
-        let Some(addr) = self.addr(off, 4) else { return };
-        // SAFETY: as in `write16`, 4-byte aligned.
-        unsafe { (addr as *mut u32).write_volatile(value) };
+        self.window.write(off, value);
     }
 
     pub fn write64(&self, off: usize, value: u64) {
-        let Some(addr) = self.addr(off, 8) else { return };
-        // SAFETY: as in `write16`, 8-byte aligned.
-        unsafe { (addr as *mut u64).write_volatile(value) };
+        self.window.write(off, value);
     }
 
     /// Copies `src` to `off`; `false` (nothing copied) if it does not fit.
     pub fn copy_in(&self, off: usize, src: &[u8]) -> bool {
-        let Some(addr) = self.range(off, src.len()) else { return false };
+        let Some(addr) = self.window.range(off, src.len()) else { return false };
         // SAFETY: `[addr, addr + src.len())` lies in pages this object
         // owns; `src` is a kernel slice that cannot overlap them (the
         // pages are not handed out as Rust objects).
@@ -100,7 +84,7 @@ impl DmaCoherent {
 
     /// Copies from `off` into `dst`; `false` (nothing copied) if out of bounds.
     pub fn copy_out(&self, off: usize, dst: &mut [u8]) -> bool {
-        let Some(addr) = self.range(off, dst.len()) else { return false };
+        let Some(addr) = self.window.range(off, dst.len()) else { return false };
         // SAFETY: as in `copy_in`, in the other direction; the device has
         // finished writing (the caller saw its completion after `dma_rmb`).
         unsafe { core::ptr::copy_nonoverlapping(addr as *const u8, dst.as_mut_ptr(), dst.len()) };

@@ -15,72 +15,50 @@
 //! sequences under its own lock.
 
 use crate::kernel::errno::{Errno, KResult};
-use crate::mm::addr::{PhysAddr, VirtAddr};
+use crate::mm::addr::PhysAddr;
 use crate::mm::{ioremap, iounmap};
 
 use super::PciDev;
+use super::window::Window;
 
 /// `len` bytes of a device's registers, mapped uncached.
-pub struct IoMem {
-    base: VirtAddr,
-    len: usize,
-}
+pub struct IoMem(Window);
 
 impl IoMem {
-    /// The address of `off` if an access of `size` bytes there stays in
-    /// the window and is naturally aligned.
-    fn addr(&self, off: usize, size: usize) -> Option<u64> {
-        let end = off.checked_add(size)?;
-        (end <= self.len && off.is_multiple_of(size)).then(|| self.base.as_u64() + off as u64)
-    }
-
     pub fn read8(&self, off: usize) -> u8 {
-        let Some(addr) = self.addr(off, 1) else { return !0 };
-        // SAFETY: `addr` lies in this window's uncached ioremap, which
-        // lives as long as `self`; device registers are read volatile.
-        unsafe { (addr as *const u8).read_volatile() }
+        self.0.read(off).unwrap_or(!0)
     }
 
     pub fn read16(&self, off: usize) -> u16 {
-        let Some(addr) = self.addr(off, 2) else { return !0 };
-        // SAFETY: as in `read8`; `addr` is 2-byte aligned.
-        unsafe { (addr as *const u16).read_volatile() }
+        self.0.read(off).unwrap_or(!0)
     }
 
     pub fn read32(&self, off: usize) -> u32 {
-        let Some(addr) = self.addr(off, 4) else { return !0 };
-        // SAFETY: as in `read8`; `addr` is 4-byte aligned.
-        unsafe { (addr as *const u32).read_volatile() }
+        self.0.read(off).unwrap_or(!0)
     }
 
     pub fn write8(&self, off: usize, value: u8) {
-        let Some(addr) = self.addr(off, 1) else { return };
-        // SAFETY: as in `read8`; a register write, no kernel memory.
-        unsafe { (addr as *mut u8).write_volatile(value) };
+        self.0.write(off, value);
     }
 
     pub fn write16(&self, off: usize, value: u16) {
-        let Some(addr) = self.addr(off, 2) else { return };
-        // SAFETY: as in `write8`; `addr` is 2-byte aligned.
-        unsafe { (addr as *mut u16).write_volatile(value) };
+        self.0.write(off, value);
     }
 
     pub fn write32(&self, off: usize, value: u32) {
-        let Some(addr) = self.addr(off, 4) else { return };
-        // SAFETY: as in `write8`; `addr` is 4-byte aligned.
-        unsafe { (addr as *mut u32).write_volatile(value) };
+        self.0.write(off, value);
     }
 
     /// The window's size in bytes.
     pub fn len(&self) -> usize {
-        self.len
+        self.0.len()
     }
 }
 
 impl Drop for IoMem {
     fn drop(&mut self) {
         // Only fails for an address ioremap did not return, and this one did.
-        let _ = iounmap(self.base);
+        let _ = iounmap(self.0.base());
     }
 }
 
@@ -95,5 +73,8 @@ pub fn pci_iomap_range(dev: &PciDev, bar: usize, offset: u64, len: usize) -> KRe
     }
     let phys = bar.addr.checked_add(offset).ok_or(Errno::EINVAL)?;
     let base = ioremap(PhysAddr::new(phys), len)?;
-    Ok(IoMem { base, len })
+    // SAFETY: ioremap mapped `len` bytes at `base`, uncached and writable,
+    // until `IoMem`'s drop unmaps them; device registers are never Rust
+    // objects.
+    Ok(IoMem(unsafe { Window::new(base, len) }))
 }

@@ -20,6 +20,7 @@ pub mod access;
 pub mod dma;
 pub mod iomap;
 pub mod probe;
+pub mod window;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
