@@ -20,12 +20,6 @@
 
 #define MAX_PID_NS_LEVEL 32
 
-/* fork() into a new PID namespace: clone without a new stack. */
-static pid_t fork_newpid(void)
-{
-	return (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
-}
-
 /* Waits up to `ms` for `fd` to be readable or hung up; 1 if it is. */
 static int wait_readable(int fd, int ms)
 {

@@ -22,11 +22,6 @@
 
 #define MNT "/tmp/pidns_proc_mnt"
 
-static pid_t fork_newpid(void)
-{
-	return (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
-}
-
 /* Reads a small file into `buf`; its length, or -1. */
 static ssize_t slurp(const char *path, char *buf, size_t size)
 {

@@ -15,12 +15,6 @@
 #include <poll.h>
 #include <sched.h>
 
-/* fork() into a new PID namespace: clone without a new stack. */
-static pid_t fork_newpid(void)
-{
-	return (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
-}
-
 /* Each SIGUSR1 handler writes its process's role letter to `report_fd`. */
 static int report_fd = -1;
 static char role = '?';

@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -233,6 +234,12 @@ TEST_HELPER int faults(volatile char *p, int write)
 		return 0;
 	}
 	return 1;
+}
+
+/* fork() into a new PID namespace: the child is its PID 1 (raw clone: musl has no wrapper). */
+TEST_HELPER pid_t fork_newpid(void)
+{
+	return (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
 }
 
 /* Prints the summary line; the value to return from main. */
