@@ -1,25 +1,36 @@
-//! The block layer's beginning: what a disk driver provides, and the list
-//! of disks the kernel knows ("vda", "vdb"…).
+//! The block layer: what a disk driver provides ([`BlockDevice`]), the
+//! list of disks and partitions ([`genhd`]), partition tables
+//! ([`partitions`]).
 //!
 //! Linux: include/linux/blkdev.h (`struct gendisk`, `get_capacity`,
-//! `SECTOR_SIZE`), block/genhd.c (`device_add_disk`, the disk list),
-//! block/blk-core.c (`bio_check_eod`: I/O past the end is `EIO`).
+//! `SECTOR_SIZE`), block/blk-core.c (`bio_check_eod`: I/O past the end is
+//! `EIO`).
 //!
-//! For now a driver does synchronous I/O of whole sectors into kernel
-//! buffers; bios, a request queue that merges, partitions and block
-//! device files come on top of [`BlockDevice`] without changing it.
+//! A driver does synchronous I/O of whole sectors into kernel buffers
+//! (and may queue several requests of one call at once); a partition is a
+//! [`BlockDevice`] too, forwarding to its disk with an offset. Page-based
+//! I/O goes through [`bio`]s, which a plug merges into [`request`]s.
 //!
 //! # Locking
-//! `DISKS` (Linux: the `block_class` device list) is a leaf, held only to
-//! add to or copy the list, never across I/O.
+//! See [`genhd`]: the device list is a leaf lock, never held across I/O.
 #![deny(unsafe_code)]
 
-use alloc::sync::Arc;
-use alloc::vec::Vec;
+pub mod bio;
+pub mod genhd;
+pub mod partitions;
+mod partitions_test;
+pub mod request;
+mod request_test;
+pub mod stat;
+
 use core::fmt;
 
+pub use genhd::{add_disk, get_disk, get_disk_by_devt};
+
+use self::bio::{BioVec, ReqOp};
+use self::stat::DiskStats;
+use crate::fs::inode::DevT;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::locking::SpinLock;
 
 /// The unit of block addresses and of a disk's capacity, whatever its
 /// logical block size (Linux: `SECTOR_SIZE`).
@@ -42,6 +53,37 @@ pub trait BlockDevice: Send + Sync {
     /// Whether writes are refused (Linux: `get_disk_ro`).
     fn read_only(&self) -> bool {
         false
+    }
+    /// The device number of the whole disk or partition (Linux:
+    /// `bd_dev`); 0 for a device without one.
+    fn devt(&self) -> DevT {
+        DevT(0)
+    }
+    /// Device numbers a disk reserves, itself and its partitions (Linux:
+    /// `gendisk.minors`); 1 means the disk is never partitioned.
+    fn minors(&self) -> u32 {
+        1
+    }
+    /// A partition's first sector on its disk, 0 for a whole disk
+    /// (Linux: `bdev->bd_start_sect`, /sys/block/vda/vda1/start).
+    fn start_sect(&self) -> u64 {
+        0
+    }
+    /// Writes the device's volatile cache to stable storage (Linux:
+    /// `blkdev_issue_flush`); nothing to do without a write cache.
+    fn flush(&self) -> KResult<()> {
+        Ok(())
+    }
+    /// Its I/O counters, for /proc/diskstats (Linux: `bd_stats`).
+    fn stats(&self) -> Option<&DiskStats> {
+        None
+    }
+    /// Reads or writes the page pieces `segs`, whole sectors back to back,
+    /// from sector `lba` (Linux: a request's bio_vecs handed to the
+    /// driver's `queue_rq`). The default goes through a kernel buffer; a
+    /// driver that can DMA into the pages overrides it.
+    fn rw_pages(&self, op: ReqOp, lba: u64, segs: &[BioVec]) -> KResult<()> {
+        bio::rw_pages_bounced(self, op, lba, segs)
     }
 }
 
@@ -89,22 +131,6 @@ impl fmt::Display for SizeFmt {
             _ => write!(f, "{value} {unit}"),
         }
     }
-}
-
-static DISKS: SpinLock<Vec<Arc<dyn BlockDevice>>> = SpinLock::new(Vec::new());
-
-/// Makes a disk known (Linux: `device_add_disk`).
-pub fn add_disk(disk: Arc<dyn BlockDevice>) -> KResult<()> {
-    let mut disks = DISKS.lock();
-    disks.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-    disks.push(disk);
-    Ok(())
-}
-
-/// The disk called `name` (Linux: looking a disk up by its name, as
-/// `root=/dev/vda` does).
-pub fn get_disk(name: &str) -> Option<Arc<dyn BlockDevice>> {
-    DISKS.lock().iter().find(|d| d.disk_name() == name).cloned()
 }
 
 crate::ktest!(block_check_io_bounds, {

@@ -80,6 +80,7 @@ pub fn do_fchownat(
     flags: u32,
 ) -> KResult<()> {
     let path = user_path_at(ctx, dfd, name, flags)?;
+    crate::fs::namespace::mnt_want_write(&path.mnt)?;
     chown_common(&*path.dentry.positive()?, ctx.cred, uid, gid)
 }
 
@@ -120,5 +121,6 @@ pub fn sys_fchown(fd: Fd, user: u32, group: u32) -> KResult<()> {
     if file.f_mode.contains(FMode::PATH) {
         return Err(Errno::EBADF);
     }
+    crate::fs::namespace::mnt_want_write(&file.f_path.mnt)?;
     chown_common(&file.f_inode, ctx.cred, user, group)
 }

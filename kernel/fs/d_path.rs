@@ -29,7 +29,7 @@ pub fn d_path(path: &Path, root: &Path) -> KResult<Vec<u8>> {
             break;
         }
         if Arc::ptr_eq(&cur.dentry, &cur.mnt.mnt_root) {
-            match cur.mnt.mnt_mountpoint.clone() {
+            match cur.mnt.mountpoint() {
                 Some(mp) => {
                     cur = mp;
                     continue;

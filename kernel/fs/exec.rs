@@ -106,6 +106,9 @@ fn open_exec(ctx: FsContext<'_>, dfd: i32, name: &[u8], at_flags: u32) -> KResul
         _ => return Err(Errno::EACCES),
     }
     inode_permission(&inode, MAY_EXEC, ctx.cred)?;
+    if crate::fs::namespace::path_noexec(&path) {
+        return Err(Errno::EACCES);
+    }
     let size = usize::try_from(inode.size()).unwrap_or(usize::MAX).min(BINPRM_BUF_SIZE);
     let file = File::open(path, inode.clone(), inode.i_fop, FMode::READ, uapi::O_RDONLY)?;
     let file = DenyWriteAccess::new(&file)?;

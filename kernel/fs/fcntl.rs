@@ -1,5 +1,6 @@
 //! fcntl and the dup family, and their system calls (Linux: fs/fcntl.c
-//! `do_fcntl`, fs/file.c `ksys_dup3`).
+//! `do_fcntl`, fs/file.c `ksys_dup3`); the record-lock commands go to
+//! locks.rs.
 //!
 //! # Locking
 //! None of its own; see fdtable.rs.
@@ -8,7 +9,8 @@
 use linux_raw_sys::general as uapi;
 
 use super::fdtable::FdTable;
-use super::file_table::FMode;
+use super::file_table::{FMode, File};
+use super::inode::FileType;
 use super::{current_files, pipe, raw_fd};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::syscall::args::Fd;
@@ -47,12 +49,31 @@ pub fn do_fcntl(files: &FdTable, fd: i32, cmd: u32, arg: u64) -> KResult<i64> {
         uapi::F_SETFL if is_path => Err(Errno::EBADF),
         uapi::F_SETFL => {
             // Only the low 32 bits carry flags (Linux takes `unsigned int`).
-            file.set_status_flags(u32::try_from(arg & 0xffff_ffff).unwrap_or(0));
+            setfl(&file, u32::try_from(arg & 0xffff_ffff).unwrap_or(0))?;
             Ok(0)
         }
         _ if is_path => Err(Errno::EBADF),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// F_SETFL (Linux: `setfl`): O_NOATIME only for the owner (`EPERM`),
+/// O_DIRECT only where direct I/O exists, which on Ferrite is pipes and
+/// FIFOs (packet mode, as a flag) and block devices (`EINVAL`).
+fn setfl(file: &File, flags: u32) -> KResult<()> {
+    let attr = file.f_inode.attr();
+    if flags & uapi::O_NOATIME != 0 && file.flags() & uapi::O_NOATIME == 0 {
+        let fsuid = crate::kernel::sched::current().cred().fsuid;
+        if fsuid != 0 && fsuid != attr.uid {
+            return Err(Errno::EPERM);
+        }
+    }
+    let ftype = file.f_inode.file_type();
+    if flags & uapi::O_DIRECT != 0 && !matches!(ftype, FileType::Fifo | FileType::BlockDev) {
+        return Err(Errno::EINVAL);
+    }
+    file.set_status_flags(flags);
+    Ok(())
 }
 
 /// dup(2).
@@ -78,6 +99,18 @@ pub fn sys_fcntl(fd: Fd, cmd: u32, arg: u64) -> KResult<i64> {
     let fd = raw_fd(fd)?;
     match cmd {
         uapi::F_GETPIPE_SZ | uapi::F_SETPIPE_SZ => pipe::pipe_fcntl(&*files.get(fd)?, cmd, arg),
+        uapi::F_GETLK
+        | uapi::F_SETLK
+        | uapi::F_SETLKW
+        | uapi::F_OFD_GETLK
+        | uapi::F_OFD_SETLK
+        | uapi::F_OFD_SETLKW => {
+            let file = files.get(fd)?;
+            if file.f_mode.contains(FMode::PATH) {
+                return Err(Errno::EBADF);
+            }
+            super::locks::fcntl_lock(&files, &file, cmd, arg)
+        }
         _ => do_fcntl(&files, fd, cmd, arg),
     }
 }

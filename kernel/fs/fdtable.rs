@@ -58,6 +58,17 @@ pub struct FdTable {
     inner: SpinLockNoIrq<FdTableInner>,
 }
 
+impl Drop for FdTable {
+    /// The last user is gone (exit, exec's unshare): its POSIX locks go
+    /// (Linux: `close_files` → `filp_close`).
+    fn drop(&mut self) {
+        let fds = core::mem::take(&mut self.inner.lock().fds);
+        for slot in fds.into_iter().flatten() {
+            self.filp_close(slot);
+        }
+    }
+}
+
 impl Default for FdTable {
     fn default() -> Self {
         Self::new()
@@ -139,7 +150,7 @@ impl FdTable {
             inner.next_fd = inner.next_fd.min(idx);
             slot
         };
-        drop(slot);
+        self.filp_close(slot);
         Ok(())
     }
 
@@ -166,7 +177,9 @@ impl FdTable {
             }
             inner.fds[idx].replace(FdSlot { file, cloexec })
         };
-        drop(old_slot);
+        if let Some(slot) = old_slot {
+            self.filp_close(slot);
+        }
         Ok(newfd)
     }
 
@@ -208,7 +221,9 @@ impl FdTable {
             inner.next_fd = inner.fds.iter().position(Option::is_none).unwrap_or(inner.fds.len());
             out
         };
-        drop(closed);
+        for slot in closed {
+            self.filp_close(slot);
+        }
     }
 
     #[allow(
@@ -223,7 +238,16 @@ impl FdTable {
             inner.next_fd = 0;
             core::mem::take(&mut inner.fds)
         };
-        drop(all);
+        for slot in all.into_iter().flatten() {
+            self.filp_close(slot);
+        }
+    }
+
+    /// Drops a descriptor's reference, after its table lock: the table's
+    /// POSIX locks on the file go with any descriptor of it (Linux:
+    /// `filp_close` → `locks_remove_posix`).
+    fn filp_close(&self, slot: FdSlot) {
+        super::locks::locks_remove_posix(&slot.file, self);
     }
 
     /// A copy for a child of fork without CLONE_FILES (Linux: `dup_fd`):

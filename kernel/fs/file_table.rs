@@ -8,10 +8,11 @@
 //! calls `release` (Linux: `fput` → `__fput`).
 //!
 //! # Locking
-//! `f_pos` is held across a read or write of a file with
-//! [`FMode::ATOMIC_POS`] (regular files and directories, as Linux's
-//! `f_pos_lock`), so concurrent `read`s on one descriptor never see the same
-//! bytes; devices that may block do not get that mode. `f_flags` is atomic.
+//! `f_pos` (a sleeping `Mutex`, Linux's `f_pos_lock`) is held across a
+//! read or write of a file with [`FMode::ATOMIC_POS`] (regular files and
+//! directories), so concurrent `read`s on one descriptor never see the
+//! same bytes; the read may sleep for I/O and touch user memory under it.
+//! Devices that may block do not get that mode. `f_flags` is atomic.
 #![deny(unsafe_code)]
 
 use alloc::boxed::Box;
@@ -27,7 +28,7 @@ use super::inode::Inode;
 use super::namespace::Path;
 use super::readdir::DirContext;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::locking::SpinLockNoIrq;
+use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sched::wait::WaitQueue;
 
 bitflags::bitflags! {
@@ -45,12 +46,16 @@ bitflags::bitflags! {
         const ATOMIC_POS = 1 << 5;
         /// Opened with O_PATH: no I/O at all (Linux: `FMODE_PATH`).
         const PATH = 1 << 6;
+        /// Holds write access to its mount, given back at the last close
+        /// (Linux: `FMODE_WRITER`, `mnt_get_write_access`).
+        const WRITER = 1 << 7;
     }
 }
 
 /// The status flags `F_SETFL` may change (Linux: `SETFL_MASK` without the
-/// ones Ferrite does not implement).
-pub const SETFL_MASK: u32 = uapi::O_APPEND | uapi::O_NONBLOCK;
+/// ones Ferrite does not implement; `fcntl::setfl` checks O_DIRECT and
+/// O_NOATIME first).
+pub const SETFL_MASK: u32 = uapi::O_APPEND | uapi::O_NONBLOCK | uapi::O_DIRECT | uapi::O_NOATIME;
 
 /// `poll` readiness bits (Linux: `__poll_t`, `POLLIN` ...).
 pub type PollMask = u32;
@@ -132,6 +137,12 @@ pub trait FileOps: Send + Sync {
     fn fsync(&self, file: &File) -> KResult<()> {
         Err(Errno::EINVAL)
     }
+    /// Allocates (or, with `FALLOC_FL_PUNCH_HOLE`, frees) the bytes in
+    /// `offset..offset + len`; [`vfs_fallocate`](super::fallocate::vfs_fallocate)
+    /// has checked the mode, range and file type (Linux: `fallocate`).
+    fn fallocate(&self, file: &File, mode: u32, offset: u64, len: u64) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
     /// Whether `lseek`, `pread` and `pwrite` make sense (false for pipes,
     /// ttys, sockets: Linux's `nonseekable_open`).
     fn seekable(&self) -> bool {
@@ -147,7 +158,7 @@ pub struct File {
     pub f_mode: FMode,
     /// O_APPEND, O_NONBLOCK and the other status flags given to open.
     f_flags: AtomicU32,
-    pub(super) f_pos: SpinLockNoIrq<u64>,
+    pub(super) f_pos: Mutex<u64>,
     private_data: Once<Box<dyn Any + Send + Sync>>,
     /// The epoll entries watching this file (Linux: `f_ep`).
     pub(super) f_ep: EpLinks,
@@ -175,7 +186,7 @@ impl File {
             f_flags: AtomicU32::new(
                 flags & !(uapi::O_CREAT | uapi::O_EXCL | uapi::O_TRUNC | uapi::O_CLOEXEC),
             ),
-            f_pos: SpinLockNoIrq::new(0),
+            f_pos: Mutex::new(0),
             private_data: Once::new(),
             f_ep: EpLinks::default(),
         });
@@ -227,8 +238,13 @@ impl Drop for File {
     fn drop(&mut self) {
         // Linux: `eventpoll_release` in `__fput`, before `release`.
         eventpoll_release(self);
+        // Linux: `locks_remove_file`, flock and OFD locks of this open.
+        super::locks::locks_remove_file(self);
         if !self.f_mode.contains(FMode::PATH) {
             self.f_op.release(self);
+        }
+        if self.f_mode.contains(FMode::WRITER) {
+            super::namespace::mnt_put_write_access(&self.f_path.mnt);
         }
     }
 }

@@ -7,22 +7,33 @@
 //! (`i_private`, reached by downcasting). File systems own their inodes'
 //! lifetime: an inode lives while a directory entry, a dentry or an open
 //! file holds it, so an unlinked open file keeps its data until the last
-//! close.
+//! close; then the super block's `evict_inode` runs.
+//!
+//! A regular file's data lives in its own page cache, `i_mapping`
+//! (Linux: `inode->i_data`), given at creation by file systems whose
+//! files hold data. Dirty state (Linux: `i_state & I_DIRTY`) is kept in
+//! `i_state`: [`Inode::mark_inode_dirty`] puts the inode, once, on its
+//! super block's dirty list, which fs/fs_writeback.rs drains; a super
+//! block without writeback (tmpfs, proc) never has dirty inodes.
 //!
 //! # Locking
 //! `i_lock` guards the attributes; it is a leaf among the VFS locks (taken
 //! under a tmpfs directory or page-cache lock, never the other way).
+//! `i_state` and `i_writecount` are atomics; the super block's `s_dirty`
+//! list (a leaf) is taken under `i_pages` when a page dirties its inode.
 #![deny(unsafe_code)]
 
 use alloc::boxed::Box;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use linux_raw_sys::general as uapi;
 
 use super::FsCred;
 use super::file_table::FileOps;
+use super::pagecache::{AddressSpaceOps, PageCache};
 use super::super_block::SuperBlock;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLockNoIrq;
@@ -269,6 +280,18 @@ pub trait InodeOps: Send + Sync {
     }
 }
 
+/// Metadata changed that `fsync` must write (Linux: `I_DIRTY_SYNC`).
+pub const I_DIRTY_SYNC: u32 = 1 << 0;
+/// Metadata changed that `fdatasync` must write too, the size (Linux:
+/// `I_DIRTY_DATASYNC`).
+pub const I_DIRTY_DATASYNC: u32 = 1 << 1;
+/// Some page of `i_mapping` is dirty (Linux: `I_DIRTY_PAGES`).
+pub const I_DIRTY_PAGES: u32 = 1 << 2;
+/// Linux: `I_DIRTY_INODE`.
+pub const I_DIRTY_INODE: u32 = I_DIRTY_SYNC | I_DIRTY_DATASYNC;
+/// Linux: `I_DIRTY`.
+pub const I_DIRTY: u32 = I_DIRTY_INODE | I_DIRTY_PAGES;
+
 /// A file (Linux: `struct inode`).
 pub struct Inode {
     pub ino: Ino,
@@ -279,6 +302,18 @@ pub struct Inode {
     pub i_fop: &'static dyn FileOps,
     i_lock: SpinLockNoIrq<InodeAttr>,
     i_private: Box<dyn Any + Send + Sync>,
+    /// The file's pages, for file systems whose files hold data (Linux:
+    /// `i_data`, reached through `i_mapping`).
+    i_mapping: Option<PageCache>,
+    /// Open files writing it if positive, programs running it if negative
+    /// (Linux: `i_writecount`).
+    i_writecount: AtomicI32,
+    /// `I_DIRTY_*` bits (Linux: `i_state`).
+    i_state: AtomicU32,
+    /// When it was first dirtied, in jiffies (Linux: `dirtied_when`).
+    dirtied_when: AtomicU64,
+    /// This inode, for its super block's dirty list.
+    i_self: Weak<Inode>,
 }
 
 impl Inode {
@@ -291,14 +326,118 @@ impl Inode {
         private: Box<dyn Any + Send + Sync>,
     ) -> KResult<Arc<Inode>> {
         let ino = sb.get_next_ino();
-        Ok(Arc::new(Inode {
+        Self::new_with_mapping(sb, ino, attr, (i_op, i_fop, None), private)
+    }
+
+    /// A new inode numbered `ino` whose data lives in a page cache filled
+    /// and written back by `a_ops` if given (Linux: `new_inode` or
+    /// `iget_locked`, then `inode->i_mapping->a_ops = ...`).
+    pub fn new_with_mapping(
+        sb: Arc<SuperBlock>,
+        ino: Ino,
+        attr: InodeAttr,
+        ops: (&'static dyn InodeOps, &'static dyn FileOps, Option<&'static dyn AddressSpaceOps>),
+        private: Box<dyn Any + Send + Sync>,
+    ) -> KResult<Arc<Inode>> {
+        let (i_op, i_fop, a_ops) = ops;
+        Ok(Arc::new_cyclic(|me| Inode {
             ino,
             sb,
             i_op,
             i_fop,
             i_lock: SpinLockNoIrq::new(attr),
             i_private: private,
+            i_mapping: a_ops.map(|a_ops| PageCache::new(a_ops, me.clone())),
+            i_writecount: AtomicI32::new(0),
+            i_state: AtomicU32::new(0),
+            dirtied_when: AtomicU64::new(0),
+            i_self: me.clone(),
         }))
+    }
+
+    /// The page cache of the file's data, if it has one (Linux:
+    /// `inode->i_mapping`).
+    pub fn i_mapping(&self) -> Option<&PageCache> {
+        self.i_mapping.as_ref()
+    }
+
+    /// Counts an open for writing; `ETXTBSY` while a program runs from
+    /// the file (Linux: `get_write_access`).
+    pub fn get_write_access(&self) -> KResult<()> {
+        self.i_writecount
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n >= 0).then_some(n + 1))
+            .map(|_| ())
+            .map_err(|_| Errno::ETXTBSY)
+    }
+
+    /// Linux: `put_write_access`.
+    pub fn put_write_access(&self) {
+        self.i_writecount.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Counts a program running from the file; `ETXTBSY` while it is open
+    /// for writing (Linux: `deny_write_access`).
+    pub fn deny_write_access(&self) -> KResult<()> {
+        self.i_writecount
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n <= 0).then_some(n - 1))
+            .map(|_| ())
+            .map_err(|_| Errno::ETXTBSY)
+    }
+
+    /// Linux: `allow_write_access`.
+    pub fn allow_write_access(&self) {
+        self.i_writecount.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether a program runs from the file, so it may not be written.
+    pub fn write_denied(&self) -> bool {
+        self.i_writecount.load(Ordering::Acquire) < 0
+    }
+
+    /// The `I_DIRTY_*` bits.
+    pub fn i_state(&self) -> u32 {
+        self.i_state.load(Ordering::Acquire)
+    }
+
+    /// When the inode was first dirtied, in jiffies.
+    pub fn dirtied_when(&self) -> u64 {
+        self.dirtied_when.load(Ordering::Relaxed)
+    }
+
+    /// Keeps the first-dirtied time across a writeback that left pages
+    /// dirty, so that they expire on time.
+    pub fn set_dirtied_when(&self, when: u64) {
+        self.dirtied_when.store(when, Ordering::Relaxed);
+    }
+
+    /// Records that `flags` (`I_DIRTY_*`) need writing and, on the first
+    /// dirtying, queues the inode on its super block's dirty list (Linux:
+    /// `__mark_inode_dirty`). A no-op where nothing is written back.
+    pub fn mark_inode_dirty(&self, flags: u32) {
+        if !self.sb.s_op.can_writeback() || self.i_state() & flags == flags {
+            return;
+        }
+        let old = self.i_state.fetch_or(flags & I_DIRTY, Ordering::AcqRel);
+        if old & I_DIRTY != 0 {
+            return;
+        }
+        self.dirtied_when.store(crate::kernel::time::jiffies(), Ordering::Relaxed);
+        let mut list = self.sb.s_dirty.lock();
+        if list.try_reserve(1).is_ok() {
+            list.push(self.i_self.clone());
+            drop(list);
+            super::fs_writeback::wb_wakeup_delayed();
+        } else {
+            // Not queued, so not dirty: the next dirtying tries again, and
+            // fsync and sync write the pages regardless.
+            self.i_state.fetch_and(!I_DIRTY, Ordering::AcqRel);
+        }
+    }
+
+    /// Takes the `flags` bits out of `i_state`, returning which were set;
+    /// the writer then writes what they stood for.
+    pub fn clear_dirty(&self, flags: u32) -> u32 {
+        self.i_state.fetch_and(!flags, Ordering::AcqRel) & flags
     }
 
     /// A copy of the attributes.
@@ -346,9 +485,10 @@ impl Inode {
             a.mtime = attr.mtime.unwrap_or(a.mtime);
             a.ctime = current_time();
         });
+        self.mark_inode_dirty(I_DIRTY_SYNC);
     }
 
-    /// Marks the inode changed now: mtime and ctime (Linux:
+    /// Marks the inode changed now: mtime and ctime, and its metadata dirty (Linux:
     /// `inode_set_mtime_to_ts(inode, inode_set_ctime_current(inode))`).
     pub fn touch_mtime(&self) {
         let now = current_time();
@@ -356,6 +496,14 @@ impl Inode {
             a.mtime = now;
             a.ctime = now;
         });
+        self.mark_inode_dirty(I_DIRTY_SYNC);
+    }
+}
+
+impl Drop for Inode {
+    /// Linux: `iput_final` → `evict`.
+    fn drop(&mut self) {
+        self.sb.s_op.evict_inode(self);
     }
 }
 

@@ -61,14 +61,7 @@ impl PseudoFs {
         let sb = SuperBlock::new_anon(self, self.magic, Box::new(()));
         let attr = InodeAttr::new(root_mode, 0, 0);
         let root = Inode::new(sb.clone(), attr, &PSEUDO_IOPS, root_fops, Box::new(()))?;
-        let mnt = VfsMount {
-            mnt_id: 0,
-            mnt_root: Dentry::make_root(root)?,
-            mnt_sb: sb,
-            mnt_mountpoint: None,
-            mnt_devname: Box::default(),
-            mnt_flags: Default::default(),
-        };
+        let mnt = VfsMount::new_internal(Dentry::make_root(root)?);
         Ok(self.mnt.call_once(|| Arc::new(mnt)).clone())
     }
 

@@ -22,31 +22,40 @@
 //! system), `File::f_pos`, `namespace::MOUNTS`, `dcache::DENTRY_HASHTABLE`,
 //! `Dentry::d_lock`, a tmpfs directory's or page cache's lock, `Inode::i_lock`,
 //! then the leaf registries and per-process tables (`FILE_SYSTEMS`,
-//! `CHRDEVS`, `FdTable`, `FsStruct`). All are spinlocks: nothing here
-//! sleeps yet. Those on the path walk and read/write paths (the rename
-//! lock, `f_pos`, the dentry table, `d_lock`, `i_lock`, `FdTable`,
-//! `FsStruct`) are `SpinLockNoIrq`s, as no interrupt handler touches the
-//! VFS; the others are IRQ-safe. Disk file systems (issue 6) need sleeping locks in place
-//! of the rename lock and the page-cache lock.
+//! `CHRDEVS`, `FdTable`, `FsStruct`). The rename lock and `f_pos` are
+//! sleeping `Mutex`es (Linux: `s_vfs_rename_mutex`/`i_rwsem`,
+//! `f_pos_lock`): a lookup, read or write under them may wait for a disk,
+//! so no spinlock is ever held around them. The rest are spinlocks; those
+//! on the path walk and read/write paths (the dentry table, `d_lock`,
+//! `i_lock`, `FdTable`, `FsStruct`) are `SpinLockNoIrq`s, as no interrupt
+//! handler touches the VFS; the others are IRQ-safe.
 #![deny(unsafe_code)]
 
 pub mod anon_inodes;
 pub mod binfmt_elf;
+pub mod block_dev;
+pub mod buffer;
 pub mod char_dev;
 pub mod chown;
 pub mod d_path;
 pub mod dcache;
+pub mod devtmpfs;
 pub mod eventfd;
 pub mod eventpoll;
 pub mod exec;
 pub mod exec_stack;
+pub mod ext2;
+pub mod fallocate;
 pub mod fcntl;
 pub mod fdtable;
+pub mod fifo;
 pub mod file_table;
 pub mod fs_struct;
+pub mod fs_writeback;
 pub mod inode;
 pub mod ioctl;
 pub mod libfs;
+pub mod locks;
 pub mod namei;
 pub mod namespace;
 pub mod open;
@@ -57,11 +66,17 @@ pub mod proc_namespace;
 pub mod read_write;
 pub mod readdir;
 pub mod select;
+pub mod splice;
 pub mod stat;
+pub mod statfs;
 pub mod super_block;
+pub mod sync;
+pub mod sysfs;
 pub mod timerfd;
 pub mod tmpfs;
 pub mod uio;
+pub mod utimes;
+pub mod xattr;
 
 mod sys_tests;
 pub(crate) mod tests;
@@ -159,6 +174,12 @@ pub fn vfs_caches_init() {
     let mounted = tmpfs::init_tmpfs().and_then(|()| namespace::init_mount_tree());
     if let Err(e) = mounted {
         crate::pr_err!("VFS: Unable to mount root fs: {}", e.description());
+    }
+    if let Err(e) = sysfs::sysfs_init().and_then(|()| devtmpfs::devtmpfs_init()) {
+        crate::pr_err!("sysfs: cannot register: {}", e.description());
+    }
+    if let Err(e) = ext2::init_ext2_fs() {
+        crate::pr_err!("EXT2-fs: cannot register: {}", e.description());
     }
     if let Err(e) = crate::drivers::char::mem::chr_dev_init() {
         crate::pr_err!("mem: cannot register the memory devices: {}", e.description());

@@ -51,6 +51,7 @@ pub fn do_sys_truncate(ctx: FsContext<'_>, name: &[u8], length: i64) -> KResult<
     if inode.is_dir() {
         return Err(Errno::EISDIR);
     }
+    crate::fs::namespace::mnt_want_write(&path.mnt)?;
     inode_permission(&inode, MAY_WRITE, ctx.cred)?;
     do_truncate(&inode, length)
 }
@@ -143,6 +144,7 @@ pub fn do_umask(ctx: FsContext<'_>, mask: u32) -> u32 {
 /// or root only.
 pub fn do_fchmodat(ctx: FsContext<'_>, dfd: i32, name: &[u8], mode: u32) -> KResult<()> {
     let path = filename_lookup(ctx, dfd, name, LookupFlags::FOLLOW)?;
+    crate::fs::namespace::mnt_want_write(&path.mnt)?;
     chmod_common(&*path.dentry.positive()?, mode, ctx.cred)
 }
 
@@ -152,6 +154,7 @@ pub fn do_fchmod(ctx: FsContext<'_>, fd: i32, mode: u32) -> KResult<()> {
     if file.f_mode.contains(FMode::PATH) {
         return Err(Errno::EBADF);
     }
+    crate::fs::namespace::mnt_want_write(&file.f_path.mnt)?;
     chmod_common(&file.f_inode, mode, ctx.cred)
 }
 
@@ -248,10 +251,4 @@ pub fn sys_fchmod(fd: Fd, mode: u32) -> KResult<()> {
 pub fn sys_fchmodat(dfd: AtFd, filename: UserPtr<u8>, mode: u32) -> KResult<()> {
     let name = getname(filename)?;
     do_fchmodat(current_fs()?.ctx(), raw_dfd(dfd)?, &name, mode)
-}
-
-/// sync(2): tmpfs and the other in-memory file systems have nothing to
-/// write back, so success is Linux's answer too.
-pub fn sys_sync() -> KResult<()> {
-    Ok(())
 }

@@ -205,8 +205,14 @@ impl PipeInodeInfo {
         }
     }
 
+    /// The open read and write ends (Linux: `readers`, `writers`), for
+    /// FIFO opens (fifo.rs).
+    pub fn readers_writers(&self) -> (usize, usize) {
+        let pipe = self.inner.lock();
+        (pipe.readers, pipe.writers)
+    }
+
     /// A file of `end` was opened again (dup'd files share one open).
-    #[allow(dead_code, reason = "FIFO opens (mkfifo) use it")]
     pub fn pipe_get(&self, end: PipeEnd) {
         let mut pipe = self.inner.lock();
         match end {

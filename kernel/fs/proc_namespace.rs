@@ -1,6 +1,7 @@
-//! /proc/PID/mounts (and /proc/mounts, a link to self/mounts) and
-//! /proc/filesystems (Linux: fs/proc_namespace.c `show_vfsmnt`,
-//! `show_mnt_opts`; fs/filesystems.c `filesystems_proc_show`).
+//! /proc/PID/mounts (and /proc/mounts, a link to self/mounts),
+//! /proc/PID/mountinfo and /proc/filesystems (Linux: fs/proc_namespace.c
+//! `show_vfsmnt`, `show_mountinfo`, `show_mnt_opts`; fs/filesystems.c
+//! `filesystems_proc_show`).
 //!
 //! A mount line is `device mountpoint type options 0 0`, with spaces,
 //! tabs, newlines and backslashes in names written as octal escapes
@@ -13,13 +14,15 @@
 #![deny(unsafe_code)]
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use super::d_path::d_path;
+use super::dcache::Dentry;
 use super::namespace::{MntFlags, Path, VfsMount, is_root_mount, mounts};
 use super::proc::base::reader_root;
 use super::proc::generic::SeqBuf;
 use super::super_block::filesystems;
-use crate::kernel::errno::KResult;
+use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched::Task;
 
 /// Writes `s` with Linux's `mangle` escapes for " \t\n\\" (Linux:
@@ -77,16 +80,84 @@ fn show_vfsmnt(m: &mut SeqBuf, mnt: &Arc<VfsMount>, root: &Path) -> KResult<()> 
     m.puts(b" 0 0\n")
 }
 
+/// The root `task` sees the tree from (Linux: `mounts_open_common`).
+fn task_root(task: &Arc<Task>) -> KResult<Path> {
+    let own_root = task.fs.lock().as_ref().map(|fs| fs.root());
+    match own_root {
+        Some(root) => Ok(root),
+        None => reader_root(task),
+    }
+}
+
 /// /proc/PID/mounts: the mounts as seen from the process's root (Linux:
 /// `mounts_open_common` takes the task's root).
 pub fn show_mounts(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
-    let own_root = task.fs.lock().as_ref().map(|fs| fs.root());
-    let root = match own_root {
-        Some(root) => root,
-        None => reader_root(task)?,
-    };
+    let root = task_root(task)?;
     for mnt in mounts() {
         show_vfsmnt(m, &mnt, &root)?;
+    }
+    Ok(())
+}
+
+/// The path of `dentry` inside its file system (Linux: `seq_path_root`
+/// of the mount root against the super block's root), "/" for a mount of
+/// the whole file system, "/sub" for a bind mount of a directory.
+fn path_in_sb(dentry: &Arc<Dentry>) -> KResult<Vec<u8>> {
+    let mut parts = Vec::new();
+    let mut cur = dentry.clone();
+    while let Some(parent) = cur.parent() {
+        parts.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        parts.push(cur.name());
+        cur = parent;
+    }
+    let mut out = Vec::new();
+    for part in parts.iter().rev() {
+        out.try_reserve(part.len() + 1).map_err(|_| Errno::ENOMEM)?;
+        out.push(b'/');
+        out.extend_from_slice(part);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    Ok(out)
+}
+
+/// One line of /proc/PID/mountinfo (Linux: `show_mountinfo`): id, parent
+/// id, device, root in the file system, mountpoint, per-mount options, no
+/// propagation fields (every mount is private), "-", type, source and the
+/// super block's options. Ferrite's read-only is per mount, so the super
+/// block's "ro"/"rw" repeats the mount's.
+fn show_mountinfo_one(m: &mut SeqBuf, mnt: &Arc<VfsMount>, root: &Path) -> KResult<()> {
+    let at = d_path(&Path::new(mnt.clone(), mnt.mnt_root.clone()), root)?;
+    if at.starts_with(b"(unreachable)") {
+        return Ok(());
+    }
+    let parent_id = mnt.mountpoint().map_or(mnt.mnt_id, |mp| mp.mnt.mnt_id);
+    let dev = mnt.mnt_sb.s_dev;
+    m.printf(format_args!("{} {parent_id} {}:{} ", mnt.mnt_id, dev.major(), dev.minor()))?;
+    mangle(m, &path_in_sb(&mnt.mnt_root)?)?;
+    m.puts(b" ")?;
+    mangle(m, &at)?;
+    m.puts(b" ")?;
+    show_mnt_opts(m, mnt.flags())?;
+    let (devname, fstype): (&[u8], &str) = if is_root_mount(mnt) {
+        (b"rootfs", "rootfs")
+    } else if mnt.mnt_devname.is_empty() {
+        (b"none", mnt.mnt_sb.s_type.name())
+    } else {
+        (&mnt.mnt_devname, mnt.mnt_sb.s_type.name())
+    };
+    m.printf(format_args!(" - {fstype} "))?;
+    mangle(m, devname)?;
+    let ro = mnt.flags().contains(MntFlags::READONLY);
+    m.puts(if ro { b" ro\n" } else { b" rw\n" })
+}
+
+/// /proc/PID/mountinfo (Linux: `mountinfo_open`).
+pub fn show_mountinfo(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
+    let root = task_root(task)?;
+    for mnt in mounts() {
+        show_mountinfo_one(m, &mnt, &root)?;
     }
     Ok(())
 }

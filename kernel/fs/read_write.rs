@@ -128,7 +128,8 @@ pub fn vfs_read(file: &File, buf: &mut [u8]) -> KResult<usize> {
 pub fn vfs_write(file: &File, buf: &[u8]) -> KResult<usize> {
     check_mode(file, FMode::WRITE)?;
     let count = buf.len().min(MAX_RW_COUNT);
-    with_pos(file, |pos| file.f_op.write(file, &buf[..count], pos))
+    let n = with_pos(file, |pos| file.f_op.write(file, &buf[..count], pos))?;
+    super::sync::generic_write_sync(file, n)
 }
 
 fn check_offset(file: &File, offset: i64, need: FMode) -> KResult<u64> {
@@ -153,7 +154,8 @@ pub fn vfs_pwrite(file: &File, buf: &[u8], offset: i64) -> KResult<usize> {
     check_mode(file, FMode::WRITE)?;
     let mut pos = check_offset(file, offset, FMode::PWRITE)?;
     let count = buf.len().min(MAX_RW_COUNT);
-    file.f_op.write(file, &buf[..count], &mut pos)
+    let n = file.f_op.write(file, &buf[..count], &mut pos)?;
+    super::sync::generic_write_sync(file, n)
 }
 
 /// lseek(2) (Linux: `vfs_llseek`): `EINVAL` for a bad whence or a
@@ -356,4 +358,97 @@ pub fn sys_lseek(fd: Fd, offset: i64, whence: u32) -> KResult<i64> {
     let file = fdget(fd)?;
     let pos = vfs_llseek(&file, offset, whence)?;
     i64::try_from(pos).map_err(|_| Errno::EOVERFLOW)
+}
+
+/// The `RWF_*` flags preadv2/pwritev2 know (Linux: `RWF_SUPPORTED`).
+const RWF_SUPPORTED: u32 = linux_raw_sys::general::RWF_HIPRI
+    | linux_raw_sys::general::RWF_DSYNC
+    | linux_raw_sys::general::RWF_SYNC
+    | linux_raw_sys::general::RWF_NOWAIT
+    | linux_raw_sys::general::RWF_APPEND;
+
+/// Linux: `kiocb_set_rw_flags`: unknown flags are `EOPNOTSUPP`, and so is
+/// `RWF_NOWAIT`, since no Ferrite file can promise not to block
+/// (`FMODE_NOWAIT`). `RWF_HIPRI`, `RWF_DSYNC` and `RWF_SYNC` change nothing
+/// on memory-backed files. Returns whether to append (`RWF_APPEND`).
+fn kiocb_set_rw_flags(flags: u32) -> KResult<bool> {
+    if flags & !RWF_SUPPORTED != 0 || flags & linux_raw_sys::general::RWF_NOWAIT != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    Ok(flags & linux_raw_sys::general::RWF_APPEND != 0)
+}
+
+/// preadv2(2)/preadv(2) (Linux: `do_preadv`, and `do_readv` for an
+/// offset of -1 with preadv2): `EINVAL` for another negative offset
+/// before the descriptor is looked at, `ESPIPE` on a stream.
+pub fn sys_preadv2(
+    fd: Fd,
+    vec: UserAddr,
+    vlen: u64,
+    pos_l: u64,
+    pos_h: u64,
+    flags: u32,
+) -> KResult<usize> {
+    let _ = pos_h; // 64-bit: the whole offset is in pos_l (Linux: `pos_from_hilo`)
+    let pos = pos_l.cast_signed();
+    if pos < -1 {
+        return Err(Errno::EINVAL);
+    }
+    let file = fdget(fd)?;
+    if pos >= 0 && !file.f_mode.contains(FMode::PREAD) {
+        return Err(Errno::ESPIPE);
+    }
+    check_mode(&file, FMode::READ)?;
+    let (segs, total) = import_iovec(vec, vlen)?;
+    kiocb_set_rw_flags(flags)?;
+    do_iter_read(&file, &segs, total, if pos == -1 { At::Pos } else { At::Offset(pos) })
+}
+
+/// preadv(2): preadv2 without -1 or flags.
+pub fn sys_preadv(fd: Fd, vec: UserAddr, vlen: u64, pos_l: u64, pos_h: u64) -> KResult<usize> {
+    if pos_l.cast_signed() < 0 {
+        return Err(Errno::EINVAL);
+    }
+    sys_preadv2(fd, vec, vlen, pos_l, pos_h, 0)
+}
+
+/// pwritev2(2)/pwritev(2) (Linux: `do_pwritev`): `RWF_APPEND` writes at
+/// the end, as an O_APPEND file does, leaving the offset alone.
+pub fn sys_pwritev2(
+    fd: Fd,
+    vec: UserAddr,
+    vlen: u64,
+    pos_l: u64,
+    pos_h: u64,
+    flags: u32,
+) -> KResult<usize> {
+    let _ = pos_h;
+    let pos = pos_l.cast_signed();
+    if pos < -1 {
+        return Err(Errno::EINVAL);
+    }
+    let file = fdget(fd)?;
+    if pos >= 0 && !file.f_mode.contains(FMode::PWRITE) {
+        return Err(Errno::ESPIPE);
+    }
+    check_mode(&file, FMode::WRITE)?;
+    let (segs, total) = import_iovec(vec, vlen)?;
+    let at = match (kiocb_set_rw_flags(flags)?, pos) {
+        // The end, read now: concurrent appenders may interleave, unlike
+        // Linux's IOCB_APPEND under the inode lock.
+        (true, _) if file.f_mode.contains(FMode::PWRITE) => {
+            At::Offset(i64::try_from(file.f_inode.size()).map_err(|_| Errno::EFBIG)?)
+        }
+        (_, -1) => At::Pos,
+        (_, pos) => At::Offset(pos),
+    };
+    do_iter_write(&file, &segs, total, at)
+}
+
+/// pwritev(2).
+pub fn sys_pwritev(fd: Fd, vec: UserAddr, vlen: u64, pos_l: u64, pos_h: u64) -> KResult<usize> {
+    if pos_l.cast_signed() < 0 {
+        return Err(Errno::EINVAL);
+    }
+    sys_pwritev2(fd, vec, vlen, pos_l, pos_h, 0)
 }

@@ -93,6 +93,10 @@ fn kernel_init(cmdline: &'static str, ktest: Option<&'static str>) -> i32 {
         let (_, failed) = ktest::run_all(filter);
         qemu_exit(if failed == 0 { QemuExitCode::Success } else { QemuExitCode::Failure });
     }
+    // After the self-tests, whose timer checks want no other timers.
+    if crate::fs::fs_writeback::wb_start().is_err() {
+        crate::pr_warn!("writeback: cannot start the flusher thread");
+    }
     if super::run_init::run_init(&CmdLine::new(cmdline)) {
         return 0;
     }

@@ -3,6 +3,7 @@
 //! Linux: init/.
 #![deny(unsafe_code)]
 
+mod do_mounts;
 pub mod initramfs;
 mod main;
 mod monitor;

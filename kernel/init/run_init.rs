@@ -4,7 +4,8 @@
 //! Linux: init/main.c (`kernel_init`, `console_on_rootfs`,
 //! `run_init_process`, `try_to_run_init_process`, `argv_init`,
 //! `envp_init`), init/do_mounts.c (the `init_eaccess` check of
-//! `rdinit=`).
+//! `rdinit=`; without that init, `prepare_namespace` mounts `root=`,
+//! see do_mounts.rs).
 //!
 //! Init gets `/dev/console` as descriptors 0, 1 and 2, its root and
 //! working directory at `/`, argv = [path, the command line's unknown bare
@@ -108,6 +109,9 @@ pub fn run_init(cmdline: &CmdLine<'_>) -> bool {
             Ok(()) => return true,
             Err(e) => pr_err!("Failed to execute {ramdisk} (error -{})", e as i32),
         }
+    } else {
+        // No initramfs init: mount `root=` (Linux: `prepare_namespace`).
+        super::do_mounts::prepare_namespace(cmdline);
     }
     if let Some(init) = cmdline.init() {
         match run_init_process(init, &argv, &envp) {

@@ -488,8 +488,11 @@ fn user_clone(regs: &PtRegs, uargs: UserCloneArgs) -> KResult<i32> {
     };
     let child = copy_process(args)?;
     let nr = pid::pid_vnr(&child.pid_link);
+    // Copied out first: an `if let` would hold the IRQ-safe `mm` lock
+    // across the write, which takes the sleeping `mmap_lock`.
+    let child_mm = child.mm.lock().clone();
     if flags.contains(CloneFlags::CHILD_SETTID)
-        && let Some(mm) = child.mm.lock().clone()
+        && let Some(mm) = child_mm
     {
         // Written into the child's copy, before it runs (Linux does it in
         // `schedule_tail`; a fault is ignored there too). The child sees

@@ -1,4 +1,5 @@
-//! System information and control calls: `uname`, `sysinfo`, `reboot`,
+//! System information and control calls: `uname`, `sethostname`,
+//! `setdomainname`, `sysinfo`, `reboot`,
 //! the process IDs as the caller's PID namespace numbers them (getpid,
 //! getppid, gettid, process groups and sessions), `prctl`, `personality`
 //! and `getcpu`.
@@ -9,7 +10,7 @@
 //! include/uapi/linux/sysinfo.h, include/uapi/linux/prctl.h.
 //!
 //! # Locking
-//! setpgid and setsid hold `fork::TASKLIST_LOCK` (PID lookups nest inside
+//! `UTS_NAMES` is a leaf. setpgid and setsid hold `fork::TASKLIST_LOCK` (PID lookups nest inside
 //! it); the rest reads atomics, the page allocator's counters or one of the
 //! task's own locks at a time.
 
@@ -22,14 +23,16 @@ use linux_raw_sys::general::{
 use linux_raw_sys::system::new_utsname;
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use crate::arch::uaccess::UserAddr;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::fork::TASKLIST_LOCK;
+use crate::kernel::locking::SpinLock;
 use crate::kernel::pid::{self, Pid, PidType, find_task_by_vpid};
 use crate::kernel::sched::task::PF_FORKNOEXEC;
 use crate::kernel::sched::{Task, current};
-use crate::kernel::syscall::args::UserPtr;
+use crate::kernel::syscall::args::{UserPtr, UserSlice};
 use crate::kernel::time::{NSEC_PER_SEC, ktime_get_ns};
 use crate::mm::addr::PAGE_SIZE;
 
@@ -43,24 +46,88 @@ pub const UTS_MACHINE: &str = "x86_64";
 pub const UTS_DOMAINNAME: &str = "(none)";
 
 /// `s` as a NUL-padded `c_char` array (strings here are ASCII and short).
-fn uts_field(s: &str) -> [core::ffi::c_char; 65] {
+const fn uts_field(s: &str) -> [core::ffi::c_char; 65] {
     let mut field = [0; 65];
-    for (dst, &b) in field.iter_mut().zip(s.as_bytes().iter().take(64)) {
-        *dst = b.cast_signed();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && i < 64 {
+        field[i] = bytes[i].cast_signed();
+        i += 1;
     }
     field
 }
 
+/// The two names root may change, NUL-padded (Linux: `init_uts_ns.name`'s
+/// `nodename` and `domainname`, under `uts_sem`); a leaf lock.
+static UTS_NAMES: SpinLock<[[core::ffi::c_char; 65]; 2]> =
+    SpinLock::new([uts_field(UTS_NODENAME), uts_field(UTS_DOMAINNAME)]);
+
+/// Which changeable name of the host (Linux: `UTS_PROC_HOSTNAME`,
+/// `UTS_PROC_DOMAINNAME`).
+#[derive(Clone, Copy)]
+pub enum UtsName {
+    Node = 0,
+    Domain = 1,
+}
+
+fn uts_names() -> [[core::ffi::c_char; 65]; 2] {
+    *UTS_NAMES.lock()
+}
+
+/// The current name, without its NUL padding.
+pub fn uts_name(which: UtsName) -> Vec<u8> {
+    let field = uts_names()[which as usize];
+    field.iter().take_while(|&&c| c != 0).map(|&c| c.cast_unsigned()).collect()
+}
+
+/// Sets a name (Linux: `sethostname`, `setdomainname`, the uts sysctls):
+/// at most 64 bytes, `EINVAL` beyond. No permission check: callers make it.
+pub fn set_uts_name(which: UtsName, name: &[u8]) -> KResult<()> {
+    if name.len() > 64 {
+        return Err(Errno::EINVAL);
+    }
+    let mut field = [0; 65];
+    for (dst, &b) in field.iter_mut().zip(name) {
+        *dst = b.cast_signed();
+    }
+    UTS_NAMES.lock()[which as usize] = field;
+    Ok(())
+}
+
 /// The host's identity (Linux: `init_uts_ns.name`; per UTS namespace later).
 pub fn utsname() -> new_utsname {
+    let [nodename, domainname] = uts_names();
     new_utsname {
         sysname: uts_field(UTS_SYSNAME),
-        nodename: uts_field(UTS_NODENAME),
+        nodename,
         release: uts_field(UTS_RELEASE),
         version: uts_field(UTS_VERSION),
         machine: uts_field(UTS_MACHINE),
-        domainname: uts_field(UTS_DOMAINNAME),
+        domainname,
     }
+}
+
+/// sethostname(2) and setdomainname(2): `EPERM` without `CAP_SYS_ADMIN`,
+/// then `EINVAL` for a length outside 0..=64 (Linux checks in that order).
+fn do_set_uts_name(which: UtsName, name: UserPtr<u8>, len: i32) -> KResult<()> {
+    if !crate::kernel::cred::capable(linux_raw_sys::general::CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    let len = usize::try_from(len).ok().filter(|&n| n <= 64).ok_or(Errno::EINVAL)?;
+    let mut buf = [0u8; 64];
+    let buf = buf.get_mut(..len).ok_or(Errno::EINVAL)?;
+    UserSlice::new(name, len)?.read(buf)?;
+    set_uts_name(which, buf)
+}
+
+/// Linux: `sethostname`.
+pub fn sys_sethostname(name: UserPtr<u8>, len: i32) -> KResult<()> {
+    do_set_uts_name(UtsName::Node, name, len)
+}
+
+/// Linux: `setdomainname`.
+pub fn sys_setdomainname(name: UserPtr<u8>, len: i32) -> KResult<()> {
+    do_set_uts_name(UtsName::Domain, name, len)
 }
 
 /// uname(2) (Linux: `newuname`).

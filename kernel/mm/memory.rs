@@ -22,10 +22,15 @@
 //! page excepted), so COW's "last reference" is `ref_count() == 1`.
 //!
 //! # Locking
-//! Faults hold `mmap_lock` shared and take `page_table_lock` for the PTE
-//! work, so two threads faulting on one page serialise there and the
-//! second finds the work done. Stack growth upgrades to `mmap_lock`
-//! exclusive (drop, relock, recheck), as Linux 6.5 does.
+//! Faults hold `mmap_lock` (a sleeping rwsem) shared and take
+//! `page_table_lock` for the PTE work, so two threads faulting on one page
+//! serialise there and the second finds the work done. A file fault drops
+//! `page_table_lock` while it gets the page, which may sleep for I/O, and
+//! retakes it to install (mm/filemap.rs). Stack growth upgrades to
+//! `mmap_lock` exclusive (drop, relock, recheck), as Linux 6.5 does.
+//! A fault where sleeping is a bug (a user copy under a spinlock or with
+//! interrupts off, which the lock rules forbid) is reported once and only
+//! tries `mmap_lock` (Linux refuses it outright: `faulthandler_disabled`).
 #![deny(unsafe_code)]
 
 use bitflags::bitflags;
@@ -35,13 +40,14 @@ use spin::Once;
 use crate::arch::mm::pgtable_types::{Pte, PteFlags};
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::{PAGE_SIZE, Pfn, VirtAddr};
-use crate::mm::filemap::{do_fault, is_pagecache_page};
+use crate::mm::filemap::{do_fault, fault_dirty_shared_page, is_pagecache_page};
 use crate::mm::highmem::{copy_highpage, memcpy_from_page, memcpy_to_page};
 use crate::mm::mm_types::{MMAP_MIN_ADDR, Mm, MmLayout, MmapReadGuard};
 use crate::mm::page::pfn_to_page;
 use crate::mm::page_alloc::{BuddyPgtableAlloc, alloc_pages, clear_pages, free_pages};
 use crate::mm::page_table::PageTable;
 use crate::mm::vma::{STACK_GUARD_GAP, VmFlags, Vma, linear_page_index};
+use crate::mm::vmscan::SWAP_CLUSTER_MAX;
 use crate::pr_warn;
 
 bitflags! {
@@ -110,10 +116,42 @@ pub fn put_page(pfn: Pfn) {
 /// Resolves a user page fault at `addr` in `mm`: the arch-independent half
 /// of Linux's `do_user_addr_fault`.
 pub fn handle_user_fault(mm: &Mm, addr: u64, flags: FaultFlags) -> Result<(), VmFault> {
-    let layout = lock_mm_and_find_vma(mm, addr)?;
+    let layout = if faulthandler_disabled(addr) {
+        mm.mmap_read_trylock().ok_or(MAPERR)? // and no stack growth
+    } else {
+        lock_mm_and_find_vma(mm, addr)?
+    };
     let vma = layout.vmas.lookup(addr).ok_or(MAPERR)?;
     access_error(vma, flags)?;
-    handle_mm_fault(mm, vma, addr, flags)
+    match handle_mm_fault(mm, vma, addr, flags) {
+        // The page was wanted under `page_table_lock`, where the
+        // allocator may not reclaim (Linux allocates it before taking the
+        // PTE lock): reclaim here, with only `mmap_lock` held, and retry.
+        Err(VmFault::Oom) if crate::mm::vmscan::try_to_free_pages(SWAP_CLUSTER_MAX) > 0 => {
+            handle_mm_fault(mm, vma, addr, flags)
+        }
+        result => result,
+    }
+}
+
+/// Whether this fault runs where it must not sleep: under a spinlock
+/// (preemption off), with interrupts off, or in an interrupt handler
+/// (Linux: `faulthandler_disabled`). Reported once, with a backtrace.
+fn faulthandler_disabled(addr: u64) -> bool {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    let count = crate::arch::percpu::this_cpu().preempt_count();
+    if count == 0 && !crate::arch::irqflags::irqs_disabled() {
+        return false;
+    }
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        crate::pr_err!(
+            "BUG: page fault at {addr:#x} in atomic context (preempt_count {count:#x}, irqs {})",
+            if crate::arch::irqflags::irqs_disabled() { "off" } else { "on" }
+        );
+        crate::arch::dumpstack::dump_stack();
+    }
+    true
 }
 
 /// Takes `mmap_lock` shared and makes sure a VMA covers `addr`, growing a
@@ -186,7 +224,8 @@ pub fn access_error(vma: &Vma, flags: FaultFlags) -> Result<(), VmFault> {
 }
 
 /// Resolves a fault at `addr` inside `vma`, whose access has been checked
-/// (Linux: `handle_mm_fault`). Holds `page_table_lock` throughout.
+/// (Linux: `handle_mm_fault`). Holds `page_table_lock` throughout, but for
+/// a file page, which `do_fault` gets without it.
 pub fn handle_mm_fault(mm: &Mm, vma: &Vma, addr: u64, flags: FaultFlags) -> Result<(), VmFault> {
     let va = VirtAddr::new(addr & !(PAGE_SIZE as u64 - 1));
     let mut pt = mm.page_table();
@@ -194,7 +233,7 @@ pub fn handle_mm_fault(mm: &Mm, vma: &Vma, addr: u64, flags: FaultFlags) -> Resu
     let write = flags.contains(FaultFlags::WRITE);
     if pte.is_none() {
         if vma.file.is_some() {
-            do_fault(mm, &mut pt, vma, va, write)
+            do_fault(mm, pt, vma, va, write)
         } else if vma.shmem.is_some() {
             do_shared_fault(mm, &mut pt, vma, va)
         } else {
@@ -205,7 +244,12 @@ pub fn handle_mm_fault(mm: &Mm, vma: &Vma, addr: u64, flags: FaultFlags) -> Resu
         pr_warn!("handle_mm_fault: swap entry {:#x} at {:#x}, no swap yet", pte.raw(), va.as_u64());
         Err(VmFault::Sigbus)
     } else if write && !pte.flags().contains(PteFlags::RW) {
-        do_wp_page(mm, &mut pt, vma, va, pte)
+        let result = do_wp_page(mm, &mut pt, vma, va, pte);
+        drop(pt);
+        if result.is_ok() && vma.flags.contains(VmFlags::SHARED) {
+            fault_dirty_shared_page(vma, va);
+        }
+        result
     } else {
         Ok(()) // another thread resolved it first
     }

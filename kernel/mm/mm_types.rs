@@ -20,13 +20,16 @@
 //! ```
 //!
 //! # Locking
-//! `mmap_lock` (Linux: `mm->mmap_lock`, a sleeping rwsem) is for now a
-//! spinning `spin::RwLock` around [`MmLayout`]: faults and `mmap` reads
-//! take it shared, changes to the VMA tree exclusive. Nothing may sleep
-//! or touch user memory while holding it. `page_table` (Linux:
+//! `mmap_lock` (Linux: `mm->mmap_lock`) is a sleeping
+//! [`RwSemaphore`] around [`MmLayout`]: faults and `mmap` reads take it
+//! shared, changes to the VMA tree exclusive. Its holder may sleep (a
+//! file fault waits for the page cache's I/O), so it is never taken under
+//! a spinlock or with interrupts off; it must not touch user memory (a
+//! fault would take it again, and a waiting writer makes that second
+//! `down_read` wait for ever). `page_table` (Linux:
 //! `mm->page_table_lock`) is an IRQ-safe spinlock taken under
 //! `mmap_lock`, so that concurrent faults on one mm serialise their PTE
-//! updates. Order: `mmap_lock`, `page_table`, an `AnonShmem`'s pages or a
+//! updates; nothing sleeps under it. Order: `mmap_lock`, `page_table`, an `AnonShmem`'s pages or a
 //! page cache's `i_pages`, an inode's `i_lock`, then the page allocator.
 //! [`MmLayout::may_expand_vm`] reads the process's rlimits (a leaf lock)
 //! under `mmap_lock`.
@@ -38,7 +41,6 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use linux_raw_sys::general::{RLIMIT_AS, RLIMIT_DATA};
 
-use spin::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use vma_tree::VmaTree;
 
 use crate::arch::mm::mmu_context::{switch_mm, switch_to_kernel_mm};
@@ -46,8 +48,8 @@ use crate::arch::mm::tlb::read_cr3;
 use crate::fs::pagecache::DenyWriteAccess;
 use crate::kernel::errno::KResult;
 use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::rwsem::{RwSemReadGuard, RwSemWriteGuard, RwSemaphore};
 use crate::kernel::resource::{RLIM_INFINITY, Rlimit};
-use crate::kernel::sched::{preempt_disable, preempt_enable};
 use crate::mm::addr::{PAGE_SHIFT, PAGE_SIZE, Pfn};
 use crate::mm::memory::zap_page_range;
 use crate::mm::page_table::{PageTable, pgd_alloc};
@@ -161,7 +163,7 @@ impl MmLayout {
 
 /// A user address space (Linux: `struct mm_struct`).
 pub struct Mm {
-    mmap_lock: RwLock<MmLayout>,
+    mmap_lock: RwSemaphore<MmLayout>,
     /// Linux: `mm->pgd` under `mm->page_table_lock`.
     page_table: SpinLock<PageTable>,
     /// The PML4 frame, readable without a lock for `switch_mm`.
@@ -172,63 +174,13 @@ pub struct Mm {
     self_ref: Weak<Mm>,
 }
 
-/// `mmap_lock` held for reading. The lock spins, so its holder must not
-/// be preempted: a task spinning for it with interrupts off (under an
-/// IRQ-safe lock) would wait forever on one CPU for a holder that cannot
-/// run. The guards therefore hold `preempt_disable` from before the lock
-/// is taken until after it is released, as Linux's spinlocks do.
-pub struct MmapReadGuard<'a> {
-    guard: Option<RwLockReadGuard<'a, MmLayout>>,
-}
+/// `mmap_lock` held for reading (Linux: `mmap_read_lock`); the holder
+/// may sleep.
+pub type MmapReadGuard<'a> = RwSemReadGuard<'a, MmLayout>;
 
-/// `mmap_lock` held for writing; see [`MmapReadGuard`].
-pub struct MmapWriteGuard<'a> {
-    guard: Option<RwLockWriteGuard<'a, MmLayout>>,
-}
-
-impl core::ops::Deref for MmapReadGuard<'_> {
-    type Target = MmLayout;
-    fn deref(&self) -> &MmLayout {
-        self.guard.as_deref().expect("held until drop")
-    }
-}
-
-impl Drop for MmapReadGuard<'_> {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        preempt_enable();
-    }
-}
-
-impl core::ops::Deref for MmapWriteGuard<'_> {
-    type Target = MmLayout;
-    fn deref(&self) -> &MmLayout {
-        self.guard.as_deref().expect("held until drop")
-    }
-}
-
-impl core::ops::DerefMut for MmapWriteGuard<'_> {
-    fn deref_mut(&mut self) -> &mut MmLayout {
-        self.guard.as_deref_mut().expect("held until drop")
-    }
-}
-
-impl<'a> MmapWriteGuard<'a> {
-    /// Keeps the lock for reading only (Linux: `mmap_write_downgrade`);
-    /// preemption stays off for the read guard.
-    pub fn downgrade(mut self) -> MmapReadGuard<'a> {
-        let write = self.guard.take().expect("held until drop");
-        preempt_disable(); // for the read guard; `self`'s drop enables once
-        MmapReadGuard { guard: Some(write.downgrade()) }
-    }
-}
-
-impl Drop for MmapWriteGuard<'_> {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        preempt_enable();
-    }
-}
+/// `mmap_lock` held for writing; `downgrade` keeps it for reading (Linux:
+/// `mmap_write_downgrade`).
+pub type MmapWriteGuard<'a> = RwSemWriteGuard<'a, MmLayout>;
 
 impl Mm {
     /// A new, empty address space (Linux: `mm_alloc`).
@@ -238,22 +190,25 @@ impl Mm {
         Ok(Arc::new_cyclic(|self_ref| Self {
             pgd: pgd.root(),
             page_table: SpinLock::new(pgd),
-            mmap_lock: RwLock::new(layout),
+            mmap_lock: RwSemaphore::new(layout),
             rss: AtomicU64::new(0),
             self_ref: self_ref.clone(),
         }))
     }
 
-    /// Linux: `mmap_read_lock`.
+    /// Linux: `mmap_read_lock`; sleeps while a writer holds or waits.
     pub fn mmap_read(&self) -> MmapReadGuard<'_> {
-        preempt_disable();
-        MmapReadGuard { guard: Some(self.mmap_lock.read()) }
+        self.mmap_lock.down_read()
     }
 
-    /// Linux: `mmap_write_lock`.
+    /// Linux: `mmap_read_trylock`, for a fault that must not sleep.
+    pub fn mmap_read_trylock(&self) -> Option<MmapReadGuard<'_>> {
+        self.mmap_lock.try_read()
+    }
+
+    /// Linux: `mmap_write_lock`; sleeps while anyone holds it.
     pub fn mmap_write(&self) -> MmapWriteGuard<'_> {
-        preempt_disable();
-        MmapWriteGuard { guard: Some(self.mmap_lock.write()) }
+        self.mmap_lock.down_write()
     }
 
     /// The page table, under `page_table_lock`.

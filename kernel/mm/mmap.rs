@@ -211,6 +211,12 @@ fn mmap_file_flags(
     if !file.f_mode.contains(FMode::READ) {
         return Err(Errno::EACCES);
     }
+    if crate::fs::namespace::path_noexec(&file.f_path) {
+        if prot.contains(Prot::EXEC) {
+            return Err(Errno::EPERM);
+        }
+        *vm_flags -= VmFlags::MAYEXEC;
+    }
     if inode_mapping(&file.f_inode).is_none() {
         return Err(Errno::ENODEV);
     }
@@ -435,6 +441,10 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -
     } else {
         let files = crate::kernel::sched::current().files.lock().clone().ok_or(Errno::EBADF)?;
         let file = files.get(fd)?;
+        // Linux's `fget` skips O_PATH files.
+        if file.f_mode.contains(crate::fs::file_table::FMode::PATH) {
+            return Err(Errno::EBADF);
+        }
         // No hugetlbfs: a huge page mapping of a file is refused.
         if flags.contains(MapFlags::HUGETLB) {
             return Err(Errno::EINVAL);

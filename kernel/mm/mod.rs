@@ -45,11 +45,13 @@ pub mod msync;
 pub mod page;
 pub mod page_alloc;
 pub mod page_table;
+pub mod page_writeback;
 pub mod slab_common;
 pub mod slub;
 mod tests;
 pub mod vma;
 pub mod vmalloc;
+pub mod vmscan;
 
 // The mm API other subsystems call as `mm::name`, as in Linux's headers;
 // some have no caller yet.

@@ -3,9 +3,13 @@
 //! Linux: mm/msync.c (`sys_msync`).
 //!
 //! `MAP_SHARED` writes land in the page cache itself, so `read(2)` sees
-//! them at once; `MS_SYNC` then asks the file system to write the cached
-//! pages of the range back (Linux: `vfs_fsync_range`), which for tmpfs is
-//! nothing. `MS_ASYNC` is a no-op, as in Linux since 2.6.19, and so is
+//! them at once; `MS_SYNC` then writes the cached pages of the range back
+//! and reports a writeback error (Linux: `vfs_fsync_range`), which for
+//! tmpfs is nothing. A write through a shared mapping dirties its page
+//! at the write fault (mm/filemap.rs `fault_dirty_shared_page`), and
+//! writeback write-protects it again (`page_mkclean`), so the sync finds
+//! exactly the pages written since the last one. `MS_ASYNC` is a no-op,
+//! as in Linux since 2.6.19 (the flusher writes the dirty pages), and so is
 //! `MS_INVALIDATE` (the cache is coherent). A hole in the range is
 //! `ENOMEM`, after the mapped parts were synced.
 //!
@@ -20,7 +24,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::fs::file_table::File;
-use crate::fs::pagecache::inode_mapping;
+use crate::fs::sync::vfs_fsync_range;
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::{PAGE_SIZE, page_align};
 use crate::mm::mm_types::{Mm, current_mm};
@@ -76,9 +80,8 @@ pub fn do_msync(mm: &Mm, start: u64, end: u64, sync: bool) -> KResult<()> {
         }
     }
     for (file, first, last) in to_sync {
-        if let Some(mapping) = inode_mapping(&file.f_inode) {
-            mapping.write_range(first, last)?;
-        }
+        let end = last.saturating_mul(PAGE).saturating_sub(1);
+        vfs_fsync_range(&file, first.saturating_mul(PAGE), end, true)?;
     }
     unmapped_error
 }

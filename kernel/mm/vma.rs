@@ -118,10 +118,21 @@ impl VmaData {
         if !self.flags.contains(VmFlags::EXEC) && cpu_has_nx() {
             prot |= PteFlags::NX;
         }
-        if self.flags.contains(VmFlags::SHARED | VmFlags::WRITE) {
+        if self.flags.contains(VmFlags::SHARED | VmFlags::WRITE) && !self.wants_writenotify() {
             prot |= PteFlags::RW;
         }
         prot
+    }
+
+    /// Whether writes through this shared mapping must fault first so
+    /// that the page is marked dirty (Linux: `vma_wants_writenotify`):
+    /// a file whose pages are written back. Its PTEs start read-only;
+    /// the write fault makes them writable (`mkwrite`).
+    pub fn wants_writenotify(&self) -> bool {
+        self.file
+            .as_ref()
+            .and_then(|f| f.f_inode.i_mapping())
+            .is_some_and(|m| m.a_ops.can_writeback())
     }
 }
 

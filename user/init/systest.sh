@@ -13,12 +13,21 @@
 # Kernel parameters that Linux hands to init's environment:
 #   systest_timeout=SECONDS        per test (default 120)
 #   systest_bless=1                print compared scripts' outputs
+#   systest_modules=1              insmod /lib/modules/modules.order (Linux)
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/ TERM=dumb
 umask 022
 limit=${systest_timeout:-120}
 echo "# systest: start"
+
+# Debian's Linux has virtio_blk as a module (xtask/src/systest/scratch.rs):
+# load it and what it needs, in order, for the scratch disk /dev/vda.
+if [ -n "$systest_modules" ] && [ -f /lib/modules/modules.order ]; then
+	for module in $(cat /lib/modules/modules.order); do
+		insmod "/lib/modules/$module.ko" || echo "# systest: insmod $module failed"
+	done
+fi
 
 for test in /tests/*; do
 	[ -x "$test" ] || continue

@@ -16,7 +16,10 @@
 //! - latency and bandwidth with 1 vCPU (bench/latency.rs): lmbench-style
 //!   figures timed inside the guest by the programs of user/bench/; figures
 //!   Ferrite cannot run yet get a row that says what it lacks;
-//! - the same with 2 vCPUs, Ferrite against Linux as shipped.
+//! - the same with 2 vCPUs, Ferrite against Linux as shipped;
+//! - storage (bench/storage.rs): page-cache and disk bandwidth, cold and
+//!   mmap reads, create/delete and fsync on a fresh ext2 virtio disk per
+//!   boot, Ferrite against Linux as shipped (`--storage`: only these rows).
 //!
 //! Runs take turns between the kernels, so that a busy moment of the host
 //! hits all alike; each figure is the median of N runs (default 6) and the
@@ -31,6 +34,7 @@ mod footprint;
 mod initramfs;
 mod latency;
 mod plot;
+mod storage;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -56,7 +60,7 @@ struct Images {
 
 /// `cargo xtask bench`.
 pub fn cmd_bench(args: &[String]) -> Result<ExitCode, String> {
-    let runs = parse_runs(args)?;
+    let (runs, only_storage) = parse_args(args)?;
     deps::ensure(&[deps::QEMU])?;
     let images = Images {
         ferrite: build_kernel(Profile::Release)?,
@@ -69,11 +73,16 @@ pub fn cmd_bench(args: &[String]) -> Result<ExitCode, String> {
         (linux.clone(), "L".to_string()),
         (format!("{linux} {MITIGATIONS_OFF}"), "L off".to_string()),
     ];
-    let boot_table = boot_and_size(&images, &columns, runs)?;
-    let (latency_table, smp_table) = latency_tables(&images, &columns, runs)?;
-    let tables = [&boot_table, &latency_table, &smp_table];
+    let mut owned = Vec::new();
+    if !only_storage {
+        owned.push(boot_and_size(&images, &columns, runs)?);
+        let (latency_table, smp_table) = latency_tables(&images, &columns, runs)?;
+        owned.extend([latency_table, smp_table]);
+    }
+    owned.push(storage_table(&images, &columns, runs)?);
+    let tables: Vec<&Table> = owned.iter().collect();
     print_header(&images, runs);
-    for table in tables {
+    for table in &tables {
         table.print();
     }
     let (markdown, svg) = write_outputs(&images, runs, &tables)?;
@@ -177,20 +186,44 @@ fn latency_tables(
     Ok((one, smp))
 }
 
-fn parse_runs(args: &[String]) -> Result<usize, String> {
-    let mut runs = DEFAULT_RUNS;
+/// The storage table (bench/storage.rs): Ferrite and Linux as shipped,
+/// each boot on a fresh ext2 disk.
+fn storage_table(
+    images: &Images,
+    columns: &[(String, String)],
+    runs: usize,
+) -> Result<Table, String> {
+    let [ferrite, linux] = storage::machines(&images.ferrite, &images.vmlinux)?;
+    let samples = storage::measure(&[("Ferrite", &ferrite), ("Linux", &linux)], runs);
+    Ok(Table {
+        title: "Storage (ext2 on virtio-blk), 1 vCPU".to_string(),
+        columns: columns[..2].to_vec(),
+        rows: samples.rows(),
+    })
+}
+
+/// `[--runs N] [--storage]`: the runs per figure, and whether to measure
+/// the storage rows only.
+fn parse_args(args: &[String]) -> Result<(usize, bool), String> {
+    let (mut runs, mut only_storage) = (DEFAULT_RUNS, false);
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let value = match arg.strip_prefix("--runs=") {
             Some(value) => Some(value),
             None if arg == "--runs" => rest.next().map(String::as_str),
+            None if arg == "--storage" => {
+                only_storage = true;
+                continue;
+            }
             None => {
-                return Err(format!("bench: unknown argument `{arg}`; usage: bench [--runs N]"));
+                return Err(format!(
+                    "bench: unknown argument `{arg}`; usage: bench [--runs N] [--storage]"
+                ));
             }
         };
         runs = value.and_then(|n| n.parse().ok()).filter(|&n| n > 0).ok_or("--runs needs N > 0")?;
     }
-    Ok(runs)
+    Ok((runs, only_storage))
 }
 
 fn print_header(images: &Images, runs: usize) {
@@ -234,11 +267,15 @@ fn write_outputs(
          Ferrite: `{ferrite}`\n\n\
          Linux: `{linux}` (with `-initrd`; the boot rows' /init is user/bench/poweroff.c, \
          the latency rows' user/init/bench.sh with `-append \"{latency}\"`, the smallest-memory \
-         rows' user/init/minmem.sh; -smp {SMP} for the last table)\n\n",
+         rows' user/init/minmem.sh; -smp {SMP} for the 2-vCPU table; the storage rows' \
+         bench.sh with `-append \"{storage}\"` (Linux: and `bench_modules=1`) and a fresh \
+         {image_mib} MiB ext2 image as a virtio-blk disk per boot)\n\n",
         date = utc_date_time(std::time::SystemTime::now()),
         ferrite = command(&images.ferrite, CMDLINE),
         linux = command(&images.vmlinux, CMDLINE),
         latency = latency::CMDLINE,
+        storage = storage::CMDLINE,
+        image_mib = storage::IMAGE_MIB,
     );
     for table in tables {
         text.push_str(&table.markdown());
@@ -290,10 +327,10 @@ mod tests {
     #[test]
     fn runs_argument() {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(parse_runs(&args(&[])), Ok(DEFAULT_RUNS));
-        assert_eq!(parse_runs(&args(&["--runs", "3"])), Ok(3));
-        assert_eq!(parse_runs(&args(&["--runs=7"])), Ok(7));
-        assert!(parse_runs(&args(&["--runs", "0"])).is_err());
-        assert!(parse_runs(&args(&["--fast"])).is_err());
+        assert_eq!(parse_args(&args(&[])), Ok((DEFAULT_RUNS, false)));
+        assert_eq!(parse_args(&args(&["--runs", "3"])), Ok((3, false)));
+        assert_eq!(parse_args(&args(&["--runs=7", "--storage"])), Ok((7, true)));
+        assert!(parse_args(&args(&["--runs", "0"])).is_err());
+        assert!(parse_args(&args(&["--fast"])).is_err());
     }
 }

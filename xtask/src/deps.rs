@@ -17,6 +17,10 @@ pub const QEMU: Tool = Tool { program: "qemu-system-x86_64", package: "qemu-syst
 pub const MUSL_GCC: Tool = Tool { program: "musl-gcc", package: "musl-tools" };
 /// Debian's static busybox, the user space of the system tests.
 pub const BUSYBOX: Tool = Tool { program: "/bin/busybox", package: "busybox-static" };
+/// e2fsprogs: the ext2 root image is made, checked and read with these.
+pub const MKE2FS: Tool = Tool { program: "mke2fs", package: "e2fsprogs" };
+pub const DEBUGFS: Tool = Tool { program: "debugfs", package: "e2fsprogs" };
+pub const E2FSCK: Tool = Tool { program: "e2fsck", package: "e2fsprogs" };
 
 fn have(program: &str) -> bool {
     if program.contains('/') {

@@ -11,6 +11,9 @@
 //! ~3 s XZ decompression under TCG (FACTS.md). The vmlinux is extracted as
 //! Linux's `scripts/extract-vmlinux` does: find the XZ magic in the bzImage
 //! and decompress from there.
+//!
+//! Modules (`linux_modules`) come out of the same .deb on demand, only the
+//! ones asked for.
 
 use std::fs::File;
 use std::io::Write;
@@ -263,4 +266,92 @@ fn segment_has_pvh_note(
 fn rename(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::rename(from, to)
         .map_err(|e| format!("cannot move {} to {}: {e}", from.display(), to.display()))
+}
+
+/// Decompressed modules of Debian's kernel, by module name (`"virtio_blk"`
+/// → the bytes of `virtio_blk.ko`), in the order asked: Debian builds
+/// virtio_pci, virtio_blk and ext4 as modules, so a Linux boot that needs a
+/// disk `insmod`s them from its initramfs (the caller gives the dependency
+/// order, `modinfo -F depends`). The files are taken out of the cached
+/// .deb once (`.ko` or `.ko.xz`, decompressed with `xz -d`) and kept in
+/// `target/linux/PACKAGE-modules/NAME.ko`.
+pub fn linux_modules(names: &[&str]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let package = kernel_package()?;
+    let cache = cache_dir()?;
+    let dir = cache.join(format!("{package}-modules"));
+    let ko = |name: &str| dir.join(format!("{name}.ko"));
+    let missing: Vec<&str> = names.iter().copied().filter(|n| !ko(n).is_file()).collect();
+    if !missing.is_empty() {
+        extract_modules(&cache, &package, &dir, &missing)?;
+    }
+    names
+        .iter()
+        .map(|&name| {
+            let path = ko(name);
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok((name.to_string(), bytes))
+        })
+        .collect()
+}
+
+/// Finds `names` in the .deb's file list, unpacks them into a scratch
+/// directory and moves each, decompressed, to `dir/NAME.ko`.
+fn extract_modules(cache: &Path, package: &str, dir: &Path, names: &[&str]) -> Result<(), String> {
+    deps::ensure(&[DPKG_DEB, TAR, XZ])?;
+    let deb = match cached_deb(cache, package)? {
+        Some(deb) => deb,
+        None => download(cache, package)?,
+    };
+    eprintln!("xtask: extracting {} module(s) from {}", names.len(), deb.display());
+    let listing = deb_tar(&deb, &["-t"], Path::new("."))?;
+    let mut members = Vec::new();
+    for name in names {
+        let wanted = |line: &&str| {
+            line.starts_with("./lib/modules/")
+                && [".ko", ".ko.xz"].iter().any(|ext| line.ends_with(&format!("/{name}{ext}")))
+        };
+        let member = listing.lines().find(wanted);
+        members.push(member.ok_or(format!("no module {name} in {}", deb.display()))?.to_string());
+    }
+    let tmp = cache.join(format!("modules.tmp{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut args = vec!["-x"];
+    args.extend(members.iter().map(String::as_str));
+    let moved = deb_tar(&deb, &args, &tmp).and_then(|_| {
+        for (name, member) in names.iter().zip(&members) {
+            let mut path = tmp.join(member);
+            if member.ends_with(".xz") {
+                run_checked(Command::new(XZ.program).arg("-d").arg("-f").arg(&path))?;
+                path.set_extension("");
+            }
+            rename(&path, &dir.join(format!("{name}.ko")))?;
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    moved
+}
+
+/// `dpkg-deb --fsys-tarfile deb | tar ARGS -f -` in `dir`; tar's output.
+fn deb_tar(deb: &Path, args: &[&str], dir: &Path) -> Result<String, String> {
+    let mut dpkg = Command::new(DPKG_DEB.program)
+        .arg("--fsys-tarfile")
+        .arg(deb)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
+    let tarfile = dpkg.stdout.take().ok_or("dpkg-deb has no stdout")?;
+    let tar = Command::new(TAR.program)
+        .args(args)
+        .args(["-f", "-"])
+        .current_dir(dir)
+        .stdin(tarfile)
+        .output()
+        .map_err(|e| format!("cannot run tar: {e}"))?;
+    let _ = dpkg.wait();
+    if !tar.status.success() {
+        return Err(format!("tar {args:?} failed: {}", String::from_utf8_lossy(&tar.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&tar.stdout).into_owned())
 }

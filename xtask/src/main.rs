@@ -2,20 +2,26 @@
 //!
 //! ```text
 //! cargo xtask build [--debug]                 build the kernel, print its path last
-//! cargo xtask run [--busybox] [--kvm] [--gdb] [--debug] [--smp N] [WORD...]
+//! cargo xtask run [--busybox] [--disk [--fresh]] [--kvm] [--gdb] [--debug] [--smp N] [WORD...]
 //!                                             boot it in QEMU, serial on this terminal;
 //!                                             --busybox: with a busybox shell as init's child;
+//!                                             --disk: root=/dev/vda rw on target/rootfs.ext2,
+//!                                             kept across boots (--fresh rebuilds it);
 //!                                             WORDs are added to the kernel command line
 //! cargo xtask test                            every test tier; ends with "N passed, N failed"
 //! cargo xtask bench [--runs N]                Ferrite and Linux side by side, with ratios
 //! cargo xtask systest [--linux] [--ferrite] [--bless] [FILTER]
 //!                                             the user-space tests on Linux (and Ferrite)
+//! cargo xtask systest --disk [--linux] [--ferrite] [--bless]
+//!                                             the disk tier: root=/dev/vda on an ext2 image
+//! cargo xtask image [--out PATH]              the ext2 root image (target/rootfs.ext2)
 //! ```
 
 mod bench;
 mod boot_checks;
 mod build;
 mod deps;
+mod image;
 mod initramfs;
 mod kallsyms;
 mod linux;
@@ -28,7 +34,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
-        eprintln!("usage: cargo xtask build|run|test|bench|systest [options]");
+        eprintln!("usage: cargo xtask build|run|test|bench|systest|image [options]");
         return ExitCode::from(2);
     };
     let result = match command.as_str() {
@@ -37,7 +43,10 @@ fn main() -> ExitCode {
         "test" => test::cmd_test(rest),
         "bench" => bench::cmd_bench(rest),
         "systest" => systest::cmd_systest(rest),
-        other => Err(format!("unknown command `{other}`; try build, run, test, bench or systest")),
+        "image" => image::cmd_image(rest),
+        other => {
+            Err(format!("unknown command `{other}`; try build, run, test, bench, systest or image"))
+        }
     };
     match result {
         Ok(code) => code,

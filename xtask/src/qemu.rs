@@ -92,9 +92,12 @@ pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
     let image = build_kernel(Profile::from_args(args))?;
     let mut words = vec!["console=ttyS0".to_string()];
     let mut machine = Machine::new(&image, "");
+    let (mut disk, mut fresh) = (false, false);
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
+            "--disk" => disk = true,
+            "--fresh" => fresh = true,
             "--kvm" => machine.kvm = true,
             "--gdb" => machine.gdb = true,
             "--debug" => {}
@@ -105,6 +108,16 @@ pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
             }
             word => words.push(word.to_string()),
         }
+    }
+    if disk {
+        // The image stays in target/ across boots, so that files persist.
+        let root = crate::workspace_root().join(crate::image::DEFAULT_IMAGE);
+        if fresh || !root.is_file() {
+            crate::image::build_image(&root)?;
+        }
+        machine.disk = Some(root);
+        // After "console=", before the user's words, which may override.
+        words.splice(1..1, ["root=/dev/vda".to_string(), "rw".to_string()]);
     }
     machine.cmdline = words.join(" ");
     if machine.gdb {

@@ -24,6 +24,9 @@
 //! [`FERRITE_RUNS_USER_SPACE`].
 
 pub(crate) mod build;
+pub(crate) mod disk;
+mod listing;
+pub(crate) mod scratch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +91,9 @@ fn ferrite_enabled() -> bool {
 
 /// `cargo xtask systest`.
 pub fn cmd_systest(args: &[String]) -> Result<ExitCode, String> {
+    if args.iter().any(|a| a == "--disk") {
+        return disk::cmd_disk(args);
+    }
     let (mut kernels, mut bless, mut filter) = (Vec::new(), false, None);
     for arg in args {
         match arg.as_str() {
@@ -181,8 +187,16 @@ fn boot(kernel: Kernel, built: &Built, bless: bool) -> Result<Console, String> {
     if bless {
         cmdline += " systest_bless=1";
     }
+    if kernel == Kernel::Linux {
+        // Debian's virtio_blk is a module: /init loads it (scratch.rs).
+        cmdline += " systest_modules=1";
+    }
     let mut machine = Machine::new(&image, &cmdline);
     machine.initrd = Some(built.archive.clone());
+    // One disk per run: QEMU locks its image, and runs go on side by side.
+    let name = format!("scratch-{}-{}.img", kernel.prefix(), std::process::id());
+    let disk = scratch::write(&built.archive.with_file_name(name))?;
+    machine.disk = Some(disk.clone());
     eprintln!("xtask: booting {} with {} system test(s)", kernel.prefix(), built.tests.len());
     let mut qemu = Boot::start(&machine)?;
     let stop = |line: &str| line == "# systest: end" || FATAL.iter().any(|f| line.contains(f));
@@ -212,7 +226,10 @@ fn boot(kernel: Kernel, built: &Built, bless: bool) -> Result<Console, String> {
     let filtered = stem.strip_prefix("systest").unwrap_or("");
     let log = built.archive.with_file_name(format!("console-{}{filtered}.log", kernel.prefix()));
     let _ = std::fs::write(&log, qemu.console.join("\n") + "\n");
-    Ok(Console { lines: std::mem::take(&mut qemu.console), ended_badly })
+    let lines = std::mem::take(&mut qemu.console);
+    drop(qemu);
+    let _ = std::fs::remove_file(&disk);
+    Ok(Console { lines, ended_badly })
 }
 
 use build::Built;

@@ -35,7 +35,8 @@ impl Tally {
 }
 
 pub fn cmd_test(_args: &[String]) -> Result<ExitCode, String> {
-    deps::ensure(&[deps::QEMU])?;
+    // libs/ext2's host tests build and check images with e2fsprogs.
+    deps::ensure(&[deps::QEMU, crate::image::MKE2FS, crate::image::DEBUGFS])?;
     let mut tally = Tally::default();
     lints(&mut tally)?;
     host_tests(&mut tally)?;
@@ -46,6 +47,9 @@ pub fn cmd_test(_args: &[String]) -> Result<ExitCode, String> {
         tally.record(check.name, ok, &why);
     }
     for outcome in crate::systest::tier()? {
+        tally.record(&outcome.name, outcome.ok, &outcome.why);
+    }
+    for outcome in crate::systest::disk::tier()? {
         tally.record(&outcome.name, outcome.ok, &outcome.why);
     }
     for name in &tally.failed {
@@ -154,7 +158,8 @@ const KTEST_DISK_SECTORS: usize = 2048;
 const KTEST_DISK_PROBED: &str = "[vda] 2048 512-byte logical blocks (1.05 MB/1.00 MiB)";
 
 /// Writes the scratch disk the ktest boot gets as vda: byte `j` of sector
-/// `s` is `(s * 31 + j) % 251`, which the kernel's virtio_blk self-tests
+/// `s` is `(s * 31 + j) % 251` (but for the partition table at the end of
+/// sector 0), which the kernel's virtio_blk self-tests
 /// check (kernel/drivers/block/virtio_blk_test.rs). Rewritten on every
 /// run, so the tests' writes never carry over.
 fn write_ktest_disk() -> Result<std::path::PathBuf, String> {
@@ -163,6 +168,16 @@ fn write_ktest_disk() -> Result<std::path::PathBuf, String> {
     for sector in 0..KTEST_DISK_SECTORS {
         image.extend((0..512).map(|j| u8::try_from((sector * 31 + j) % 251).expect("below 251")));
     }
+    // A DOS table over the pattern's last 66 bytes of sector 0: vda1 =
+    // sectors 64..1024, vda2 = 1024..2048 (kernel/block/partitions_test.rs).
+    image[446..510].fill(0);
+    for (i, (start, len)) in [(64u32, 960u32), (1024, 1024)].into_iter().enumerate() {
+        let entry = &mut image[446 + 16 * i..446 + 16 * (i + 1)];
+        entry[4] = 0x83;
+        entry[8..12].copy_from_slice(&start.to_le_bytes());
+        entry[12..16].copy_from_slice(&len.to_le_bytes());
+    }
+    image[510..512].copy_from_slice(&[0x55, 0xaa]);
     std::fs::write(&path, image).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }

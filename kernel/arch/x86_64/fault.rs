@@ -14,7 +14,12 @@
 //! kernel fault resumes at its fixup if it has one, else oopses.
 //!
 //! # Locking
-//! None; the oops path is lock-free (see dumpstack.rs).
+//! The oops path is lock-free (see dumpstack.rs). A user fault is resolved
+//! with interrupts back on if the faulting context had them on (always,
+//! for user mode), since `handle_user_fault` takes the sleeping
+//! `mmap_lock` and a file fault may wait for I/O. A fault from a kernel
+//! user copy under a spinlock or with interrupts off breaks the lock
+//! rules: mm/memory.rs reports it once and then only tries `mmap_lock`.
 
 use x86_64::registers::control::{Cr2, Cr3};
 

@@ -21,3 +21,22 @@ pub const SPURIOUS_APIC_VECTOR: u8 = 0xff;
 pub const fn isa_irq_vector(irq: u8) -> u8 {
     ISA_IRQ_VECTOR_BASE + (irq & 0xf)
 }
+
+/// The device-interrupt range of the map above.
+pub const FIRST_DEVICE_VECTOR: u8 = 0x40;
+pub const LAST_DEVICE_VECTOR: u8 = 0xeb;
+
+static NEXT_DEVICE_VECTOR: core::sync::atomic::AtomicU8 =
+    core::sync::atomic::AtomicU8::new(FIRST_DEVICE_VECTOR);
+
+/// Hands out a free device vector for an MSI/MSI-X interrupt, `None` once
+/// the range is used up; vectors are never given back (Linux:
+/// `irq_matrix_alloc`, without freeing or per-CPU matrices).
+pub fn alloc_device_vector() -> Option<u8> {
+    use core::sync::atomic::Ordering;
+    NEXT_DEVICE_VECTOR
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+            (v <= LAST_DEVICE_VECTOR).then(|| v.wrapping_add(1))
+        })
+        .ok()
+}

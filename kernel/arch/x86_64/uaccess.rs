@@ -300,6 +300,10 @@ unsafe impl Pod for linux_raw_sys::general::stat {}
 // a `u32` and an explicit `__reserved` `i32`), spare fields spelled out;
 // size asserted above.
 unsafe impl Pod for linux_raw_sys::general::statx {}
+const _: () = assert!(size_of::<linux_raw_sys::general::statfs>() == 120);
+// SAFETY: x86_64's `struct statfs`: fifteen `i64`s and an `__kernel_fsid_t`
+// of two `i32`s, no padding; size asserted above.
+unsafe impl Pod for linux_raw_sys::general::statfs {}
 
 /// Where [`with_scratch_user_page`] maps its page; the page above stays
 /// unmapped, to test faults at a page boundary.

@@ -2,4 +2,5 @@
 #![deny(unsafe_code)]
 
 pub mod virtio_blk;
-mod virtio_blk_test;
+mod virtio_blk_rq;
+pub(crate) mod virtio_blk_test;

@@ -1,125 +1,177 @@
 //! virtio-blk: a disk behind a virtio PCI device, one request queue,
-//! synchronous polled requests of whole sectors.
+//! several requests in flight, completed by an MSI-X interrupt.
 //!
 //! Linux: drivers/block/virtio_blk.c (`virtblk_probe`, `virtblk_setup_cmd`,
-//! `virtblk_name_format`, `virtblk_update_capacity`),
+//! `virtio_queue_rq`, `virtblk_done`, `virtblk_name_format`),
 //! include/uapi/linux/virtio_blk.h (`struct virtio_blk_outhdr`, the
 //! request types and status values).
 //!
-//! A request is three descriptors: the header (type, sector), the data,
-//! and one status byte the device writes. Data goes through a bounce
-//! buffer the driver owns, so callers may pass any kernel buffer (a stack
-//! in vmalloc space has no single bus address); large transfers are cut
-//! into bounce-sized requests. The driver waits for each completion by
-//! polling the used ring, with a deadline: a device that does not answer
-//! is marked failed and every later request gets `EIO`. Interrupts and
-//! several requests in flight come with the request queue.
+//! Requests live in `NR_SLOTS` slots (virtio_blk_rq.rs): a call's
+//! transfer is cut into pieces that are all queued at once, as many as
+//! there are free slots and descriptors; kernel buffers go through the
+//! slots' bounce buffers, page pieces from the bio layer straight to the
+//! device.
+//!
+//! Completion: the device raises its MSI-X vector when it puts requests on
+//! the used ring; the handler reaps them ([`VirtioBlkInner::virtblk_done`])
+//! and wakes the submitters, who sleep on [`VirtioBlk::wq`]. A submitter
+//! that must not sleep (interrupts off, preemption off because it holds a
+//! spinlock, the boot task probing the disk, or no MSI-X) polls the used
+//! ring instead; so does a sleeper every [`POLL_MS`] in case an interrupt
+//! is lost. Each transfer has a deadline: a device that does not answer is
+//! marked failed and every later request gets `EIO`.
+//!
+//! A flush (`VIRTIO_BLK_T_FLUSH`) is sent when the device offers
+//! `VIRTIO_BLK_F_FLUSH`, i.e. has a write cache.
 //!
 //! # Locking
-//! `VirtioBlk::inner` (an IRQ-safe spinlock, a leaf) is held for a whole
-//! request, polling included: one request at a time per disk.
+//! `VIRTBLK_DISKS` (the interrupt handler's list) → `VirtioBlk::inner`
+//! (IRQ-safe spinlock: the ring, the slots; held to queue or reap, never
+//! while waiting) → the wait queue's lock (woken after `inner` is dropped).
 #![deny(unsafe_code)]
 
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use pci::regs::PCI_VENDOR_ID_REDHAT_QUMRANET;
 
+use crate::arch::apic::boot_cpu_apic_id;
+use crate::arch::irq_vectors::alloc_device_vector;
+use crate::block::bio::{BioVec, ReqOp};
+use crate::block::stat::DiskStats;
 use crate::block::{BlockDevice, SECTOR_SIZE, SizeFmt, add_disk, check_io};
-use crate::drivers::pci::dma::DmaCoherent;
+use crate::drivers::pci::msi::{MsixTable, pci_enable_msix};
 use crate::drivers::pci::{PciDev, pci_find_devices};
 use crate::drivers::virtio::pci_modern::VirtioPciModernDevice;
-use crate::drivers::virtio::ring::{VIRTQUEUE_MAX_SIZE, VirtqBuf, Virtqueue};
+use crate::drivers::virtio::ring::{VIRTQUEUE_MAX_SIZE, Virtqueue};
 use crate::drivers::virtio::*;
+use crate::fs::inode::DevT;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
+use crate::kernel::sched::wait::WaitQueue;
+use crate::kernel::time::jiffies::msecs_to_jiffies;
 use crate::kernel::time::ktime_get_ns;
-use crate::{pr_err, pr_info};
+use crate::mm::addr::PAGE_SIZE;
+use crate::{pr_err, pr_info, pr_warn};
+
+use super::virtio_blk_rq::{
+    Data, Transfer, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VirtioBlkInner,
+    alloc_slots,
+};
 
 /// PCI device IDs: transitional (0x1000 + 1) and modern (0x1040 +
 /// `VIRTIO_ID_BLOCK`).
 const VIRTIO_BLK_PCI_IDS: [u16; 2] = [0x1001, 0x1042];
-/// `struct virtio_blk_outhdr` types.
-const VIRTIO_BLK_T_IN: u32 = 0;
-const VIRTIO_BLK_T_OUT: u32 = 1;
-const VIRTIO_BLK_S_OK: u8 = 0;
 /// Feature: the disk is read-only.
 const VIRTIO_BLK_F_RO: u32 = 5;
+/// Feature: the disk has a write cache that `VIRTIO_BLK_T_FLUSH` empties.
+const VIRTIO_BLK_F_FLUSH: u32 = 9;
+/// The block major Linux's `virtblk` gets on Debian (dynamic, the first
+/// free from 254 down), and the minors per disk (Linux: `PART_BITS = 4`).
+pub const VIRTBLK_MAJOR: u32 = 254;
+const VIRTBLK_MINORS: u32 = 16;
 /// `struct virtio_blk_config`: capacity in sectors, at offset 0.
 const VIRTIO_BLK_CFG_CAPACITY: usize = 0;
-/// The header takes 16 bytes of the request page, the status byte follows.
-const REQ_HDR_LEN: u32 = 16;
-const REQ_STATUS_OFF: usize = 16;
-/// 32 KiB of bounce buffer: the most one request moves.
-const BOUNCE_ORDER: u8 = 3;
-/// How long a request may take under TCG before the device is failed.
+/// How long a transfer may take under TCG before the device is failed.
 const REQUEST_TIMEOUT_NS: u64 = 10_000_000_000;
+/// A sleeper looks at the ring this often even without an interrupt.
+const POLL_MS: u64 = 100;
 
 /// One virtio disk (Linux: `struct virtio_blk` with its `gendisk`).
 pub struct VirtioBlk {
     name: String,
     capacity: u64,
     read_only: bool,
+    /// The device has a write cache to flush.
+    flush: bool,
+    devt: DevT,
+    /// The MSI-X vector completions arrive on; `None`: polled only.
+    vector: Option<u8>,
     inner: SpinLock<VirtioBlkInner>,
+    /// Submitters sleep here until `completions` moves.
+    wq: WaitQueue,
+    /// Bumped whenever requests are reaped (by the interrupt or a poller).
+    completions: AtomicU64,
+    /// Interrupts handled, and the most requests seen in flight at once.
+    irqs: AtomicU64,
+    max_in_flight: AtomicUsize,
+    stats: DiskStats,
 }
 
-struct VirtioBlkInner {
-    vdev: VirtioPciModernDevice,
-    vq: Virtqueue,
-    /// The request header and status byte.
-    req: DmaCoherent,
-    bounce: DmaCoherent,
-    /// The device missed a deadline or broke the protocol.
-    broken: bool,
-}
-
-impl VirtioBlkInner {
-    /// Runs one request of `len` bytes (already in, or to land in, the
-    /// bounce buffer) and waits for it (Linux: `virtblk_setup_cmd`,
-    /// `virtio_queue_rq`, then the completion path polled).
-    fn do_req(&mut self, kind: u32, sector: u64, len: usize) -> KResult<()> {
-        if self.broken {
-            return Err(Errno::EIO);
-        }
-        let data_len = u32::try_from(len).map_err(|_| Errno::EINVAL)?;
-        self.req.write32(0, kind);
-        self.req.write32(4, 0);
-        self.req.write64(8, sector);
-        self.req.write16(REQ_STATUS_OFF, 0xffff);
-        let req = self.req.dma_addr();
-        let bufs = [
-            VirtqBuf { addr: req, len: REQ_HDR_LEN, device_writes: false },
-            VirtqBuf {
-                addr: self.bounce.dma_addr(),
-                len: data_len,
-                device_writes: kind == VIRTIO_BLK_T_IN,
-            },
-            VirtqBuf { addr: req + REQ_STATUS_OFF as u64, len: 1, device_writes: true },
-        ];
-        let head = self.vq.add_buf(&bufs)?;
-        self.vdev.notify(self.vq.index, self.vq.doorbell);
-        let result = self.wait_for(head);
-        if result.is_err() {
-            self.broken = true;
-            self.vdev.fail();
-        }
-        result?;
-        let [status, _] = self.req.read16(REQ_STATUS_OFF).to_le_bytes();
-        if status == VIRTIO_BLK_S_OK { Ok(()) } else { Err(Errno::EIO) }
+impl VirtioBlk {
+    /// Whether the caller may sleep for a completion: an interrupt will
+    /// come, and nothing forbids scheduling (Linux: the blk-mq path always
+    /// sleeps; this kernel still has callers under spinlocks).
+    fn can_sleep(&self) -> bool {
+        use crate::arch::{irqflags::irqs_disabled, percpu::this_cpu};
+        self.vector.is_some()
+            && this_cpu().preempt_count() == 0
+            && !irqs_disabled()
+            && crate::kernel::sched::try_current().is_some_and(|t| t.pid != 0)
     }
 
-    /// Polls the used ring until request `head` completes.
-    fn wait_for(&mut self, head: u16) -> KResult<()> {
+    /// Reaps under the lock, then wakes sleepers if anything completed.
+    fn reap(&self) {
+        let reaped = self.inner.lock().virtblk_done();
+        if reaped > 0 {
+            self.completions.fetch_add(1, Ordering::AcqRel);
+            self.wq.wake_up_all();
+        }
+    }
+
+    /// Waits until the completion count moves past `seen`, or a while.
+    fn wait_for_completions(&self, seen: u64) {
+        if !self.can_sleep() {
+            core::hint::spin_loop();
+            return;
+        }
+        let moved = || self.completions.load(Ordering::Acquire) != seen;
+        let woke = self.wq.wait_event_interruptible_timeout(moved, msecs_to_jiffies(POLL_MS));
+        if woke.is_err() {
+            // A pending signal does not abort block I/O: poll instead.
+            crate::kernel::sched::cond_resched();
+        }
+    }
+
+    /// Runs `kind` over `len` bytes at `sector`: queues the pieces as
+    /// slots free up, copies each in or out of its slot, waits for all
+    /// (Linux: `blk_mq_submit_bio` → `virtio_queue_rq`, then the
+    /// completions).
+    fn transfer(&self, kind: u32, sector: u64, data: Data<'_>, len: usize) -> KResult<()> {
+        let mut t = Transfer::new(kind, sector, data, len)?;
         let deadline = ktime_get_ns().saturating_add(REQUEST_TIMEOUT_NS);
         loop {
-            match self.vq.get_buf()? {
-                Some((done, _)) if done == head => return Ok(()),
-                Some(_) => return Err(Errno::EIO),
-                None if ktime_get_ns() > deadline => return Err(Errno::EIO),
-                None => core::hint::spin_loop(),
+            let seen = self.completions.load(Ordering::Acquire);
+            self.reap();
+            let mut inner = self.inner.lock();
+            if inner.broken {
+                return Err(Errno::EIO);
             }
+            t.complete_done(&mut inner);
+            if t.queue_pieces(&mut inner) {
+                inner.vdev.notify(inner.vq.index, inner.vq.doorbell);
+                self.max_in_flight.fetch_max(inner.in_flight(), Ordering::Relaxed);
+            }
+            if t.finished() {
+                return t.result;
+            }
+            if ktime_get_ns() > deadline {
+                pr_err!("{}: request timed out; the device is marked failed", self.name);
+                inner.fail();
+                return Err(Errno::EIO);
+            }
+            drop(inner);
+            self.wait_for_completions(seen);
         }
+    }
+
+    /// The interrupt path for this disk (Linux: `vp_vring_interrupt` →
+    /// `virtblk_done`).
+    fn interrupt(&self) {
+        self.irqs.fetch_add(1, Ordering::Relaxed);
+        self.reap();
     }
 }
 
@@ -136,17 +188,20 @@ impl BlockDevice for VirtioBlk {
         self.read_only
     }
 
+    fn devt(&self) -> DevT {
+        self.devt
+    }
+
+    fn minors(&self) -> u32 {
+        VIRTBLK_MINORS
+    }
+
     fn read_blocks(&self, lba: u64, buf: &mut [u8]) -> KResult<()> {
         check_io(lba, buf.len(), self.capacity)?;
-        let mut inner = self.inner.lock();
-        let chunk = inner.bounce.len();
-        for (i, part) in buf.chunks_mut(chunk).enumerate() {
-            inner.do_req(VIRTIO_BLK_T_IN, chunk_lba(lba, i, chunk), part.len())?;
-            if !inner.bounce.copy_out(0, part) {
-                return Err(Errno::EIO);
-            }
-        }
-        Ok(())
+        let len = buf.len();
+        let sectors = (len / SECTOR_SIZE) as u64;
+        let io = || self.transfer(VIRTIO_BLK_T_IN, lba, Data::Read(buf), len);
+        self.stats.account(ReqOp::Read, sectors, io)
     }
 
     fn write_blocks(&self, lba: u64, buf: &[u8]) -> KResult<()> {
@@ -154,22 +209,74 @@ impl BlockDevice for VirtioBlk {
         if self.read_only {
             return Err(Errno::EROFS);
         }
-        let mut inner = self.inner.lock();
-        let chunk = inner.bounce.len();
-        for (i, part) in buf.chunks(chunk).enumerate() {
-            if !inner.bounce.copy_in(0, part) {
-                return Err(Errno::EIO);
-            }
-            inner.do_req(VIRTIO_BLK_T_OUT, chunk_lba(lba, i, chunk), part.len())?;
+        let sectors = (buf.len() / SECTOR_SIZE) as u64;
+        let io = || self.transfer(VIRTIO_BLK_T_OUT, lba, Data::Write(buf), buf.len());
+        self.stats.account(ReqOp::Write, sectors, io)
+    }
+
+    /// Linux: `virtblk_setup_cmd` with `REQ_OP_FLUSH`; a disk without a
+    /// write cache has nothing to flush.
+    fn flush(&self) -> KResult<()> {
+        if !self.flush {
+            return Ok(());
         }
-        Ok(())
+        let io = || self.transfer(VIRTIO_BLK_T_FLUSH, 0, Data::None, 0);
+        self.stats.account(ReqOp::Flush, 0, io)
+    }
+
+    fn stats(&self) -> Option<&DiskStats> {
+        Some(&self.stats)
+    }
+
+    /// DMA straight into the pages, no bounce buffer.
+    fn rw_pages(&self, op: ReqOp, lba: u64, segs: &[BioVec]) -> KResult<()> {
+        let len = segs.iter().map(|v| v.len).sum();
+        let kind = match op {
+            ReqOp::Flush => return self.flush(),
+            ReqOp::Read => VIRTIO_BLK_T_IN,
+            ReqOp::Write if self.read_only => return Err(Errno::EROFS),
+            ReqOp::Write => VIRTIO_BLK_T_OUT,
+        };
+        let in_page = |v: &BioVec| {
+            v.len.is_multiple_of(SECTOR_SIZE)
+                && v.offset.checked_add(v.len).is_some_and(|e| e <= PAGE_SIZE)
+        };
+        if !segs.iter().all(in_page) {
+            return Err(Errno::EINVAL);
+        }
+        check_io(lba, len, self.capacity)?;
+        let sectors = (len / SECTOR_SIZE) as u64;
+        self.stats.account(op, sectors, || self.transfer(kind, lba, Data::Pages(segs), len))
     }
 }
 
-/// The first sector of the `i`th bounce-sized piece of a transfer at `lba`
-/// (check_io has bounded the sum by the capacity).
-fn chunk_lba(lba: u64, i: usize, chunk: usize) -> u64 {
-    lba + (i * (chunk / SECTOR_SIZE)) as u64
+/// The disks the interrupt handler serves (they share one vector).
+static VIRTBLK_DISKS: SpinLock<Vec<Arc<VirtioBlk>>> = SpinLock::new(Vec::new());
+/// The vector every virtio-blk queue interrupts on.
+static VIRTBLK_VECTOR: spin::Once<Option<u8>> = spin::Once::new();
+
+/// Linux: `vp_interrupt` for MSI-X queue vectors.
+fn virtblk_interrupt() {
+    for disk in VIRTBLK_DISKS.lock().iter() {
+        disk.interrupt();
+    }
+}
+
+/// The shared vector, allocated and hooked on first use; `None` if none
+/// is left or it cannot be hooked (the disks then poll).
+fn virtblk_vector() -> Option<u8> {
+    *VIRTBLK_VECTOR.call_once(|| {
+        let vector = alloc_device_vector()?;
+        crate::kernel::irq::request_irq(vector, "virtio_blk", virtblk_interrupt).ok()?;
+        Some(vector)
+    })
+}
+
+/// Statistics for the self-tests: (interrupts, most requests in flight).
+pub(crate) fn virtblk_stats(name: &str) -> Option<(u64, usize)> {
+    let disks = VIRTBLK_DISKS.lock();
+    let disk = disks.iter().find(|d| d.name == name)?;
+    Some((disk.irqs.load(Ordering::Relaxed), disk.max_in_flight.load(Ordering::Relaxed)))
 }
 
 /// "vda", "vdz", "vdaa"… (Linux: `virtblk_name_format`).
@@ -188,9 +295,23 @@ fn virtblk_name_format(prefix: &str, mut index: u32) -> String {
     name
 }
 
+/// Routes queue 0's interrupts to `vector` through MSI-X entry 0 (Linux:
+/// `vp_find_vqs_msix`, with one vector for the queue and none for config
+/// changes). `None` if the device has no MSI-X or refuses.
+fn virtblk_setup_msix(pci: &PciDev, vdev: &VirtioPciModernDevice) -> Option<MsixTable> {
+    let vector = virtblk_vector()?;
+    let table = pci_enable_msix(pci).ok()?;
+    table.set_entry(0, vector, boot_cpu_apic_id()).ok()?;
+    vdev.config_vector(VIRTIO_MSI_NO_VECTOR);
+    (vdev.queue_vector(0, 0) == 0).then_some(table)
+}
+
 /// Negotiates features and sets up the request queue; the device is
 /// left with `DRIVER_OK` (Linux: `virtio_dev_probe` + `virtblk_probe`).
-fn virtblk_setup(vdev: &VirtioPciModernDevice) -> KResult<(Virtqueue, bool)> {
+fn virtblk_setup(
+    pci: &PciDev,
+    vdev: &VirtioPciModernDevice,
+) -> KResult<(Virtqueue, u64, Option<MsixTable>)> {
     vdev.reset()?;
     vdev.add_status(VIRTIO_CONFIG_S_ACKNOWLEDGE);
     vdev.add_status(VIRTIO_CONFIG_S_DRIVER);
@@ -198,7 +319,8 @@ fn virtblk_setup(vdev: &VirtioPciModernDevice) -> KResult<(Virtqueue, bool)> {
     if offered & 1 << VIRTIO_F_VERSION_1 == 0 {
         return Err(Errno::ENODEV);
     }
-    let features = offered & (1 << VIRTIO_F_VERSION_1 | 1 << VIRTIO_BLK_F_RO);
+    let wanted = 1 << VIRTIO_F_VERSION_1 | 1 << VIRTIO_BLK_F_RO | 1 << VIRTIO_BLK_F_FLUSH;
+    let features = offered & wanted;
     vdev.set_features(features);
     vdev.add_status(VIRTIO_CONFIG_S_FEATURES_OK);
     if vdev.get_status() & VIRTIO_CONFIG_S_FEATURES_OK == 0 {
@@ -211,15 +333,16 @@ fn virtblk_setup(vdev: &VirtioPciModernDevice) -> KResult<(Virtqueue, bool)> {
     // A split ring's size is a power of two.
     let num = 1 << (15 - max.leading_zeros());
     let mut vq = Virtqueue::new(0, num)?;
+    let msix = virtblk_setup_msix(pci, vdev);
     vq.doorbell = vdev.setup_queue(0, num, vq.ring_addrs())?;
     vdev.add_status(VIRTIO_CONFIG_S_DRIVER_OK);
-    Ok((vq, features & 1 << VIRTIO_BLK_F_RO != 0))
+    Ok((vq, features, msix))
 }
 
-/// Binds one device and adds its disk.
+/// Binds one device and makes its disk.
 fn virtblk_probe(pci: Arc<PciDev>, index: u32) -> KResult<Arc<VirtioBlk>> {
     let vdev = VirtioPciModernDevice::probe(&pci)?;
-    let (vq, read_only) = match virtblk_setup(&vdev) {
+    let (vq, features, msix) = match virtblk_setup(&pci, &vdev) {
         Ok(setup) => setup,
         Err(e) => {
             // Reset, so that the device forgets rings we are about to free.
@@ -229,16 +352,26 @@ fn virtblk_probe(pci: Arc<PciDev>, index: u32) -> KResult<Arc<VirtioBlk>> {
         }
     };
     let capacity = vdev.config_read64(VIRTIO_BLK_CFG_CAPACITY)?;
-    let inner = VirtioBlkInner {
-        vdev,
-        vq,
-        req: DmaCoherent::alloc(0)?,
-        bounce: DmaCoherent::alloc(BOUNCE_ORDER)?,
-        broken: false,
-    };
-    let name = virtblk_name_format("vd", index);
-    let disk = Arc::new(VirtioBlk { name, capacity, read_only, inner: SpinLock::new(inner) });
-    add_disk(disk.clone())?;
+    let vector = if msix.is_some() { virtblk_vector() } else { None };
+    let slots = alloc_slots(vq.num())?;
+    let inner = VirtioBlkInner { vdev, vq, slots, _msix: msix, broken: false };
+    let disk = Arc::new(VirtioBlk {
+        name: virtblk_name_format("vd", index),
+        capacity,
+        read_only: features & 1 << VIRTIO_BLK_F_RO != 0,
+        flush: features & 1 << VIRTIO_BLK_F_FLUSH != 0,
+        devt: DevT::new(VIRTBLK_MAJOR, index.saturating_mul(VIRTBLK_MINORS)),
+        vector,
+        inner: SpinLock::new(inner),
+        wq: WaitQueue::new(),
+        completions: AtomicU64::new(0),
+        irqs: AtomicU64::new(0),
+        max_in_flight: AtomicUsize::new(0),
+        stats: DiskStats::new(),
+    });
+    let mut disks = VIRTBLK_DISKS.lock();
+    disks.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+    disks.push(disk.clone());
     Ok(disk)
 }
 
@@ -259,6 +392,13 @@ pub fn virtio_blk_init() {
                     SizeFmt { bytes, base: 1000 },
                     SizeFmt { bytes, base: 1024 }
                 );
+                if disk.vector.is_none() {
+                    pr_warn!("virtio_blk virtio{virtio}: no MSI-X; completions are polled");
+                }
+                // After the capacity line, as Linux prints " vda: vda1 vda2".
+                if let Err(e) = add_disk(disk) {
+                    pr_err!("virtio_blk virtio{virtio}: cannot add disk: -{}", e as u32);
+                }
             }
             Err(e) => {
                 pr_err!("virtio_blk: probe of virtio{virtio} failed with error -{}", e as u32)

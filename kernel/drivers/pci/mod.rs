@@ -19,6 +19,7 @@
 pub mod access;
 pub mod dma;
 pub mod iomap;
+pub mod msi;
 pub mod probe;
 pub mod window;
 

@@ -32,6 +32,9 @@ pub const VIRTIO_CONFIG_S_FAILED: u8 = 0x80;
 /// the modern transport requires it.
 pub const VIRTIO_F_VERSION_1: u32 = 32;
 
+/// "No MSI-X entry" in the vector registers (Linux: `VIRTIO_MSI_NO_VECTOR`).
+pub const VIRTIO_MSI_NO_VECTOR: u16 = 0xffff;
+
 /// The virtio index of the next device (Linux: `virtio_index_ida`), for
 /// names like "virtio0".
 static VIRTIO_INDEX: AtomicU32 = AtomicU32::new(0);

@@ -26,10 +26,12 @@ const VIRTIO_PCI_COMMON_DFSELECT: usize = 0;
 const VIRTIO_PCI_COMMON_DF: usize = 4;
 const VIRTIO_PCI_COMMON_GFSELECT: usize = 8;
 const VIRTIO_PCI_COMMON_GF: usize = 12;
+const VIRTIO_PCI_COMMON_MSIX: usize = 16;
 const VIRTIO_PCI_COMMON_STATUS: usize = 20;
 const VIRTIO_PCI_COMMON_CFGGENERATION: usize = 21;
 const VIRTIO_PCI_COMMON_Q_SELECT: usize = 22;
 const VIRTIO_PCI_COMMON_Q_SIZE: usize = 24;
+const VIRTIO_PCI_COMMON_Q_MSIX: usize = 26;
 const VIRTIO_PCI_COMMON_Q_ENABLE: usize = 28;
 const VIRTIO_PCI_COMMON_Q_NOFF: usize = 30;
 const VIRTIO_PCI_COMMON_Q_DESCLO: usize = 32;
@@ -49,7 +51,7 @@ pub struct VirtioPciModernDevice {
     common: IoMem,
     notify: IoMem,
     notify_off_multiplier: u32,
-    /// Reading it acknowledges an interrupt; unused while we poll.
+    /// Reading it acknowledges an INTx interrupt; unused with MSI-X.
     _isr: IoMem,
     device: Option<IoMem>,
 }
@@ -154,6 +156,23 @@ impl VirtioPciModernDevice {
         }
         self.common.write16(VIRTIO_PCI_COMMON_Q_ENABLE, 1);
         Ok(doorbell)
+    }
+
+    /// Sends configuration-change interrupts to MSI-X entry `entry`
+    /// (`VIRTIO_MSI_NO_VECTOR` for none); returns what the device took,
+    /// `VIRTIO_MSI_NO_VECTOR` if it refused (Linux: `vp_modern_config_vector`).
+    pub fn config_vector(&self, entry: u16) -> u16 {
+        self.common.write16(VIRTIO_PCI_COMMON_MSIX, entry);
+        self.common.read16(VIRTIO_PCI_COMMON_MSIX)
+    }
+
+    /// Sends queue `index`'s interrupts to MSI-X entry `entry`, before the
+    /// queue is enabled; returns what the device took (Linux:
+    /// `vp_modern_queue_vector`).
+    pub fn queue_vector(&self, index: u16, entry: u16) -> u16 {
+        self.common.write16(VIRTIO_PCI_COMMON_Q_SELECT, index);
+        self.common.write16(VIRTIO_PCI_COMMON_Q_MSIX, entry);
+        self.common.read16(VIRTIO_PCI_COMMON_Q_MSIX)
     }
 
     /// Rings queue `index`'s doorbell (Linux: `vp_notify`).

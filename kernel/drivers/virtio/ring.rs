@@ -76,6 +76,11 @@ impl Virtqueue {
         Ok(Self { index, num, ring, free, chain, avail_idx: 0, last_used_idx: 0, doorbell: 0 })
     }
 
+    /// The number of descriptors (the ring size).
+    pub fn num(&self) -> u16 {
+        self.num
+    }
+
     fn avail_off(&self) -> usize {
         DESC_SIZE * usize::from(self.num)
     }

@@ -62,6 +62,7 @@ pub fn vfs_create_with(
     if !dentry.is_negative() {
         return Err(Errno::EEXIST);
     }
+    crate::fs::namespace::mnt_want_write(&parent.mnt)?;
     may_modify_dir(&dir, ctx.cred)?;
     let inode = make(&dir)?;
     dentry.instantiate(inode);

@@ -249,6 +249,10 @@ impl<'a> Nameidata<'a> {
         let dentry = lookup_one(&self.path.dentry, name)?;
         let inode = dentry.positive()?;
         if follow && inode.file_type() == FileType::Symlink {
+            // Linux: `pick_link` refuses links on a `nosymfollow` mount.
+            if self.path.mnt.flags().contains(crate::fs::namespace::MntFlags::NOSYMFOLLOW) {
+                return Err(Errno::ELOOP);
+            }
             let target = inode.i_op.get_link(&inode)?;
             self.push_link(target)?;
             return Ok(true);
@@ -297,7 +301,7 @@ impl<'a> Nameidata<'a> {
                 }
                 break;
             }
-            match self.path.mnt.mnt_mountpoint.clone() {
+            match self.path.mnt.mountpoint() {
                 Some(mp) => self.path = mp,
                 None => break,
             }

@@ -134,25 +134,49 @@ fn do_open(ctx: FsContext<'_>, path: Path, flags: u32, created: bool) -> KResult
         _ if flags & uapi::O_DIRECTORY != 0 => return Err(Errno::ENOTDIR),
         _ => {}
     }
+    if matches!(ftype, FileType::CharDev | FileType::BlockDev)
+        && !crate::fs::namespace::may_open_dev(&path)
+    {
+        return Err(Errno::EACCES);
+    }
     if !created {
         may_open(ctx, &inode, flags)?;
+    }
+    // Linux: `do_open`'s `mnt_want_write` for O_TRUNC and
+    // `do_dentry_open`'s for a write open; device nodes, fifos and sockets
+    // may be written on a read-only mount.
+    let special = !matches!(ftype, FileType::Regular | FileType::Directory | FileType::Symlink);
+    if !special && (fmode.contains(FMode::WRITE) || flags & uapi::O_TRUNC != 0) {
+        crate::fs::namespace::mnt_want_write(&path.mnt)?;
+    }
+    let writer = !special && fmode.contains(FMode::WRITE);
+    // No Ferrite file system does direct I/O; Linux 6.1's tmpfs refuses
+    // it too (`FMODE_CAN_ODIRECT` unset): only block devices take it.
+    if flags & uapi::O_DIRECT != 0 && ftype != FileType::BlockDev {
+        return Err(Errno::EINVAL);
     }
     let f_op = select_fops(&inode)?;
     let mut fmode = fmode;
     if matches!(ftype, FileType::Regular | FileType::Directory) {
         fmode |= FMode::ATOMIC_POS;
     }
-    let truncate =
-        flags & uapi::O_TRUNC != 0 && ftype == FileType::Regular && fmode.contains(FMode::WRITE);
+    // Even a read-only open truncates (Linux: `do_open`'s `do_truncate`);
+    // `may_open` asked for write permission.
+    let truncate = flags & uapi::O_TRUNC != 0 && ftype == FileType::Regular;
     if truncate && !created {
         let attr = SetAttr { size: Some(0), ..SetAttr::default() };
         inode.i_op.setattr(&inode, &attr)?;
+    }
+    if writer {
+        // Given back by the `File`'s drop, even if its open fails.
+        crate::fs::namespace::mnt_get_write_access(&path.mnt)?;
+        fmode |= FMode::WRITER;
     }
     File::open(path, inode, f_op, fmode, flags | uapi::O_LARGEFILE)
 }
 
 /// Permission for the access mode (Linux: `may_open`); `O_TRUNC` needs
-/// write permission even with O_RDONLY.
+/// write permission even with O_RDONLY, `O_NOATIME` the owner.
 fn may_open(ctx: FsContext<'_>, inode: &Inode, flags: u32) -> KResult<()> {
     let mut mask = 0;
     match flags & uapi::O_ACCMODE {
@@ -163,7 +187,14 @@ fn may_open(ctx: FsContext<'_>, inode: &Inode, flags: u32) -> KResult<()> {
     if flags & uapi::O_TRUNC != 0 {
         mask |= MAY_WRITE;
     }
-    inode_permission(inode, mask, ctx.cred)
+    inode_permission(inode, mask, ctx.cred)?;
+    // Only the owner may skip atime updates (Linux: `may_open`,
+    // `inode_owner_or_capable`, with CAP_FOWNER as fsuid 0).
+    let owner = ctx.cred.fsuid == 0 || ctx.cred.fsuid == inode.attr().uid;
+    if flags & uapi::O_NOATIME != 0 && !owner {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
 }
 
 /// The operations an open gets: a device node's come from its driver
@@ -171,8 +202,9 @@ fn may_open(ctx: FsContext<'_>, inode: &Inode, flags: u32) -> KResult<()> {
 fn select_fops(inode: &Inode) -> KResult<&'static dyn FileOps> {
     match inode.file_type() {
         FileType::CharDev => chrdev_fops(inode.attr().rdev),
-        FileType::BlockDev => Err(Errno::ENXIO),
-        FileType::Fifo | FileType::Socket => Err(Errno::ENXIO),
+        FileType::BlockDev => Ok(&crate::fs::block_dev::DEF_BLK_FOPS),
+        FileType::Fifo => Ok(&crate::fs::fifo::FIFO_FOPS),
+        FileType::Socket => Err(Errno::ENXIO),
         _ => Ok(inode.i_fop),
     }
 }

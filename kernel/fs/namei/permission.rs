@@ -3,12 +3,14 @@
 //!
 //! The classic owner/group/other bits against the caller's fsuid and fsgid;
 //! the superuser passes, except that executing needs at least one x bit
-//! (directories can always be searched by root). Supplementary groups,
-//! capabilities other than "uid 0", POSIX ACLs and read-only mounts come
-//! later.
+//! (directories can always be searched by root). The group class applies
+//! when the file's group is the caller's fsgid or one of the calling task's
+//! supplementary groups (Linux: `in_group_p`). Capabilities other than
+//! "uid 0", POSIX ACLs and read-only mounts come later.
 //!
 //! # Locking
-//! Reads the inode's attributes under its `i_lock`; nothing else.
+//! Reads the inode's attributes under its `i_lock`, then (not nested) the
+//! task's `groups` leaf lock.
 #![deny(unsafe_code)]
 
 use linux_raw_sys::general as uapi;
@@ -16,6 +18,7 @@ use linux_raw_sys::general as uapi;
 use crate::fs::FsCred;
 use crate::fs::inode::Inode;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::sched::current;
 
 /// Linux: `MAY_EXEC`.
 pub const MAY_EXEC: u32 = 1;
@@ -23,6 +26,13 @@ pub const MAY_EXEC: u32 = 1;
 pub const MAY_WRITE: u32 = 2;
 /// Linux: `MAY_READ`.
 pub const MAY_READ: u32 = 4;
+
+/// Whether the caller is in group `gid`: its fsgid or one of the current
+/// task's supplementary groups, kept sorted by setgroups (Linux:
+/// `in_group_p`).
+pub fn in_group_p(cred: FsCred, gid: u32) -> bool {
+    gid == cred.fsgid || current().groups().binary_search(&gid).is_ok()
+}
 
 /// Checks `mask` (MAY_*) against the mode bits (Linux: `generic_permission`).
 pub fn generic_permission(inode: &Inode, mask: u32, cred: FsCred) -> KResult<()> {
@@ -38,7 +48,7 @@ pub fn generic_permission(inode: &Inode, mask: u32, cred: FsCred) -> KResult<()>
     }
     let bits = if cred.fsuid == attr.uid {
         mode >> 6
-    } else if cred.fsgid == attr.gid {
+    } else if in_group_p(cred, attr.gid) {
         mode >> 3
     } else {
         mode

@@ -27,6 +27,7 @@ pub fn do_rmdir(ctx: FsContext<'_>, dfd: i32, name: &[u8]) -> KResult<()> {
         LastType::DotDot => return Err(Errno::ENOTEMPTY),
         LastType::Root => return Err(Errno::EBUSY),
     }
+    crate::fs::namespace::mnt_want_write(&parent.mnt)?;
     let dir = parent.dentry.positive()?;
     let _guard = dir.sb.s_vfs_rename_lock.lock();
     let dentry = lookup_one_locked(&parent.dentry, &last.name)?;
@@ -57,6 +58,7 @@ pub fn do_unlinkat(ctx: FsContext<'_>, dfd: i32, name: &[u8], flags: u32) -> KRe
     if last.kind != LastType::Norm {
         return Err(Errno::EISDIR);
     }
+    crate::fs::namespace::mnt_want_write(&parent.mnt)?;
     let dir = parent.dentry.positive()?;
     let _guard = dir.sb.s_vfs_rename_lock.lock();
     let dentry = lookup_one_locked(&parent.dentry, &last.name)?;

@@ -53,6 +53,7 @@ pub fn do_renameat2(
             Errno::EBUSY
         });
     }
+    crate::fs::namespace::mnt_want_write(&old_parent.mnt)?;
     let old_dir = old_parent.dentry.positive()?;
     let new_dir = new_parent.dentry.positive()?;
     let _guard = old_dir.sb.s_vfs_rename_lock.lock();

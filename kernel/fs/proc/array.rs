@@ -115,11 +115,28 @@ fn sig_masks(task: &Task) -> SigMasks {
     SigMasks { pending, shared, blocked, ignored, caught }
 }
 
-/// /proc/PID/stat (Linux: `do_task_stat` for a whole process).
+/// /proc/PID/stat (Linux: `proc_tgid_stat`): the process's ID and the
+/// times of all its threads.
 pub fn proc_tgid_stat(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
-    let (prio, rt_priority, policy, runtime) = {
+    do_task_stat(task, m, true)
+}
+
+/// /proc/PID/task/TID/stat (Linux: `proc_tid_stat`): the thread's own.
+pub fn proc_tid_stat(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
+    do_task_stat(task, m, false)
+}
+
+/// Linux: `do_task_stat`.
+fn do_task_stat(task: &Arc<Task>, m: &mut SeqBuf, whole: bool) -> KResult<()> {
+    let (prio, rt_priority, policy, own_runtime) = {
         let s = task.sched.lock();
         (s.prio - MAX_RT_PRIO, s.rt_priority, s.policy, s.se.sum_exec_runtime)
+    };
+    let threads = task.threads();
+    let runtime = if whole {
+        threads.iter().fold(0u64, |sum, t| sum.saturating_add(t.sum_exec_runtime()))
+    } else {
+        own_runtime
     };
     let mm = mm_stats(task);
     let mmv = mm.unwrap_or_default();
@@ -127,8 +144,12 @@ pub fn proc_tgid_stat(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
     let rsslim = task.rlimit(uapi::RLIMIT_RSS as usize).cur;
     let ns = m.pid_ns();
     m.printf(format_args!(
-        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 0 0 {} {} 1 0 {} {} {} {}",
-        pid::task_tgid_nr_ns(task, &ns),
+        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 0 0 {} {} {} 0 {} {} {} {}",
+        if whole {
+            pid::task_tgid_nr_ns(task, &ns)
+        } else {
+            pid::pid_nr_ns(pid::task_pid(task), &ns)
+        },
         comm_str(&task.comm()),
         task.state_char(),
         pid::task_ppid_nr_ns(task, &ns),
@@ -138,6 +159,7 @@ pub fn proc_tgid_stat(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
         nsec_to_clock_t(runtime),
         prio,
         task.nice(),
+        threads.len(),
         nsec_to_clock_t(task.start_time),
         mmv.total_vm * PAGE_SIZE as u64,
         mmv.rss,
@@ -209,7 +231,7 @@ fn task_state(task: &Task, m: &mut SeqBuf) -> KResult<()> {
         pid::task_ppid_nr_ns(task, &ns),
     ))?;
     m.printf(format_args!(
-        "Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t \n",
+        "Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t",
         c.uid,
         c.euid,
         c.suid,
@@ -220,6 +242,11 @@ fn task_state(task: &Task, m: &mut SeqBuf) -> KResult<()> {
         c.fsgid,
         fd_size(task),
     ))?;
+    // Linux: "%u " per supplementary group.
+    for gid in task.groups().iter() {
+        m.printf(format_args!("{gid} "))?;
+    }
+    m.puts(b"\n")?;
     ns_ids(task, &ns, m)
 }
 
@@ -274,13 +301,18 @@ fn task_mem(s: &MmStats, m: &mut SeqBuf) -> KResult<()> {
 
 /// Linux: `task_sig`, `task_cap`, `task_seccomp`, `task_cpus_allowed`,
 /// `task_context_switch_counts`.
-fn task_sig_and_rest(task: &Task, m: &mut SeqBuf) -> KResult<()> {
+fn task_sig_and_rest(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
     let s = sig_masks(task);
     let sigq = task.rlimit(uapi::RLIMIT_SIGPENDING as usize).cur;
     m.printf(format_args!(
-        "Threads:\t1\nSigQ:\t0/{sigq}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\n\
+        "Threads:\t{}\nSigQ:\t0/{sigq}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\n\
          SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}\n",
-        s.pending, s.shared, s.blocked, s.ignored, s.caught
+        task.threads().len(),
+        s.pending,
+        s.shared,
+        s.blocked,
+        s.ignored,
+        s.caught
     ))?;
     // CAP_LAST_CAP is 40 in Linux 6.1: root holds all 41 capabilities.
     let caps: u64 = if task.cred().euid == 0 { (1 << 41) - 1 } else { 0 };
@@ -310,4 +342,16 @@ pub fn proc_pid_status(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
         task_mem(&s, m)?;
     }
     task_sig_and_rest(task, m)
+}
+
+/// /proc/PID/statm: `size resident shared text lib data dt` in pages
+/// (Linux: `proc_pid_statm` → `task_statm`). Ferrite does not count file
+/// and shmem pages apart from the rest, so `shared` is 0, as `RssFile`
+/// is in status; `lib` and `dt` are 0 in Linux 6.1 too. A kernel thread
+/// shows seven zeros.
+pub fn proc_pid_statm(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
+    let s = mm_stats(task).unwrap_or_default();
+    let page = PAGE_SIZE as u64;
+    let text = s.end_code.next_multiple_of(page).saturating_sub(s.start_code & !(page - 1)) / page;
+    m.printf(format_args!("{} {} 0 {} 0 {} 0\n", s.total_vm, s.rss, text, s.data_vm + s.stack_vm))
 }

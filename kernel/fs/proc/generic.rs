@@ -21,6 +21,7 @@ use core::fmt;
 
 use linux_raw_sys::general as uapi;
 
+use super::proc_sysctl::{CtlTable, proc_sys_show, proc_sys_write};
 use crate::fs::dcache::Dentry;
 use crate::fs::file_table::{File, FileOps, Whence};
 use crate::fs::inode::{FileType, Inode, InodeAttr, InodeOps, SetAttr};
@@ -54,20 +55,38 @@ pub enum ProcKind {
     PidDir,
     /// A file about the process (/proc/PID/stat).
     PidFile(PidShowFn),
+    /// A file about the process only its owner may read (/proc/PID/environ).
+    PidFileOwner(PidShowFn),
     /// A link about the process (/proc/PID/cwd).
     PidLink(LinkFn),
     /// /proc/PID/fd.
     FdDir,
     /// /proc/PID/fd/N.
     FdLink(i32),
+    /// /proc/PID/fdinfo.
+    FdInfoDir,
+    /// /proc/PID/fdinfo/N.
+    FdInfo(i32),
+    /// /proc/PID/task.
+    TaskDir,
+    /// /proc/PID/task/TID: a thread's own directory.
+    TidDir,
+    /// A directory of /proc/sys, by its path below it ("" for /proc/sys).
+    SysDir(&'static str),
+    /// A tunable under /proc/sys.
+    SysFile(&'static CtlTable),
 }
 
 impl ProcKind {
     fn mode(self) -> u32 {
         match self {
-            Self::Root | Self::PidDir => uapi::S_IFDIR | 0o555,
-            Self::FdDir => uapi::S_IFDIR | 0o500,
-            Self::Global(_) | Self::PidFile(_) => uapi::S_IFREG | 0o444,
+            Self::Root | Self::PidDir | Self::TaskDir | Self::TidDir | Self::SysDir(_) => {
+                uapi::S_IFDIR | 0o555
+            }
+            Self::FdDir | Self::FdInfoDir => uapi::S_IFDIR | 0o500,
+            Self::Global(_) | Self::PidFile(_) | Self::FdInfo(_) => uapi::S_IFREG | 0o444,
+            Self::PidFileOwner(_) => uapi::S_IFREG | 0o400,
+            Self::SysFile(table) => uapi::S_IFREG | table.mode,
             Self::SelfLink | Self::StaticLink(_) | Self::PidLink(_) => uapi::S_IFLNK | 0o777,
             Self::FdLink(_) => uapi::S_IFLNK | 0o700,
         }
@@ -115,7 +134,13 @@ pub fn proc_inode(
     let (uid, gid) = cred.map_or((0, 0), |c| (c.euid, c.egid));
     let attr = InodeAttr::new(kind.mode(), uid, gid);
     let fops: &'static dyn FileOps = match kind {
-        ProcKind::Root | ProcKind::PidDir | ProcKind::FdDir => &PROC_DIR_OPS,
+        ProcKind::Root
+        | ProcKind::PidDir
+        | ProcKind::FdDir
+        | ProcKind::FdInfoDir
+        | ProcKind::TaskDir
+        | ProcKind::TidDir
+        | ProcKind::SysDir(_) => &PROC_DIR_OPS,
         _ => &PROC_FILE_OPS,
     };
     Inode::new(sb, attr, &PROC_INODE_OPS, fops, Box::new(ProcInode { kind, pid }))
@@ -137,7 +162,9 @@ pub fn proc_revalidate(dentry: &Dentry) -> bool {
         a.gid = cred.egid;
     });
     match pi.kind {
-        ProcKind::FdLink(fd) => task.files.lock().as_ref().is_some_and(|f| f.get(fd).is_ok()),
+        ProcKind::FdLink(fd) | ProcKind::FdInfo(fd) => {
+            task.files.lock().as_ref().is_some_and(|f| f.get(fd).is_ok())
+        }
         _ => true,
     }
 }
@@ -206,7 +233,13 @@ impl InodeOps for ProcInodeOps {
         match pi.kind {
             ProcKind::Root => super::root::proc_root_lookup(dir, name),
             ProcKind::PidDir => super::base::proc_pid_lookup(dir, pi, name),
-            ProcKind::FdDir => super::fd::proc_fd_lookup(dir, pi, name),
+            ProcKind::FdDir | ProcKind::FdInfoDir => super::fd::proc_fd_lookup(dir, pi, name),
+            ProcKind::TaskDir => super::base::proc_task_lookup(dir, pi, name),
+            ProcKind::TidDir => super::base::proc_tid_lookup(dir, pi, name),
+            ProcKind::SysDir(path) => match super::proc_sysctl::sysctl_lookup(path, name) {
+                Some(kind) => proc_inode(dir.sb.clone(), kind, None).map(Some),
+                None => Ok(None),
+            },
             _ => Err(Errno::ENOTDIR),
         }
     }
@@ -222,9 +255,14 @@ impl InodeOps for ProcInodeOps {
         }
     }
 
-    /// Nothing in procfs can be changed by chmod, chown or truncate.
-    fn setattr(&self, _inode: &Inode, _attr: &SetAttr) -> KResult<()> {
-        Err(Errno::EPERM)
+    /// Nothing in procfs can be changed by chmod or chown; a size change
+    /// (`O_TRUNC`, as `echo x > /proc/sys/...` asks) is accepted and
+    /// ignored (Linux: `proc_setattr`, `proc_sys_setattr`).
+    fn setattr(&self, _inode: &Inode, attr: &SetAttr) -> KResult<()> {
+        if attr.mode.is_some() || attr.uid.is_some() || attr.gid.is_some() {
+            return Err(Errno::EPERM);
+        }
+        Ok(())
     }
 }
 
@@ -250,10 +288,12 @@ fn proc_show(inode: &Inode) -> KResult<Vec<u8>> {
     let pi = proc_i(inode)?;
     match pi.kind {
         ProcKind::Global(show) => render(show),
-        ProcKind::PidFile(show) => {
+        ProcKind::PidFile(show) | ProcKind::PidFileOwner(show) => {
             let task = pi.task()?;
             render_ns(Some(super::proc_pid_ns(&inode.sb)), |m| show(&task, m))
         }
+        ProcKind::FdInfo(fd) => render(|m| super::fd::proc_fdinfo_show(&pi.task()?, fd, m)),
+        ProcKind::SysFile(table) => render(|m| proc_sys_show(table, m)),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -287,8 +327,15 @@ impl FileOps for ProcFileOps {
         Ok(n)
     }
 
-    fn write(&self, _file: &File, _buf: &[u8], _pos: &mut u64) -> KResult<usize> {
-        Err(Errno::EIO)
+    fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
+        match proc_i(&file.f_inode)?.kind {
+            ProcKind::SysFile(table) => {
+                let n = proc_sys_write(table, buf, *pos)?;
+                *pos = pos.saturating_add(n as u64);
+                Ok(n)
+            }
+            _ => Err(Errno::EIO),
+        }
     }
 
     fn llseek(&self, _file: &File, pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
@@ -325,7 +372,13 @@ impl FileOps for ProcDirOps {
         match pi.kind {
             ProcKind::Root => super::root::proc_root_readdir(file, ctx),
             ProcKind::PidDir => super::base::proc_pid_readdir(file, pi, ctx),
-            ProcKind::FdDir => super::fd::proc_fd_readdir(file, pi, ctx),
+            ProcKind::FdDir | ProcKind::FdInfoDir => super::fd::proc_fd_readdir(file, pi, ctx),
+            ProcKind::TaskDir => super::base::proc_task_readdir(file, pi, ctx),
+            ProcKind::TidDir => super::base::proc_tid_readdir(file, pi, ctx),
+            ProcKind::SysDir(path) => {
+                emit_dots_and_entries(file, ctx, &super::proc_sysctl::sysctl_entries(path)?);
+                Ok(())
+            }
             _ => Err(Errno::ENOTDIR),
         }
     }

@@ -18,8 +18,10 @@
 //! Submodules by Linux file: `root` (root.c), `generic` (generic.c,
 //! seq_file.c), `base` (base.c), `array` (array.c), `fd` (fd.c),
 //! `task_mmu` (task_mmu.c), `meminfo`, `stat`, `uptime` (with loadavg),
-//! `version` (with cmdline), `interrupts`; /proc/mounts and
-//! /proc/filesystems are in fs/proc_namespace.rs.
+//! `version` (with cmdline), `interrupts`, `cpuinfo` (arch/x86 proc.c),
+//! `devices`, `slabinfo` (mm/slab_common.c), `vmstat` (mm/vmstat.c:
+//! buddyinfo, vmstat, zoneinfo), `proc_sysctl` (/proc/sys);
+//! /proc/mounts and /proc/filesystems are in fs/proc_namespace.rs.
 //!
 //! # Locking
 //! No lock of its own: renderers take the locks of what they read (task,
@@ -28,16 +30,22 @@
 
 pub mod array;
 pub mod base;
+pub mod cpuinfo;
+pub mod devices;
 pub mod fd;
 pub mod generic;
 pub mod interrupts;
 pub mod meminfo;
+pub mod partitions;
+pub mod proc_sysctl;
 pub mod root;
+pub mod slabinfo;
 pub mod stat;
 pub mod task_mmu;
 mod tests;
 pub mod uptime;
 pub mod version;
+pub mod vmstat;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;

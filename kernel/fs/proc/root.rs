@@ -18,7 +18,9 @@ use super::generic::{
     proc_inode,
 };
 use super::proc_pid_ns;
-use super::{interrupts, meminfo, stat, uptime, version};
+use super::{
+    cpuinfo, devices, interrupts, meminfo, partitions, slabinfo, stat, uptime, version, vmstat,
+};
 use crate::fs::file_table::File;
 use crate::fs::inode::{FileType, Inode};
 use crate::fs::proc_namespace;
@@ -30,7 +32,11 @@ use crate::kernel::pid::{
 
 /// The fixed entries of /proc (Linux: those `proc_create`d at boot).
 static ROOT_ENTRIES: &[ProcEntry] = &[
+    ProcEntry { name: "buddyinfo", kind: ProcKind::Global(vmstat::buddyinfo_show) },
     ProcEntry { name: "cmdline", kind: ProcKind::Global(version::cmdline_proc_show) },
+    ProcEntry { name: "cpuinfo", kind: ProcKind::Global(cpuinfo::show_cpuinfo) },
+    ProcEntry { name: "devices", kind: ProcKind::Global(devices::devinfo_show) },
+    ProcEntry { name: "diskstats", kind: ProcKind::Global(partitions::diskstats_show) },
     ProcEntry {
         name: "filesystems",
         kind: ProcKind::Global(proc_namespace::filesystems_proc_show),
@@ -39,10 +45,15 @@ static ROOT_ENTRIES: &[ProcEntry] = &[
     ProcEntry { name: "loadavg", kind: ProcKind::Global(uptime::loadavg_proc_show) },
     ProcEntry { name: "meminfo", kind: ProcKind::Global(meminfo::meminfo_proc_show) },
     ProcEntry { name: "mounts", kind: ProcKind::StaticLink("self/mounts") },
+    ProcEntry { name: "partitions", kind: ProcKind::Global(partitions::show_partition) },
     ProcEntry { name: "self", kind: ProcKind::SelfLink },
+    ProcEntry { name: "slabinfo", kind: ProcKind::Global(slabinfo::slabinfo_show) },
     ProcEntry { name: "stat", kind: ProcKind::Global(stat::show_stat) },
+    ProcEntry { name: "sys", kind: ProcKind::SysDir("") },
     ProcEntry { name: "uptime", kind: ProcKind::Global(uptime::uptime_proc_show) },
     ProcEntry { name: "version", kind: ProcKind::Global(version::version_proc_show) },
+    ProcEntry { name: "vmstat", kind: ProcKind::Global(vmstat::vmstat_show) },
+    ProcEntry { name: "zoneinfo", kind: ProcKind::Global(vmstat::zoneinfo_show) },
 ];
 
 /// Where process entries start in a listing (Linux: `FIRST_PROCESS_ENTRY`

@@ -2,7 +2,7 @@
 //! `shmem_file_operations`, `shmem_file_read_iter`, `shmem_setattr`,
 //! `shmem_symlink_inode_operations`).
 //!
-//! File data is a [`PageCache`]; the file size is the inode's `i_size`.
+//! File data is the inode's [`PageCache`]; the file size is `i_size`.
 //! A write past the end leaves a hole that reads as zeros; truncation
 //! first unmaps the pages past the new end from every address space that
 //! maps the file, then drops them and zeroes the tail of the last one
@@ -31,36 +31,22 @@ use crate::mm::addr::{PAGE_SIZE, Pfn};
 use crate::mm::filemap::unmap_mapping_range;
 use crate::mm::slab_common::kmemdup;
 
-/// The private part of a tmpfs regular file.
-pub struct TmpfsFile {
-    pub mapping: PageCache,
-}
-
-impl Default for TmpfsFile {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl TmpfsFile {
-    pub const fn new() -> Self {
-        Self { mapping: PageCache::new(&SHMEM_AOPS) }
-    }
-}
-
-/// tmpfs pages have no backing store: a new page is a hole, and there is
-/// nowhere to write one back (Linux: `shmem_aops`).
-struct ShmemAops;
-static SHMEM_AOPS: ShmemAops = ShmemAops;
+/// tmpfs pages have no backing store: a new page is a hole, there is
+/// nowhere to write one back, and none is ever dirty (Linux: `shmem_aops`).
+pub struct ShmemAops;
+pub static SHMEM_AOPS: ShmemAops = ShmemAops;
 
 impl AddressSpaceOps for ShmemAops {
-    fn read_folio(&self, _index: u64, _pfn: Pfn) -> KResult<()> {
+    fn read_folio(&self, _inode: &Inode, _index: u64, _pfn: Pfn) -> KResult<()> {
         Ok(())
+    }
+    fn can_writeback(&self) -> bool {
+        false
     }
 }
 
-fn tmpfs_file(inode: &Inode) -> KResult<&TmpfsFile> {
-    inode.private::<TmpfsFile>().map_err(|_| Errno::EINVAL)
+fn tmpfs_file(inode: &Inode) -> KResult<&PageCache> {
+    inode.i_mapping().ok_or(Errno::EINVAL)
 }
 
 /// `i_blocks` for `pages` pages, in 512-byte units.
@@ -68,20 +54,27 @@ fn blocks(pages: usize) -> u64 {
     (pages * (PAGE_SIZE / 512)) as u64
 }
 
+/// Sets `i_blocks` for `pages` pages, counting them in the file system's
+/// total (Linux: `shmem_recalc_inode`).
+fn set_blocks(inode: &Inode, pages: usize) {
+    let old = inode.update_attr(|a| core::mem::replace(&mut a.blocks, blocks(pages)));
+    super::account_blocks(inode, old, blocks(pages));
+}
+
 /// Changes the size (Linux: `shmem_setattr` → `truncate_setsize`).
 fn set_size(inode: &Inode, size: u64) -> KResult<()> {
     if size > MAX_LFS_FILESIZE {
         return Err(Errno::EFBIG);
     }
-    let f = tmpfs_file(inode)?;
+    let mapping = tmpfs_file(inode)?;
     // truncate(2) and O_TRUNC of a running program (Linux: the
     // `get_write_access` in `vfs_truncate` and `do_dentry_open`).
-    if f.mapping.write_denied() {
+    if inode.write_denied() {
         return Err(Errno::ETXTBSY);
     }
     let now = current_time();
     let old = {
-        let _pages = f.mapping.lock();
+        let _pages = mapping.lock();
         inode.update_attr(|a| {
             let old = a.size;
             a.size = size;
@@ -93,13 +86,13 @@ fn set_size(inode: &Inode, size: u64) -> KResult<()> {
     if size < old {
         // Faults check the size under their page-table lock, so after
         // this walk no PTE maps a page past the new end.
-        unmap_mapping_range(&f.mapping, size.div_ceil(PAGE_SIZE as u64));
+        unmap_mapping_range(mapping, size.div_ceil(PAGE_SIZE as u64));
     }
-    let mut pages = f.mapping.lock();
+    let mut pages = mapping.lock();
     // A write may have extended the file again meanwhile (Linux holds
     // `i_rwsem` across both); its data stays.
     pages.truncate(inode.size());
-    inode.update_attr(|a| a.blocks = blocks(pages.nr_pages()));
+    set_blocks(inode, pages.nr_pages());
     Ok(())
 }
 
@@ -130,7 +123,8 @@ impl FileOps for TmpfsFileOps {
     /// `get_write_access` in `do_dentry_open`).
     fn open(&self, inode: &Arc<Inode>, file: &File) -> KResult<()> {
         if file.f_mode.contains(FMode::WRITE) {
-            tmpfs_file(inode)?.mapping.get_write_access()?;
+            tmpfs_file(inode)?;
+            inode.get_write_access()?;
             file.set_private(Box::new(Writer));
         }
         Ok(())
@@ -139,16 +133,14 @@ impl FileOps for TmpfsFileOps {
     /// Linux: `put_write_access` in `__fput`, for a file whose open
     /// counted it (a refused open is released too).
     fn release(&self, file: &File) {
-        if file.private::<Writer>().is_some()
-            && let Ok(f) = tmpfs_file(&file.f_inode)
-        {
-            f.mapping.put_write_access();
+        if file.private::<Writer>().is_some() {
+            file.f_inode.put_write_access();
         }
     }
 
     fn read(&self, file: &File, buf: &mut [u8], pos: &mut u64) -> KResult<usize> {
         let inode = &file.f_inode;
-        let mapping = tmpfs_file(inode)?.mapping.lock();
+        let mapping = tmpfs_file(inode)?.lock();
         let size = inode.size();
         if *pos >= size {
             return Ok(0);
@@ -161,7 +153,7 @@ impl FileOps for TmpfsFileOps {
 
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
         let inode = &file.f_inode;
-        let mut mapping = tmpfs_file(inode)?.mapping.lock();
+        let mut mapping = tmpfs_file(inode)?.lock();
         if file.is_append() {
             // Under the mapping lock, so concurrent appends never overlap.
             *pos = inode.size();
@@ -180,18 +172,20 @@ impl FileOps for TmpfsFileOps {
         *pos += n as u64;
         let now = current_time();
         let new_end = *pos;
-        inode.update_attr(|a| {
+        let pages = mapping.nr_pages();
+        let old_blocks = inode.update_attr(|a| {
             a.size = a.size.max(new_end);
-            a.blocks = blocks(mapping.nr_pages());
             a.mtime = now;
             a.ctime = now;
+            core::mem::replace(&mut a.blocks, blocks(pages))
         });
+        super::account_blocks(inode, old_blocks, blocks(pages));
         Ok(n)
     }
 
     fn llseek(&self, file: &File, pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
         let inode = &file.f_inode;
-        let mapping = tmpfs_file(inode)?.mapping.lock();
+        let mapping = tmpfs_file(inode)?.lock();
         let size = inode.size();
         let start = match whence {
             Whence::Data | Whence::Hole => u64::try_from(offset).map_err(|_| Errno::ENXIO)?,
@@ -208,6 +202,10 @@ impl FileOps for TmpfsFileOps {
 
     fn fsync(&self, _file: &File) -> KResult<()> {
         Ok(())
+    }
+
+    fn fallocate(&self, file: &File, mode: u32, offset: u64, len: u64) -> KResult<()> {
+        shmem_fallocate(file, mode, offset, len)
     }
 }
 
@@ -230,4 +228,61 @@ impl InodeOps for TmpfsSymlinkInodeOps {
     fn get_link(&self, inode: &Inode) -> KResult<Vec<u8>> {
         kmemdup(&inode.private::<TmpfsSymlink>()?.target)
     }
+}
+
+/// fallocate on tmpfs (Linux: `shmem_fallocate`): mode 0 and
+/// `FALLOC_FL_KEEP_SIZE` allocate zeroed pages over the range (and grow
+/// the file unless told to keep its size); `PUNCH_HOLE|KEEP_SIZE` zeroes
+/// the range in the pages present, which keeps them allocated where
+/// Linux frees the whole ones; other modes are `EOPNOTSUPP`. The rlimit
+/// applies even with `KEEP_SIZE`, as in Linux. A range larger than the
+/// free memory is `ENOSPC` at once; on `ENOMEM` part-way the pages
+/// already allocated stay (Linux undoes them).
+fn shmem_fallocate(file: &File, mode: u32, offset: u64, len: u64) -> KResult<()> {
+    use linux_raw_sys::general::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
+    static ZEROS: [u8; PAGE_SIZE] = [0; PAGE_SIZE];
+    let inode = &file.f_inode;
+    let f = tmpfs_file(inode)?;
+    if mode & !(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+    let page = PAGE_SIZE as u64;
+    if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+        let mut tree = f.lock();
+        let mut pos = offset;
+        while pos < end {
+            let n = (page - pos % page).min(end - pos);
+            if tree.find_page(pos / page).is_some() {
+                tree.write(pos, &ZEROS[..usize::try_from(n).unwrap_or(0)])?;
+            }
+            pos += n;
+        }
+        drop(tree);
+        inode.touch_mtime();
+        return Ok(());
+    }
+    inode_newsize_ok(inode.size(), end)?;
+    // Fail early rather than drain memory: no range beyond the free pages
+    // or tmpfs's default size, half of RAM (Linux: `shmem_inode_acct_block`).
+    let (first, last) = (offset / page, end.div_ceil(page));
+    let room =
+        crate::mm::page_alloc::nr_free_pages().min(crate::mm::page_alloc::totalram_pages() / 2);
+    if last - first > room {
+        return Err(Errno::ENOSPC);
+    }
+    for index in first..last {
+        let pfn = f.get_page(index)?;
+        crate::mm::memory::put_page(pfn);
+    }
+    let tree = f.lock();
+    let now = current_time();
+    inode.update_attr(|a| {
+        if mode & FALLOC_FL_KEEP_SIZE == 0 {
+            a.size = a.size.max(end);
+        }
+        a.ctime = now;
+    });
+    set_blocks(inode, tree.nr_pages());
+    Ok(())
 }

@@ -8,7 +8,11 @@
 //! (issue 6) plugs into the same VFS paths. An inode is freed, data and
 //! all, when its last link, dentry and open file are gone.
 //!
-//! No `size=`/`nr_inodes=` limits yet: a tmpfs can fill memory (`ENOMEM`).
+//! No `size=`/`nr_inodes=` options yet: `statfs` reports Linux's
+//! defaults (half of RAM in pages, as many inodes), counted against the
+//! pages and inodes in use, but nothing enforces them: a tmpfs can fill
+//! memory (`ENOMEM`). The initramfs root reports no limits (all zero), as
+//! Linux's kernel-mounted rootfs does.
 //!
 //! # Locking
 //! A directory's `entries` lock and a file's `mapping` lock are taken
@@ -22,14 +26,17 @@ pub mod file;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use linux_raw_sys::general as uapi;
 
 use super::FsCred;
 use super::file_table::FileOps;
 use super::inode::{DevT, FileType, Inode, InodeAttr, InodeOps};
-use super::super_block::{FileSystemType, SuperBlock, register_filesystem};
+use super::statfs::KStatfs;
+use super::super_block::{FileSystemType, SuperBlock, SuperOperations, register_filesystem};
 use crate::kernel::errno::KResult;
+use crate::mm::page_alloc::totalram_pages;
 
 /// Linux: `TMPFS_MAGIC`.
 pub const TMPFS_MAGIC: u64 = 0x0102_1994;
@@ -50,9 +57,75 @@ impl FileSystemType for Tmpfs {
     /// A new, empty instance: a root directory owned by root, mode 1777 as
     /// Linux's tmpfs default (Linux: `shmem_fill_super`); the rootfs gets 0755.
     fn mount(&'static self, source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
-        let sb = SuperBlock::new_anon(self, TMPFS_MAGIC, Box::new(()));
+        let info = TmpfsSbInfo {
+            limited: source != b"rootfs",
+            used_blocks: AtomicU64::new(0),
+            used_inodes: AtomicU64::new(0),
+        };
+        let sb = SuperBlock::new_anon_with_ops(self, TMPFS_MAGIC, &TMPFS_SUPER_OPS, Box::new(info));
         let perm = if source == b"rootfs" { 0o755 } else { 0o1777 };
         new_inode(sb, uapi::S_IFDIR | perm, FsCred::ROOT, DevT(0), None)
+    }
+}
+
+/// Per-instance counts for `statfs` (Linux: `struct shmem_sb_info`).
+struct TmpfsSbInfo {
+    /// Whether it reports Linux's default limits (not the rootfs).
+    limited: bool,
+    /// 512-byte blocks of file data (Linux: `used_blocks`, in pages).
+    used_blocks: AtomicU64,
+    /// Linux: `max_inodes - free_inodes`.
+    used_inodes: AtomicU64,
+}
+
+fn sb_info(sb: &SuperBlock) -> Option<&TmpfsSbInfo> {
+    sb.s_fs_info.downcast_ref::<TmpfsSbInfo>()
+}
+
+/// Moves `inode`'s share of the instance's block count from `old` to
+/// `new` 512-byte blocks.
+pub(super) fn account_blocks(inode: &Inode, old: u64, new: u64) {
+    if let Some(info) = sb_info(&inode.sb) {
+        if new >= old {
+            info.used_blocks.fetch_add(new - old, Ordering::Relaxed);
+        } else {
+            let _ = info.used_blocks.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+                Some(u.saturating_sub(old - new))
+            });
+        }
+    }
+}
+
+/// Linux: `shmem_ops`.
+struct TmpfsSuperOps;
+static TMPFS_SUPER_OPS: TmpfsSuperOps = TmpfsSuperOps;
+
+impl SuperOperations for TmpfsSuperOps {
+    /// Linux: `shmem_statfs`; the default size is half of RAM
+    /// (`shmem_default_max_blocks`), as are the inodes
+    /// (`shmem_default_max_inodes`).
+    fn statfs(&self, sb: &SuperBlock) -> KResult<KStatfs> {
+        let mut st = KStatfs::simple(sb);
+        let Some(info) = sb_info(sb).filter(|i| i.limited) else { return Ok(st) };
+        let half = totalram_pages() / 2;
+        let used =
+            info.used_blocks.load(Ordering::Relaxed) / (crate::mm::addr::PAGE_SIZE as u64 / 512);
+        st.f_blocks = half;
+        st.f_bfree = half.saturating_sub(used);
+        st.f_bavail = st.f_bfree;
+        st.f_files = half;
+        st.f_ffree = half.saturating_sub(info.used_inodes.load(Ordering::Relaxed));
+        Ok(st)
+    }
+
+    /// Linux: `shmem_evict_inode`: its pages go with the inode.
+    fn evict_inode(&self, inode: &Inode) {
+        account_blocks(inode, inode.attr().blocks, 0);
+        if let Some(info) = sb_info(&inode.sb) {
+            let _ = info
+                .used_inodes
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
+        }
     }
 }
 
@@ -81,6 +154,16 @@ pub fn new_inode(
     let mut attr = InodeAttr::new(mode, cred.fsuid, cred.fsgid);
     attr.rdev = rdev;
     let ftype = FileType::from_mode(mode).unwrap_or(FileType::Regular);
+    if ftype == FileType::Regular {
+        let ino = sb.get_next_ino();
+        count_inode(&sb);
+        let ops = (
+            &file::TMPFS_FILE_INODE_OPS as &dyn InodeOps,
+            &file::TMPFS_FILE_OPS as &dyn FileOps,
+            Some(&file::SHMEM_AOPS as &dyn crate::fs::pagecache::AddressSpaceOps),
+        );
+        return Inode::new_with_mapping(sb, ino, attr, ops, Box::new(()));
+    }
     let (i_op, i_fop, private): (
         &'static dyn InodeOps,
         &'static dyn FileOps,
@@ -90,9 +173,6 @@ pub fn new_inode(
             attr.size = 2 * BOGO_DIRENT_SIZE;
             (&dir::TMPFS_DIR_INODE_OPS, &dir::TMPFS_DIR_OPS, Box::new(dir::TmpfsDir::new()))
         }
-        FileType::Regular => {
-            (&file::TMPFS_FILE_INODE_OPS, &file::TMPFS_FILE_OPS, Box::new(file::TmpfsFile::new()))
-        }
         FileType::Symlink => {
             let target = target.unwrap_or_default();
             attr.size = target.len() as u64;
@@ -101,5 +181,12 @@ pub fn new_inode(
         }
         _ => (&SpecialInodeOps, &NoFileOps, Box::new(())),
     };
+    count_inode(&sb);
     Inode::new(sb, attr, i_op, i_fop, private)
+}
+
+fn count_inode(sb: &SuperBlock) {
+    if let Some(info) = sb_info(sb) {
+        info.used_inodes.fetch_add(1, Ordering::Relaxed);
+    }
 }

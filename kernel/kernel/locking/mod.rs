@@ -4,31 +4,60 @@
 //! be taken while holding only locks above it in this list.
 //! Locks marked (noirq) are `SpinLockNoIrq`s: no interrupt handler takes
 //! them, so they leave interrupts on and only disable preemption.
-//! 0. The address-space locks (mm/mm_types.rs): an `Mm`'s `mmap_lock`
-//!    (a spinning rwlock until there are sleeping locks), then its
-//!    `page_table` lock (fork: the parent's, then the child's), then an
-//!    `AnonShmem`'s page array or a page cache's `i_pages` (fs/pagecache.rs,
-//!    a file fault), then that file's `Inode` `i_lock` (noirq, the size
-//!    check), then a page cache's `i_mmap` (a leaf). Under them only 3 and
-//!    4 are taken. Truncation (mm/filemap.rs) copies `i_mmap` out and holds
-//!    no file lock while it takes each mapper's `mmap_lock` and `page_table`.
-//! 0v. The VFS locks (fs/mod.rs), never nested with those of 0 (but for
-//!    a page cache's `i_pages` and an `Inode`'s `i_lock`, see 0): a super
-//!    block's `s_vfs_rename_lock` (noirq), a `File`'s `f_pos` (noirq),
+//!
+//! Sleeping locks (`mutex::Mutex`, `rwsem::RwSemaphore`) come first, all
+//! of them: a sleeping lock is never taken under a spinlock, with
+//! interrupts off or in an interrupt handler (`might_sleep` reports it),
+//! and its holder may sleep, fault on user memory (but for `mmap_lock`)
+//! and take any spinlock below. Among them, outermost first:
+//! S1. a `File`'s `f_pos` (fs/file_table.rs; held across a read, write or
+//!    readdir, so a user copy may fault under it);
+//! S2. a super block's `s_vfs_rename_lock` (fs/super_block.rs; around
+//!    namespace changes and a lookup that asks the file system; procfs
+//!    reads a process's `mmap_lock` under its own);
+//! S3. an `Mm`'s `mmap_lock` (mm/mm_types.rs; a fault takes it shared,
+//!    under S1 when a read or write copies); its holder never touches user
+//!    memory (a waiting writer would make the fault's `down_read` wait for
+//!    ever). Two at once only in fork: the parent's, then the new child's.
+//! 0. The address-space spinlocks (mm/mm_types.rs), under `mmap_lock`: an
+//!    `Mm`'s `page_table` lock (fork: the parent's, then the child's), then
+//!    an `AnonShmem`'s page array or a page cache's `i_pages`
+//!    (fs/pagecache.rs: fault-around, and a file fault's `finish_fault`),
+//!    then that file's `Inode` `i_lock` (noirq, the size check), then a
+//!    page cache's `i_mmap` (a leaf). Under them only 3 and 4 are taken. A
+//!    file fault gets its page (`filemap_fault`, which may sleep) with
+//!    none of them held. Truncation (mm/filemap.rs) copies `i_mmap` out
+//!    and holds no file lock while it takes each mapper's `mmap_lock` and
+//!    `page_table`.
+//! 0v. The VFS spinlocks (fs/mod.rs), never nested with those of 0 (but
+//!    for a page cache's `i_pages` and an `Inode`'s `i_lock`, see 0):
 //!    `fs::namespace::MOUNTS`, `fs::dcache::DENTRY_HASHTABLE` (noirq), a
 //!    `Dentry`'s `d_lock` (noirq), a tmpfs directory's `entries` or file's
 //!    page-cache `i_pages`, an `Inode`'s `i_lock` (noirq); then the leaves
-//!    `FILE_SYSTEMS`, `CHRDEVS`, an `FdTable`'s and an `FsStruct`'s lock
-//!    (both noirq); `fdget` takes an `FdTable`'s lock inside its task's
+//!    `FILE_SYSTEMS`, `CHRDEVS`, a `VfsMount`'s `mnt_mountpoint` (noirq,
+//!    taken under `MOUNTS` by MS_MOVE and umount), an `FdTable`'s and an
+//!    `FsStruct`'s lock (both noirq); `fdget` takes an `FdTable`'s lock inside its task's
 //!    `files` slot lock, which nothing else nests.
+//!    Page cache and writeback (fs/pagecache.rs, fs/fs_writeback.rs,
+//!    fs/buffer.rs): `read_folio`/`writepage` run with no spinlock held;
+//!    a page cache's `ra` and `wb_err`, a super block's `s_dirty`,
+//!    `super_block::SUPER_BLOCKS` and `buffer::BDEV_INODES` are leaves
+//!    (`mark_inode_dirty` wakes the flusher's queue after dropping
+//!    `s_dirty`); `PAGE_WAIT` is a wait queue (e below) woken with no
+//!    page-cache lock held.
 //!    Under them only 2 (initrd lookup), 3, 4 and 7.
-//! 0p. procfs (fs/proc/) is the exception to 0v: it renders a file under
-//!    that file's `f_pos` and looks names up under the proc super block's
-//!    `s_vfs_rename_lock`, and there takes an `Mm`'s locks (0), the signal
-//!    locks (0s), the pid and task locks (0 b, c, g, one at a time), the
-//!    mount list and the leaf `proc::generic::SeqState::text`. Nothing
-//!    takes a procfs file's or super block's lock under those, so no
-//!    cycle closes.
+//! 0p. procfs (fs/proc/) renders a file under that file's `f_pos` (S1)
+//!    and looks names up under the proc super block's `s_vfs_rename_lock`
+//!    (S2), and there takes an `Mm`'s locks (S3, 0), the signal locks
+//!    (0s), the pid and task locks (0 b, c, g, one at a time), the mount
+//!    list, the leaf `proc::generic::SeqState::text`, and one at a time
+//!    the leaves a system file reads (3, 4, 5, 7, `CHRDEVS`). Nothing takes a
+//!    procfs file's or super block's lock under those, so no cycle closes.
+//!    sysfs (fs/sysfs/) is the same with fewer locks: its tree is built at
+//!    mount (copying the disk, PCI and `CHRDEVS` lists, leaves) and then
+//!    only read; an open attribute's text is the leaf `AttrText`; PCI
+//!    `config` reads take `PCI_CONFIG_LOCK` (a leaf) per dword. devtmpfs
+//!    fills its tmpfs under the instance's `s_vfs_rename_lock` (S2).
 //! 0s. The signal locks (kernel/signal/mod.rs), never across a user copy:
 //!    a `GroupSignal` (shared pending, group flags), then one `ThreadSignal`
 //!    at a time, then the leaves `Task::sighand` and `SigHand::action`. In
@@ -49,6 +78,12 @@
 //!    a passed file; the name tables `UNIX_BSD`, `UNIX_ABSTRACT` and a
 //!    `Sock::peer_cred` are leaves never taken with it. Under them only 3
 //!    and 4; wait queues (e) are woken after they are dropped.
+//! 0l. File locks and FIFOs (fs/locks.rs, fs/fifo.rs): `fs::locks::
+//!    FILE_LOCKS` (noirq) is a leaf, taken with nothing else held but
+//!    where a `File` is dropped, never across a user copy; `LOCKS_WAIT`
+//!    (e) is woken after it is dropped. `fs::fifo::FIFOS` (noirq), then a
+//!    FIFO's `FifoInfo::counters` (noirq), then its pipe's
+//!    `PipeInodeInfo::inner` (8). Under them only 3 and 4.
 //! 0f. The futex hash buckets (kernel/futex.rs), two at most, lower index
 //!    first, then a `FutexQ::key`; under them an `Mm`'s page-table lock
 //!    (the word is read through it), the run-queue lock (wake-ups), 3, 4.
@@ -67,7 +102,8 @@
 //!    e. each `sched::wait::WaitQueue` (wakers take the run queue inside)
 //!    f. each CPU's `sched::core::RunQueue`
 //!    g. a `Task`'s `sched` (scheduling parameters), inside its run queue
-//!    `locking::mutex::Mutex` sleeps: never take one under a spinlock.
+//!    A mutex's or rwsem's own wait queues (e) are taken only inside its
+//!    lock and unlock paths.
 //! 0i. The process timers (kernel/time/): a `PosixTimers::inner` (the id
 //!    map), a `KItimer::state`, an `Itimers::inner`, one at a time; under
 //!    them only 0t, 3 and 4. The tick takes them, and the leaves
@@ -77,8 +113,10 @@
 //!    and 4 under it; timer functions run without it, in the tick's
 //!    interrupt, and may take the run-queue lock (wake-ups).
 //! 0d. The device lists and disks (drivers/pci, block/): `drivers::pci::
-//!    PCI_DEVICES`, `block::DISKS` and a `VirtioBlk::inner` (held across a
-//!    polled request), one at a time; under them only 3 and 4.
+//!    PCI_DEVICES`, `block::genhd::DISKS`, one at a time; under them only
+//!    3 and 4. virtio-blk's `VIRTBLK_DISKS` (taken by its interrupt) →
+//!    a `VirtioBlk::inner` (never held while waiting) → 3, 4; its wait
+//!    queue (0e) is woken after `inner` is dropped.
 //!    `drivers::pci::access::PCI_CONFIG_LOCK` (the 0xCF8/0xCFC pair) is a
 //!    leaf taken under none of them.
 //! 1. `mm::vmalloc::VMAP_AREAS` (the vmalloc area list)
@@ -87,7 +125,8 @@
 //! 4. `mm::page_alloc::ZONE` (the buddy allocator)
 //! 5. `mm::memblock::MEMBLOCK` (boot-time memory, before the buddy exists)
 //! 6. `arch::ioapic::IOAPICS` (IOAPIC redirection entries)
-//! 7. `drivers::char::random::BASE_CRNG` (the random generator) and
+//! 7. `drivers::char::random::BASE_CRNG` (the random generator),
+//!    `kernel::sys::UTS_NAMES` (host and domain name) and
 //!    `drivers::rtc::rtc_cmos::RTC_LOCK` (the CMOS ports): leaves that
 //!    take nothing else; neither is held across a user copy.
 //! 8. `drivers::tty::tty_io::TTY_DRIVERS`, then a `TtyDriver`'s `ttys`;
@@ -100,6 +139,39 @@
 //!    printk may be called under any lock.
 
 pub mod mutex;
+pub mod rwsem;
 pub mod spinlock;
 
 pub use spinlock::{SpinLock, SpinLockNoIrq};
+
+/// Reports, once, a sleeping lock taken where sleeping is a bug: under a
+/// spinlock (preemption off), with interrupts off, or in an interrupt
+/// handler (Linux: `might_sleep`, `__might_resched`). A warning with a
+/// backtrace rather than a panic: the uncontended lock does not sleep, so
+/// the caller may well survive, and the log names it. Silent for the boot
+/// task (PID 0), which runs `start_kernel` with interrupts off before the
+/// first other task exists (Linux: `system_state` below
+/// `SYSTEM_SCHEDULING`).
+pub fn might_sleep() {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    let count = crate::arch::percpu::this_cpu().preempt_count();
+    let irqs_off = crate::arch::irqflags::irqs_disabled();
+    if count == 0 && !irqs_off {
+        return;
+    }
+    let Some(task) = crate::kernel::sched::try_current() else { return };
+    if task.pid == 0 || WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let comm = task.comm();
+    crate::pr_err!(
+        "BUG: sleeping function called from invalid context: in_atomic(): {}, irqs_disabled(): {}, pid: {}, name: {}",
+        u32::from(count != 0),
+        u32::from(irqs_off),
+        task.pid,
+        crate::kernel::sched::task::comm_str(&comm)
+    );
+    crate::pr_err!("preempt_count: {count:#x}");
+    crate::arch::dumpstack::dump_stack();
+}

@@ -6,8 +6,12 @@
 //!
 //! The fast path is one compare-and-swap (`spin::Mutex::try_lock`); the
 //! slow path sleeps, exclusively, on the mutex's wait queue until the lock
-//! looks free, then tries again. Unlock wakes one exclusive sleeper. Not
-//! for interrupt context (it sleeps), and not to be taken under a spinlock.
+//! looks free, then tries again. Unlock wakes one exclusive sleeper, and
+//! only if a task is in the slow path (`sleepers`: it counts itself before
+//! testing the lock, the unlocker reads it after releasing, a full fence
+//! between on each side, so one sees the other). Not for interrupt
+//! context (it sleeps), and not to be taken under a spinlock: `lock`
+//! calls `might_sleep`, which reports such a caller.
 //!
 //! # Locking
 //! The mutex is its own lock; its wait queue's spinlock is taken only
@@ -16,19 +20,23 @@
 #![deny(unsafe_code)]
 
 use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicU32, Ordering, fence};
 
+use super::might_sleep;
 use crate::kernel::sched::wait::WaitQueue;
 
 /// A sleeping lock (Linux: `struct mutex`).
 pub struct Mutex<T: ?Sized> {
     wait: WaitQueue,
+    /// Tasks in `lock`'s slow path.
+    sleepers: AtomicU32,
     inner: spin::Mutex<T>,
 }
 
 impl<T> Mutex<T> {
     /// Linux: `DEFINE_MUTEX` / `mutex_init`.
     pub const fn new(value: T) -> Self {
-        Self { wait: WaitQueue::new(), inner: spin::Mutex::new(value) }
+        Self { wait: WaitQueue::new(), sleepers: AtomicU32::new(0), inner: spin::Mutex::new(value) }
     }
 }
 
@@ -36,12 +44,19 @@ impl<T: ?Sized> Mutex<T> {
     /// Takes the lock, sleeping while another task holds it (Linux:
     /// `mutex_lock`).
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        loop {
-            if let Some(guard) = self.inner.try_lock() {
-                return MutexGuard { mutex: self, guard: Some(guard) };
-            }
-            self.wait.wait_event_exclusive(|| !self.inner.is_locked());
+        might_sleep();
+        if let Some(guard) = self.inner.try_lock() {
+            return MutexGuard { mutex: self, guard: Some(guard) };
         }
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        let mut got = None;
+        self.wait.wait_event_exclusive(|| {
+            got = self.inner.try_lock();
+            got.is_some()
+        });
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        let guard = got.expect("the wait ends with the lock taken");
+        MutexGuard { mutex: self, guard: Some(guard) }
     }
 
     /// Takes the lock only if it is free (Linux: `mutex_trylock`).
@@ -79,7 +94,10 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         drop(self.guard.take());
-        self.mutex.wait.wake_up();
+        fence(Ordering::SeqCst);
+        if self.mutex.sleepers.load(Ordering::SeqCst) != 0 {
+            self.mutex.wait.wake_up();
+        }
     }
 }
 

@@ -169,10 +169,17 @@ pub fn measure(machines: &[(&str, &Machine)], runs: usize) -> Samples {
 /// Boots `machine` (with the latency initramfs) once and reads the results.
 /// `kernel` names it in the messages.
 pub fn boot(machine: &Machine, kernel: &str) -> Results {
-    let mut qemu = match Boot::start(machine) {
-        Ok(qemu) => qemu,
-        Err(e) => return BENCHMARKS.iter().map(|_| Err(e.clone())).collect(),
-    };
+    match run(machine, kernel) {
+        Ok((console, ended)) => parse(&console, ended.as_deref().unwrap_or("the boot ended first")),
+        Err(e) => BENCHMARKS.iter().map(|_| Err(e.clone())).collect(),
+    }
+}
+
+/// Boots `machine`, which runs user/init/bench.sh, until its end line and
+/// power-off: the console lines, and why the boot ended badly if it did
+/// (then printed with the last lines). Also used by the storage rows.
+pub fn run(machine: &Machine, kernel: &str) -> Result<(Vec<String>, Option<String>), String> {
+    let mut qemu = Boot::start(machine)?;
     let stop = |line: &str| line == END || FATAL.iter().any(|f| line.contains(f));
     let seen = qemu.wait_for(stop, BOOT_TIMEOUT);
     let last = qemu.console.last().cloned().unwrap_or_default();
@@ -192,7 +199,7 @@ pub fn boot(machine: &Machine, kernel: &str) -> Results {
         eprintln!("xtask: {kernel}: {why}; last console lines:\n{}", tail(&qemu.console));
     }
     qemu.kill();
-    parse(&qemu.console, ended_badly.as_deref().unwrap_or("the boot ended first"))
+    Ok((std::mem::take(&mut qemu.console), ended_badly))
 }
 
 /// Reads each benchmark's result from the console; `ended` says why one
@@ -203,7 +210,7 @@ fn parse(lines: &[String], ended: &str) -> Results {
 
 /// `bench`'s figure from its `bench NAME` line, or why there is none from
 /// its program's `# exit` line and console lines.
-fn result_of(lines: &[String], bench: &Benchmark, ended: &str) -> Result<f64, String> {
+pub fn result_of(lines: &[String], bench: &Benchmark, ended: &str) -> Result<f64, String> {
     let (name, program) = (bench.name, bench.program);
     let report = format!("bench {name} ");
     let with_lines = |why: String| format!("{why}\n{}", test_lines(lines, program));

@@ -67,13 +67,16 @@ impl Stats {
             Unit::Seconds => (1.0, "s", 3),
             Unit::Latency => latency_unit(self.median),
             Unit::Size => (1.0 / 1024.0, "MiB", 1),
-            Unit::Bandwidth => {
-                // A sample is the time per MiB: the best run is the shortest.
+            Unit::Bandwidth | Unit::Rate => {
+                // A sample is the time per MiB or operation: the best run
+                // is the shortest.
                 let (median, best) = (1.0 / self.median, 1.0 / self.min);
+                let (suffix, decimals) =
+                    if unit == Unit::Rate { ("op/s", 0) } else { ("MiB/s", 1) };
                 if self.runs == 1 {
-                    return format!("{median:.1} MiB/s");
+                    return format!("{median:.decimals$} {suffix}");
                 }
-                return format!("{median:.1} MiB/s ({best:.1})");
+                return format!("{median:.decimals$} {suffix} ({best:.decimals$})");
             }
         };
         let (median, min) = (self.median * scale, self.min * scale);
@@ -94,6 +97,10 @@ pub enum Unit {
     /// Samples are seconds per MiB, shown as MiB/s; the best run is the
     /// highest, and the ratio is Ferrite's MiB/s over the other's.
     Bandwidth,
+    /// Samples are seconds per operation, shown as operations per second;
+    /// like [`Unit::Bandwidth`], the best run is the highest and the ratio
+    /// is Ferrite's rate over the other's.
+    Rate,
     /// Samples are KiB, shown as MiB: image sizes and memory.
     Size,
 }
@@ -183,11 +190,13 @@ impl Row {
         (f > 0.0 && o > 0.0).then_some(f / o)
     }
 
-    /// Ferrite/other of the medians, as the table shows it; for bandwidths,
-    /// of the MiB/s (above 1 better).
+    /// Ferrite/other of the medians, as the table shows it; for bandwidths
+    /// and rates, of the MiB/s or operations per second (above 1 better).
     fn ratio(&self, other: usize) -> String {
         match self.cost_ratio(other) {
-            Some(cost) if self.unit == Unit::Bandwidth => format!("{:.3}", 1.0 / cost),
+            Some(cost) if matches!(self.unit, Unit::Bandwidth | Unit::Rate) => {
+                format!("{:.3}", 1.0 / cost)
+            }
             Some(cost) => format!("{cost:.3}"),
             None => "-".to_string(),
         }
@@ -302,6 +311,7 @@ mod tests {
         assert_eq!(stats(1.3e-3, 1.25e-3, 2e-3).text(Unit::Latency), "1.300 ms (1.250)");
         assert_eq!(stats(1.87, 1.8, 2.0).text(Unit::Seconds), "1.870 s (1.800)");
         assert_eq!(stats(2e-3, 1e-3, 3e-3).text(Unit::Bandwidth), "500.0 MiB/s (1000.0)");
+        assert_eq!(stats(2e-3, 1e-3, 3e-3).text(Unit::Rate), "500 op/s (1000)");
         assert_eq!(Cell::once(2048.0).text(Unit::Size), "2.0 MiB");
         assert_eq!(Cell::NotYet("futex").text(Unit::Latency), "not yet (Ferrite lacks futex)");
         let failed = Figure { ok: vec![1e-6], failed: 1 };
@@ -317,6 +327,8 @@ mod tests {
         let bandwidth = row(Unit::Bandwidth, three);
         assert_eq!(bandwidth.ratio(1), "0.667");
         assert_eq!(bandwidth.cost_ratio(1), Some(1.5));
+        let rate = row(Unit::Rate, vec![stats(3.0, 3.0, 3.0), stats(2.0, 2.0, 2.0)]);
+        assert_eq!(rate.ratio(1), "0.667");
         let failed = row(Unit::Latency, vec![Cell::Failed, stats(2.0, 2.0, 2.0)]);
         assert_eq!(failed.ratio(1), "-");
         assert!(failed.failed());

@@ -53,6 +53,7 @@ pub fn build(filter: Option<&str>) -> Result<Built, String> {
     busybox_root(&mut cpio)?;
     cpio.dir("tests", 0o755).dir("scripts", 0o755);
     cpio.file_from("init", 0o755, &root.join("user/init/systest.sh"))?;
+    super::scratch::pack_linux_modules(&mut cpio)?;
     for name in &programs {
         cpio.file_from(&format!("tests/{name}"), 0o755, &bin.join(name))?;
     }
@@ -172,7 +173,7 @@ fn content_hash(parts: &[&[u8]]) -> String {
 /// The applet paths (`bin/ls`, `usr/bin/wc`…) from `busybox --list-full`,
 /// to be symlinks to `/bin/busybox`: made here rather than by
 /// `busybox --install` at boot, which would need symlink(2) early.
-fn busybox_applets() -> Result<Vec<String>, String> {
+pub(crate) fn busybox_applets() -> Result<Vec<String>, String> {
     let out = Command::new(BUSYBOX.program)
         .arg("--list-full")
         .output()

@@ -1,0 +1,259 @@
+//! Self-tests of the ext2 glue (run with `ktest=ext2`), on RAM disks
+//! holding a small image made by `mke2fs -t ext2 -b 1024 -N 16 -m 0 -O
+//! ^resize_inode` (128 KiB; `testdata/ktest-head.img` is its first 22
+//! blocks, the rest is zeros). Each test gets its own disk name, since the
+//! buffer cache is per disk name and kept.
+//!
+//! # Locking
+//! A RAM disk's bytes are under its own leaf spinlock.
+#![deny(unsafe_code)]
+
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use linux_raw_sys::general as uapi;
+
+use super::{EXT2_FS_TYPE, ext2_fill_super, ext2_kill_sb};
+use crate::block::{BlockDevice, SECTOR_SIZE, check_io};
+use crate::fs::FsCred;
+use crate::fs::inode::Inode;
+use crate::fs::pagecache::{generic_file_read, generic_perform_write};
+use crate::fs::sync::sync_filesystem;
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::locking::SpinLock;
+
+const IMAGE_HEAD: &[u8] = include_bytes!("testdata/ktest-head.img");
+const IMAGE_SIZE: usize = 128 * 1024;
+
+/// A disk in memory.
+struct RamDisk {
+    name: &'static str,
+    data: SpinLock<Vec<u8>>,
+}
+
+impl RamDisk {
+    /// The test image, changed by `patch` first.
+    fn with_image(name: &'static str, patch: impl FnOnce(&mut [u8])) -> Arc<dyn BlockDevice> {
+        let mut data = vec![0u8; IMAGE_SIZE];
+        data[..IMAGE_HEAD.len()].copy_from_slice(IMAGE_HEAD);
+        patch(&mut data);
+        Arc::new(RamDisk { name, data: SpinLock::new(data) })
+    }
+}
+
+impl BlockDevice for RamDisk {
+    fn disk_name(&self) -> &str {
+        self.name
+    }
+    fn capacity(&self) -> u64 {
+        (IMAGE_SIZE / SECTOR_SIZE) as u64
+    }
+    fn read_blocks(&self, lba: u64, buf: &mut [u8]) -> KResult<()> {
+        check_io(lba, buf.len(), self.capacity())?;
+        let at = usize::try_from(lba).map_err(|_| Errno::EIO)? * SECTOR_SIZE;
+        buf.copy_from_slice(&self.data.lock()[at..at + buf.len()]);
+        Ok(())
+    }
+    fn write_blocks(&self, lba: u64, buf: &[u8]) -> KResult<()> {
+        check_io(lba, buf.len(), self.capacity())?;
+        let at = usize::try_from(lba).map_err(|_| Errno::EIO)? * SECTOR_SIZE;
+        self.data.lock()[at..at + buf.len()].copy_from_slice(buf);
+        Ok(())
+    }
+}
+
+/// The superblock's `s_state` on the disk itself (1: clean).
+fn disk_state(disk: &Arc<dyn BlockDevice>) -> u16 {
+    let mut sector = [0u8; SECTOR_SIZE];
+    let _ = disk.read_blocks(2, &mut sector);
+    u16::from_le_bytes([sector[58], sector[59]])
+}
+
+fn free_blocks(root: &Inode) -> u64 {
+    root.sb.s_op.statfs(&root.sb).map_or(0, |st| st.f_bfree)
+}
+
+fn lookup(dir: &Inode, name: &[u8]) -> Result<Arc<Inode>, &'static str> {
+    dir.i_op.lookup(dir, name).map_err(|_| "lookup failed")?.ok_or("name not found")
+}
+
+fn read_all(inode: &Inode) -> Result<Vec<u8>, &'static str> {
+    let mut buf = vec![0u8; usize::try_from(inode.size()).map_err(|_| "size")?];
+    let mut pos = 0;
+    let n = generic_file_read(inode, &mut buf, &mut pos).map_err(|_| "read")?;
+    crate::kassert!(n == buf.len(), "read the whole file");
+    Ok(buf)
+}
+
+const LONG_TARGET: &[u8] = b"a/target/longer/than/sixty/characters/so/that/it/needs/its/own/block";
+
+/// The namespace changes of the first mount; returns the file's data.
+fn populate(root: &Arc<Inode>) -> Result<Vec<u8>, &'static str> {
+    let cred = FsCred::ROOT;
+    let d = root.i_op.mkdir(root, b"d", uapi::S_IFDIR | 0o755, cred).map_err(|_| "mkdir")?;
+    crate::kassert!(root.attr().nlink == 4, "mkdir counted the parent's new link");
+    let f = d.i_op.create(&d, b"f", uapi::S_IFREG | 0o644, cred).map_err(|_| "create")?;
+    let data: Vec<u8> = (0..5000u32).map(|i| u8::try_from(i * 7 % 251).unwrap_or(0)).collect();
+    let mut pos = 0;
+    crate::kassert!(generic_perform_write(&f, &data, &mut pos) == Ok(5000), "write");
+    crate::kassert!(Arc::ptr_eq(&lookup(&d, b"f")?, &f), "one inode per number");
+    d.i_op.symlink(&d, b"s", b"f", cred).map_err(|_| "fast symlink")?;
+    d.i_op.symlink(&d, b"long", LONG_TARGET, cred).map_err(|_| "slow symlink")?;
+    d.i_op.link(&f, &d, b"g").map_err(|_| "link")?;
+    crate::kassert!(f.attr().nlink == 2, "link counted");
+    let moved = d.i_op.rename(&d, b"g", root, b"h", crate::fs::inode::RenameFlags::empty());
+    crate::kassert!(moved.is_ok(), "rename across directories");
+    let noreplace = crate::fs::inode::RenameFlags::NOREPLACE;
+    let busy = root.i_op.rename(root, b"h", &d, b"f", noreplace);
+    crate::kassert!(busy == Err(Errno::EEXIST), "RENAME_NOREPLACE onto a name");
+    root.i_op.unlink(root, b"h").map_err(|_| "unlink")?;
+    crate::kassert!(f.attr().nlink == 1, "unlink counted");
+    crate::kassert!(lookup(root, b"h").is_err(), "unlinked name is gone");
+    Ok(data)
+}
+
+crate::ktest!(ext2_mount_write_remount, {
+    let disk = RamDisk::with_image("ext2kt0", |_| {});
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk.clone(), false).map_err(|_| "mount")?;
+    let sb = root.sb.clone();
+    crate::kassert!(sb.s_magic == 0xEF53 && sb.s_blocksize == 1024, "super block");
+    crate::kassert!(disk_state(&disk) == 0, "a read-write mount marks the disk not clean");
+    let data = populate(&root)?;
+    drop(root);
+    ext2_kill_sb(&sb);
+    drop(sb);
+    crate::kassert!(disk_state(&disk) == 1, "unmount marks the disk clean");
+
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk.clone(), false).map_err(|_| "remount")?;
+    let d = lookup(&root, b"d")?;
+    let f = lookup(&d, b"f")?;
+    crate::kassert!(f.size() == 5000 && f.attr().nlink == 1, "size and links persisted");
+    crate::kassert!(f.attr().blocks == 10, "five 1 KiB blocks in i_blocks");
+    crate::kassert!(read_all(&f)? == data, "data persisted");
+    let s = lookup(&d, b"s")?;
+    crate::kassert!(s.i_op.get_link(&s).as_deref() == Ok(&b"f"[..]), "fast symlink");
+    let long = lookup(&d, b"long")?;
+    crate::kassert!(long.i_op.get_link(&long).as_deref() == Ok(LONG_TARGET), "slow symlink");
+    let sb = root.sb.clone();
+    drop((root, d, f, s, long));
+    ext2_kill_sb(&sb);
+    Ok(())
+});
+
+crate::ktest!(ext2_unlinked_open_file_freed_after_last_reference, {
+    let disk = RamDisk::with_image("ext2kt1", |_| {});
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk, false).map_err(|_| "mount")?;
+    let before = free_blocks(&root);
+    let u =
+        root.i_op.create(&root, b"u", uapi::S_IFREG | 0o600, FsCred::ROOT).map_err(|_| "create")?;
+    let mut pos = 0;
+    crate::kassert!(generic_perform_write(&u, &[0x5a; 3000], &mut pos) == Ok(3000), "write");
+    sync_filesystem(&root.sb).map_err(|_| "sync")?;
+    crate::kassert!(free_blocks(&root) == before - 3, "three blocks allocated");
+    root.i_op.unlink(&root, b"u").map_err(|_| "unlink")?;
+    sync_filesystem(&root.sb).map_err(|_| "sync 2")?;
+    crate::kassert!(free_blocks(&root) == before - 3, "still held while referenced");
+    crate::kassert!(read_all(&u)? == [0x5a; 3000], "an unlinked open file reads");
+    drop(u);
+    sync_filesystem(&root.sb).map_err(|_| "sync 3")?;
+    crate::kassert!(free_blocks(&root) == before, "freed after the last reference");
+    let sb = root.sb.clone();
+    drop(root);
+    ext2_kill_sb(&sb);
+    Ok(())
+});
+
+crate::ktest!(ext2_truncate_and_readdir_offsets, {
+    let disk = RamDisk::with_image("ext2kt2", |_| {});
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk, false).map_err(|_| "mount")?;
+    let before = free_blocks(&root);
+    let t =
+        root.i_op.create(&root, b"t", uapi::S_IFREG | 0o600, FsCred::ROOT).map_err(|_| "create")?;
+    let mut pos = 0;
+    crate::kassert!(generic_perform_write(&t, &[7u8; 9000], &mut pos) == Ok(9000), "write");
+    sync_filesystem(&root.sb).map_err(|_| "sync")?;
+    let shrink = crate::fs::inode::SetAttr { size: Some(1500), ..Default::default() };
+    t.i_op.setattr(&t, &shrink).map_err(|_| "truncate")?;
+    crate::kassert!(free_blocks(&root) == before - 2, "truncation freed the blocks past 1500");
+    let grow = crate::fs::inode::SetAttr { size: Some(6000), ..Default::default() };
+    t.i_op.setattr(&t, &grow).map_err(|_| "extend")?;
+    let back = read_all(&t)?;
+    crate::kassert!(back[..1500].iter().all(|&b| b == 7), "kept data");
+    crate::kassert!(back[1500..].iter().all(|&b| b == 0), "the extension reads as zeros");
+    let info = super::ext2_sb(&root.sb).map_err(|_| "sb")?;
+    let mut names = Vec::new();
+    info.with_fs(|fs| {
+        fs.readdir(2, 0, |name, _, _, next| {
+            names.push((name.to_vec(), next));
+            true
+        })
+        .map_err(|_| Errno::EIO)
+    })
+    .map_err(|_| "readdir")?;
+    crate::kassert!(names.first().is_some_and(|(n, off)| n == b"." && *off == 12), "`.` first");
+    crate::kassert!(names.iter().any(|(n, _)| n == b"t"), "the new file listed");
+    let sb = root.sb.clone();
+    drop((root, t));
+    ext2_kill_sb(&sb);
+    Ok(())
+});
+
+crate::ktest!(ext2_holes_stay_holes_and_full_disk_is_enospc, {
+    let disk = RamDisk::with_image("ext2kt6", |_| {});
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk, false).map_err(|_| "mount")?;
+    let before = free_blocks(&root);
+    let cred = FsCred::ROOT;
+    let h = root.i_op.create(&root, b"h", uapi::S_IFREG | 0o600, cred).map_err(|_| "create")?;
+    let (mut at0, mut at3) = (0, 3500);
+    crate::kassert!(generic_perform_write(&h, b"a", &mut at0) == Ok(1), "write");
+    crate::kassert!(generic_perform_write(&h, b"b", &mut at3) == Ok(1), "write 2");
+    sync_filesystem(&root.sb).map_err(|_| "sync")?;
+    crate::kassert!(h.attr().blocks == 4, "blocks 1 and 2 of the page stay holes");
+    crate::kassert!(free_blocks(&root) == before - 2, "two blocks allocated");
+    let big =
+        root.i_op.create(&root, b"big", uapi::S_IFREG | 0o600, cred).map_err(|_| "create 2")?;
+    let file = crate::fs::file_table::File::open(
+        crate::fs::namespace::root_path().map_err(|_| "root path")?,
+        big.clone(),
+        big.i_fop,
+        crate::fs::file_table::FMode::READ | crate::fs::file_table::FMode::WRITE,
+        uapi::O_RDWR,
+    )
+    .map_err(|_| "open")?;
+    let mut pos = 0;
+    let n = big.i_fop.write(&file, &vec![1u8; 200 * 1024], &mut pos).map_err(|_| "big write")?;
+    crate::kassert!(n > 0 && n < 200 * 1024, "a short write when the disk fills");
+    crate::kassert!(free_blocks(&root) == 0, "the disk is full");
+    let full = big.i_fop.write(&file, b"more", &mut pos);
+    crate::kassert!(full == Err(Errno::ENOSPC), "then ENOSPC");
+    sync_filesystem(&root.sb).map_err(|_| "sync 2")?;
+    crate::kassert!(read_all(&big)?.iter().all(|&b| b == 1), "what was written reads back");
+    drop(file);
+    root.i_op.unlink(&root, b"big").map_err(|_| "unlink")?;
+    drop(big);
+    sync_filesystem(&root.sb).map_err(|_| "sync 3")?;
+    crate::kassert!(free_blocks(&root) == before - 2, "the big file's blocks are back");
+    let sb = root.sb.clone();
+    drop((root, h));
+    ext2_kill_sb(&sb);
+    Ok(())
+});
+
+crate::ktest!(ext2_refuses_bad_superblocks, {
+    let bad_magic = RamDisk::with_image("ext2kt3", |d| d[1024 + 56] = 0);
+    let r = ext2_fill_super(&EXT2_FS_TYPE, bad_magic, false);
+    crate::kassert!(r.err() == Some(Errno::EINVAL), "bad magic refused");
+    let incompat = RamDisk::with_image("ext2kt4", |d| d[1024 + 99] |= 0x80);
+    let r = ext2_fill_super(&EXT2_FS_TYPE, incompat, false);
+    crate::kassert!(r.err() == Some(Errno::EINVAL), "unknown INCOMPAT feature refused");
+    let ro_compat = RamDisk::with_image("ext2kt5", |d| d[1024 + 103] |= 0x80);
+    let root = ext2_fill_super(&EXT2_FS_TYPE, ro_compat.clone(), false).map_err(|_| "ro mount")?;
+    crate::kassert!(disk_state(&ro_compat) == 1, "a read-only mount leaves the disk alone");
+    let made = root.i_op.create(&root, b"x", uapi::S_IFREG | 0o600, FsCred::ROOT);
+    crate::kassert!(made.err() == Some(Errno::EROFS), "read-only refuses creation");
+    let sb = root.sb.clone();
+    drop(root);
+    ext2_kill_sb(&sb);
+    Ok(())
+});

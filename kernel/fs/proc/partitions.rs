@@ -1,0 +1,68 @@
+//! /proc/partitions (every disk and partition with its size in 1 KiB
+//! blocks) and /proc/diskstats (their I/O counters), from the block
+//! layer's device list.
+//!
+//! Linux: block/genhd.c (`show_partition`, `partitions_op`,
+//! `diskstats_show`).
+//!
+//! # Locking
+//! The device list is copied under its leaf lock (`all_bdevs`), then
+//! formatted without it.
+#![deny(unsafe_code)]
+
+use super::generic::SeqBuf;
+use crate::block::genhd::all_bdevs;
+use crate::kernel::errno::KResult;
+
+/// Linux: `show_partition`, with the header of `show_partition_start`;
+/// empty devices are left out, as Linux does.
+pub fn show_partition(m: &mut SeqBuf) -> KResult<()> {
+    m.printf(format_args!("major minor  #blocks  name\n\n"))?;
+    for entry in all_bdevs() {
+        let dev = &entry.bdev;
+        let sectors = dev.capacity();
+        if sectors == 0 {
+            continue;
+        }
+        let devt = dev.devt();
+        m.printf(format_args!(
+            "{:4}  {:7} {:10} {}\n",
+            devt.major(),
+            devt.minor(),
+            sectors >> 1,
+            dev.disk_name()
+        ))?;
+    }
+    Ok(())
+}
+
+/// Linux: `diskstats_show`: 20 fields, times in milliseconds; discards
+/// are not supported, so their four fields are 0.
+pub fn diskstats_show(m: &mut SeqBuf) -> KResult<()> {
+    for entry in all_bdevs() {
+        let dev = &entry.bdev;
+        let devt = dev.devt();
+        let s = dev.stats().map(|s| s.snapshot()).unwrap_or_default();
+        let time_in_queue = s.ticks_ms.iter().sum::<u64>();
+        m.printf(format_args!(
+            "{:4} {:7} {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 0 {} {}\n",
+            devt.major(),
+            devt.minor(),
+            dev.disk_name(),
+            s.ios[0],
+            s.merges[0],
+            s.sectors[0],
+            s.ticks_ms[0],
+            s.ios[1],
+            s.merges[1],
+            s.sectors[1],
+            s.ticks_ms[1],
+            s.in_flight,
+            s.io_ticks_ms,
+            time_in_queue,
+            s.ios[2],
+            s.ticks_ms[2],
+        ))?;
+    }
+    Ok(())
+}

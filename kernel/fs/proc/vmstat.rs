@@ -1,0 +1,76 @@
+//! /proc/buddyinfo, /proc/vmstat and /proc/zoneinfo: the page allocator's
+//! free lists and counters (Linux: mm/vmstat.c `frag_show_print`,
+//! `vmstat_show`, `zoneinfo_show_print`).
+//!
+//! Ferrite has one node and one zone, "Normal", from frame 0 to the end
+//! of RAM (see mm/page_alloc.rs). Only counters the mm keeps are shown:
+//! [`VMSTAT_ITEMS`] is the list, one line per counter, in Linux's order
+//! (Linux: `vmstat_text`), so a subsystem that starts counting adds its
+//! line there. The zone keeps no watermarks (no reclaim), so zoneinfo's
+//! `min`, `low` and `high` are 0, which is what they are.
+//!
+//! # Locking
+//! The zone lock inside `free_area_counts`/`nr_free_pages`, then
+//! `MEMBLOCK`, never together; each slab cache's lock in turn.
+#![deny(unsafe_code)]
+
+use super::generic::SeqBuf;
+use super::slabinfo::slab_pages;
+use crate::kernel::errno::KResult;
+use crate::mm::addr::PAGE_SHIFT;
+use crate::mm::memblock::MEMBLOCK;
+use crate::mm::page::mem_map;
+use crate::mm::page_alloc::{free_area_counts, nr_free_pages, totalram_pages};
+
+/// The zone's name as Linux prints it (`zone->name`).
+const ZONE_NAME: &str = "Normal";
+
+/// Linux: `frag_show_print`: "Node 0, zone   Normal" and the free block
+/// count of each order, `%6lu ` each.
+pub fn buddyinfo_show(m: &mut SeqBuf) -> KResult<()> {
+    m.printf(format_args!("Node 0, zone {ZONE_NAME:>8} "))?;
+    for count in free_area_counts() {
+        m.printf(format_args!("{count:>6} "))?;
+    }
+    m.puts(b"\n")
+}
+
+/// A /proc/vmstat counter: its name and how to read it, in pages.
+pub type VmstatItem = (&'static str, fn() -> u64);
+
+/// The counters Ferrite keeps, in Linux 6.1's `vmstat_text` order.
+pub static VMSTAT_ITEMS: &[VmstatItem] =
+    &[("nr_free_pages", nr_free_pages), ("nr_slab_unreclaimable", slab_pages)];
+
+/// Linux: `vmstat_show`, "name value" per line.
+pub fn vmstat_show(m: &mut SeqBuf) -> KResult<()> {
+    for (name, read) in VMSTAT_ITEMS {
+        m.printf(format_args!("{name} {}\n", read()))?;
+    }
+    Ok(())
+}
+
+/// Linux: `zoneinfo_show_print` for the one zone, without the per-node
+/// statistics and per-CPU page lists Ferrite does not keep.
+pub fn zoneinfo_show(m: &mut SeqBuf) -> KResult<()> {
+    let free = nr_free_pages();
+    let present = MEMBLOCK.lock().memory.total_size() >> PAGE_SHIFT;
+    m.printf(format_args!("Node 0, zone {ZONE_NAME:>8}\n  pages free     {free}\n"))?;
+    let lines: [(&str, u64); 8] = [
+        ("boost", 0),
+        ("min", 0),
+        ("low", 0),
+        ("high", 0),
+        ("spanned", mem_map().len() as u64),
+        ("present", present),
+        ("managed", totalram_pages()),
+        ("cma", 0),
+    ];
+    for (name, value) in lines {
+        m.printf(format_args!("        {name:<8} {value}\n"))?;
+    }
+    m.printf(format_args!(
+        "        protection: (0, 0, 0, 0)\n      nr_free_pages {free}\n\
+         \x20 node_unreclaimable:  0\n  start_pfn:           0\n"
+    ))
+}

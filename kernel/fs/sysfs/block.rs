@@ -1,0 +1,154 @@
+//! Disks and partitions in sysfs: `/sys/block/vda`, `/sys/class/block`,
+//! `/sys/dev/block/254:0` (Linux: block/genhd.c `disk_attrs`,
+//! block/partitions/core.c `part_attrs`, block/blk-sysfs.c `queue/`).
+//!
+//! A disk's directory holds `dev`, `size` (512-byte sectors), `ro`,
+//! `removable`, `range`, `ext_range`, `stat`, `inflight`, `uevent` and
+//! `queue/`; each partition is a subdirectory with `dev`, `partition`,
+//! `start`, `size`, `ro`, `stat`, `inflight`, `uevent`. Values are read
+//! from the block layer when the file is read.
+//!
+//! # Locking
+//! The disk list is copied once (`all_bdevs`); attributes hold their
+//! device by reference count and take no lock but the device's own.
+#![deny(unsafe_code)]
+
+use alloc::format;
+use alloc::sync::Arc;
+
+use super::kernfs::KernfsBuilder;
+use crate::block::genhd::all_bdevs;
+use crate::block::{BlockDevice, SECTOR_SIZE};
+use crate::fs::proc::generic::SeqBuf;
+use crate::kernel::errno::KResult;
+
+/// Where a disk's directory is (see the module header of sysfs).
+const BLOCK_DEVICES: &str = "devices/virtual/block";
+
+/// Linux: `part_stat_show`: 17 fields, times in milliseconds; discards
+/// are never counted here.
+fn stat_show(dev: &dyn BlockDevice, m: &mut SeqBuf) -> KResult<()> {
+    let s = dev.stats().map(|s| s.snapshot()).unwrap_or_default();
+    let in_queue = s.ticks_ms.iter().fold(0u64, |a, t| a.saturating_add(*t));
+    m.printf(format_args!(
+        "{:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} \
+         {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+        s.ios[0],
+        s.merges[0],
+        s.sectors[0],
+        s.ticks_ms[0],
+        s.ios[1],
+        s.merges[1],
+        s.sectors[1],
+        s.ticks_ms[1],
+        s.in_flight,
+        s.io_ticks_ms,
+        in_queue,
+        0,
+        0,
+        0,
+        0,
+        s.ios[2],
+        s.ticks_ms[2],
+    ))
+}
+
+/// The attributes a disk and a partition share.
+fn add_common(b: &mut KernfsBuilder, dir: &str, dev: &Arc<dyn BlockDevice>) -> KResult<()> {
+    let devt = dev.devt();
+    b.attr(dir, "dev", move |m| m.printf(format_args!("{}:{}\n", devt.major(), devt.minor())))?;
+    let d = dev.clone();
+    b.attr(dir, "size", move |m| m.printf(format_args!("{}\n", d.capacity())))?;
+    let d = dev.clone();
+    b.attr(dir, "ro", move |m| m.printf(format_args!("{}\n", u8::from(d.read_only()))))?;
+    let d = dev.clone();
+    b.attr(dir, "stat", move |m| stat_show(&*d, m))?;
+    let d = dev.clone();
+    // Linux splits in-flight I/O by direction; the block layer counts one
+    // total, shown as reads.
+    b.attr(dir, "inflight", move |m| {
+        let n = d.stats().map_or(0, |s| s.snapshot().in_flight);
+        m.printf(format_args!("{n:>8} {:>8}\n", 0))
+    })
+}
+
+/// `uevent`: what udev and mdev read (Linux: `dev_uevent` +
+/// `part_uevent`); DEVNAME after MAJOR and MINOR, as mdev looks for
+/// "\nDEVNAME=".
+fn add_uevent(
+    b: &mut KernfsBuilder,
+    dir: &str,
+    dev: &Arc<dyn BlockDevice>,
+    partn: Option<u32>,
+) -> KResult<()> {
+    let devt = dev.devt();
+    let name = alloc::string::String::from(dev.disk_name());
+    b.attr(dir, "uevent", move |m| {
+        let devtype = if partn.is_some() { "partition" } else { "disk" };
+        m.printf(format_args!(
+            "MAJOR={}\nMINOR={}\nDEVNAME={name}\nDEVTYPE={devtype}\n",
+            devt.major(),
+            devt.minor()
+        ))?;
+        match partn {
+            Some(n) => m.printf(format_args!("PARTN={n}\n")),
+            None => Ok(()),
+        }
+    })
+}
+
+/// A whole disk's directory and its `queue/` (Linux: `disk_attrs`,
+/// `queue_attrs`: a virtio disk without `VIRTIO_BLK_F_BLK_SIZE` has
+/// 512-byte blocks and is not rotational).
+fn add_disk(b: &mut KernfsBuilder, disk: &Arc<dyn BlockDevice>) -> KResult<()> {
+    let name = disk.disk_name();
+    let dir = format!("{BLOCK_DEVICES}/{name}");
+    add_common(b, &dir, disk)?;
+    add_uevent(b, &dir, disk, None)?;
+    let minors = disk.minors();
+    b.attr(&dir, "range", move |m| m.printf(format_args!("{minors}\n")))?;
+    b.attr(&dir, "ext_range", move |m| m.printf(format_args!("{minors}\n")))?;
+    b.attr(&dir, "removable", |m| m.puts(b"0\n"))?;
+    b.link(&dir, "subsystem", "../../../../class/block")?;
+    let queue = format!("{dir}/queue");
+    for attr in ["logical_block_size", "physical_block_size", "hw_sector_size", "minimum_io_size"] {
+        b.attr(&queue, attr, |m| m.printf(format_args!("{SECTOR_SIZE}\n")))?;
+    }
+    b.attr(&queue, "rotational", |m| m.puts(b"0\n"))?;
+    b.link("block", name, &format!("../{dir}"))?;
+    b.link("class/block", name, &format!("../../{dir}"))?;
+    let devt = disk.devt();
+    let num = format!("{}:{}", devt.major(), devt.minor());
+    b.link("dev/block", &num, &format!("../../{dir}"))
+}
+
+/// A partition's directory inside its disk's (Linux: `part_attrs`).
+fn add_partition(
+    b: &mut KernfsBuilder,
+    part: &Arc<dyn BlockDevice>,
+    disk: &Arc<dyn BlockDevice>,
+) -> KResult<()> {
+    let dir = format!("{BLOCK_DEVICES}/{}/{}", disk.disk_name(), part.disk_name());
+    let partn = part.devt().minor().saturating_sub(disk.devt().minor());
+    add_common(b, &dir, part)?;
+    add_uevent(b, &dir, part, Some(partn))?;
+    b.attr(&dir, "partition", move |m| m.printf(format_args!("{partn}\n")))?;
+    let start = part.start_sect();
+    b.attr(&dir, "start", move |m| m.printf(format_args!("{start}\n")))?;
+    b.link(&dir, "subsystem", "../../../../../class/block")?;
+    b.link("class/block", part.disk_name(), &format!("../../{dir}"))?;
+    let devt = part.devt();
+    let num = format!("{}:{}", devt.major(), devt.minor());
+    b.link("dev/block", &num, &format!("../../{dir}"))
+}
+
+/// Every disk the block layer knows, each with its partitions.
+pub fn add_block_devices(b: &mut KernfsBuilder) -> KResult<()> {
+    for entry in all_bdevs() {
+        match &entry.whole {
+            None => add_disk(b, &entry.bdev)?,
+            Some(disk) => add_partition(b, &entry.bdev, disk)?,
+        }
+    }
+    Ok(())
+}
