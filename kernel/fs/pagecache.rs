@@ -25,6 +25,11 @@
 //! writes it; tmpfs pages are never dirty. A failed writeback sticks to
 //! the mapping until the next fsync reports it (Linux: `AS_EIO`).
 //!
+//! Under memory pressure mm/vmscan.rs frees clean pages that only the
+//! cache holds from the trees of mappings with writeback (never tmpfs's),
+//! which is why `i_pages` sits behind an `Arc` the reclaim list shares;
+//! such a page is simply read again on its next use.
+//!
 //! `i_mmap` holds weak references to the `Mm`s that map the file (Linux
 //! keeps the VMAs themselves in an interval tree); truncation walks them
 //! to unmap what lies past the new end (`unmap_mapping_range` in
@@ -37,7 +42,7 @@
 //! it across each read, write and truncate so that size and data change
 //! together. Nothing sleeps or touches user memory under it; `read_folio`
 //! and `writepage` are called without it. `i_mmap` and `ra` are leaves,
-//! only held to copy or change them.
+//! only held to copy or change them. Reclaim only `try_lock`s `i_pages`.
 #![deny(unsafe_code)]
 
 use alloc::collections::{BTreeMap, BTreeSet};

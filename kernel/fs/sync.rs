@@ -177,3 +177,88 @@ pub fn generic_write_sync(file: &File, count: usize) -> KResult<usize> {
     vfs_fsync(file, flags & uapi::__O_SYNC == 0)?;
     Ok(count)
 }
+
+crate::ktest!(sync_flushes_the_disk_after_writing_and_umount_syncs, {
+    use alloc::boxed::Box;
+    use alloc::sync::Arc;
+    use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    use crate::block::BlockDevice;
+    use crate::fs::buffer::bread;
+    use crate::fs::inode::{DevT, Inode};
+    use crate::fs::super_block::{FileSystemType, SuperOperations, SuperParams};
+
+    /// A disk that counts writes and flushes, and the writes each flush
+    /// came after.
+    #[derive(Default)]
+    struct FlushDisk {
+        writes: AtomicUsize,
+        flushes: AtomicUsize,
+        writes_at_flush: AtomicUsize,
+    }
+    impl BlockDevice for FlushDisk {
+        fn disk_name(&self) -> &str {
+            "ktest-flush"
+        }
+        fn capacity(&self) -> u64 {
+            64
+        }
+        fn read_blocks(&self, _lba: u64, buf: &mut [u8]) -> KResult<()> {
+            buf.fill(0);
+            Ok(())
+        }
+        fn write_blocks(&self, _lba: u64, _buf: &[u8]) -> KResult<()> {
+            self.writes.fetch_add(1, SeqCst);
+            Ok(())
+        }
+        fn flush(&self) -> KResult<()> {
+            self.writes_at_flush.store(self.writes.load(SeqCst), SeqCst);
+            self.flushes.fetch_add(1, SeqCst);
+            Ok(())
+        }
+    }
+    struct FlushFs;
+    impl FileSystemType for FlushFs {
+        fn name(&self) -> &'static str {
+            "ktest-flushfs"
+        }
+        fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
+            Err(Errno::EINVAL)
+        }
+    }
+    static PUT_SUPER: AtomicUsize = AtomicUsize::new(0);
+    struct FlushOps;
+    impl SuperOperations for FlushOps {
+        fn can_writeback(&self) -> bool {
+            true
+        }
+        fn put_super(&self, _sb: &SuperBlock) {
+            PUT_SUPER.fetch_add(1, SeqCst);
+        }
+    }
+    static FS: FlushFs = FlushFs;
+    static OPS: FlushOps = FlushOps;
+
+    let counts = Arc::new(FlushDisk::default());
+    let disk: Arc<dyn BlockDevice> = counts.clone();
+    let params = SuperParams {
+        s_dev: DevT(0),
+        s_magic: 0,
+        s_blocksize: 512,
+        s_op: &OPS,
+        s_bdev: Some(disk.clone()),
+    };
+    let sb = SuperBlock::new(&FS, params, Box::new(()));
+    bread(&disk, 3, 512).and_then(|bh| bh.write(&[7; 512])).map_err(|_| "a dirty buffer")?;
+    sync_filesystem(&sb).map_err(|_| "sync_filesystem")?;
+    crate::kassert!(counts.writes.load(SeqCst) == 1, "the dirty buffer was written");
+    crate::kassert!(counts.flushes.load(SeqCst) == 1, "then the disk flushed");
+    crate::kassert!(counts.writes_at_flush.load(SeqCst) == 1, "after the write, not before");
+    bread(&disk, 5, 512).and_then(|bh| bh.write(&[8; 512])).map_err(|_| "another")?;
+    let put = PUT_SUPER.load(SeqCst);
+    deactivate_super(&sb);
+    crate::kassert!(counts.writes.load(SeqCst) == 2, "unmount wrote what was dirty");
+    crate::kassert!(counts.writes_at_flush.load(SeqCst) == 2, "and flushed after it");
+    crate::kassert!(PUT_SUPER.load(SeqCst) == put + 1, "then put_super");
+    Ok(())
+});

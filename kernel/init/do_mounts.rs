@@ -81,6 +81,7 @@ pub fn prepare_namespace(cmdline: &CmdLine<'_>) {
     let readonly = cmdline.root_readonly();
     let data = cmdline.get("rootflags").unwrap_or("");
     mount_root(&dev, cmdline.rootfstype(), readonly, data);
+    devtmpfs_mount_root();
 }
 
 /// A device number from `root=` (Linux: `name_to_dev_t`): 0 when no
@@ -189,15 +190,18 @@ fn do_mount_root(fstype: &str, readonly: bool, data: &str) -> KResult<()> {
     let flags = if readonly { MntFlags::READONLY } else { MntFlags::empty() };
     let rootfs = root_path()?;
     let mnt = do_new_mount(&rootfs, fstype.as_bytes(), DEV_ROOT, data.as_bytes(), flags)?;
-    chroot_into(&mnt)?;
-    // Linux: `devtmpfs_mount()` (CONFIG_DEVTMPFS_MOUNT); a root without
-    // /dev boots on without it.
-    let root = Path::new(mnt.clone(), mnt.mnt_root.clone());
+    chroot_into(&mnt)
+}
+
+/// Mounts devtmpfs on the new root's /dev (Linux: `devtmpfs_mount()` in
+/// `prepare_namespace`, CONFIG_DEVTMPFS_MOUNT); a root without /dev boots
+/// on without it.
+fn devtmpfs_mount_root() {
+    let Some(root) = current().fs.lock().as_ref().map(|fs| fs.root()) else { return };
     match crate::fs::devtmpfs::devtmpfs_mount(&root) {
         Ok(()) => pr_info!("devtmpfs: mounted"),
         Err(e) => pr_info!("devtmpfs: error mounting -{}", e as u32),
     }
-    Ok(())
 }
 
 fn chroot_into(mnt: &Arc<VfsMount>) -> KResult<()> {

@@ -15,7 +15,9 @@
 //!     PTE none, shared   → do_shared_fault    the object's page, writable
 //!     PTE none           → do_anonymous_page  zero page for a read, a new page for a write
 //!     PTE not present    → swap entry         (swap-in comes later: SIGBUS)
-//!     write to read-only → do_wp_page         reuse if last reference, else copy
+//!     write to read-only → do_wp_page         reuse if last reference, else copy;
+//!                                             a shared file page is marked dirty
+//!   out of memory        → reclaim, retry     mm/vmscan.rs, with only mmap_lock held
 //!     otherwise          → Ok                 another thread got there first
 //! ```
 //! Every PTE that maps a page holds one reference on it (the shared zero

@@ -137,6 +137,9 @@ pub fn write_cache_pages(
             .unwrap_or(rest.len().min(WRITEPAGES_MAX));
         let mut pfns = Vec::new();
         if pfns.try_reserve(run).is_err() {
+            // Not written: dirty again for a later round, and this sync
+            // reports it (Linux: `redirty_page_for_writepage`).
+            rest.iter().for_each(|&(index, _)| mapping.set_page_dirty(index));
             mapping.set_error(Errno::ENOMEM);
             break;
         }

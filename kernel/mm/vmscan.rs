@@ -58,6 +58,15 @@ pub fn add_reclaimable(tree: &Arc<SpinLock<PageTree>>) {
     }
 }
 
+/// Pages reclaim could free now or once written back: those of every
+/// registered tree (Linux: the file LRU lists, for `si_mem_available`).
+pub fn nr_reclaimable_file_pages() -> usize {
+    // Copied out: a tree's `i_pages` is not taken under the list's lock.
+    let trees: Vec<Arc<SpinLock<PageTree>>> =
+        RECLAIMABLE.lock().iter().filter_map(Weak::upgrade).collect();
+    trees.iter().map(|t| t.lock().nr_pages()).sum()
+}
+
 /// Pages reclaim has freed since boot.
 pub fn pgsteal() -> usize {
     PGSTEAL.load(Ordering::Relaxed)
@@ -119,40 +128,78 @@ fn shrink_page_caches(want: usize) -> usize {
 }
 
 crate::ktest!(vmscan_frees_clean_cache_instead_of_failing, {
+    /// Reads all of `bdev` into its page cache; returns the pages cached.
+    fn fill_cache(bdev: &crate::fs::inode::Inode) -> Result<usize, &'static str> {
+        let mut buf = alloc::vec![0u8; 64 * 1024];
+        let mut pos = 0;
+        while crate::fs::pagecache::generic_file_read(bdev, &mut buf, &mut pos)
+            .map_err(|_| "read")?
+            > 0
+        {}
+        Ok(bdev.i_mapping().ok_or("mapping")?.lock().nr_pages())
+    }
+
+    /// Takes every free block, largest first, until the buddy allocator is
+    /// dry; `held` has room for them (no allocation while memory is short).
+    fn exhaust(held: &mut Vec<(crate::mm::addr::Pfn, u8)>) {
+        use crate::mm::page_alloc::{MAX_PAGE_ORDER, alloc_pages};
+        for order in (0..=MAX_PAGE_ORDER).rev() {
+            while held.len() < held.capacity() {
+                match alloc_pages(order) {
+                    Ok(pfn) => held.push((pfn, order)),
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+
+    fn give_back(held: &mut Vec<(crate::mm::addr::Pfn, u8)>) {
+        for (pfn, order) in held.drain(..) {
+            crate::mm::page_alloc::free_pages(pfn, order);
+        }
+    }
+
     use crate::fs::buffer::{bdget, sync_blockdev};
     use crate::fs::pagecache::generic_file_read;
-    use crate::mm::addr::Pfn;
-    use crate::mm::page_alloc::{MAX_PAGE_ORDER, alloc_pages, free_pages};
+    use crate::mm::memory::{FaultFlags, handle_user_fault};
+    use crate::mm::mm_types::Mm;
+    use crate::mm::mmap::{MapFlags, Prot, do_mmap_pgoff};
     let Some(disk) = crate::block::get_disk("vda") else {
         crate::pr_info!("ktest: no vda attached; reclaim test skipped");
         return Ok(());
     };
-    // Fill vda's buffer cache, clean: every page of the 1 MiB disk.
     sync_blockdev(&disk).map_err(|_| "sync_blockdev")?;
     let bdev = bdget(&disk).map_err(|_| "bdget")?;
     let mapping = bdev.i_mapping().ok_or("mapping")?;
-    let mut buf = alloc::vec![0u8; 64 * 1024];
-    let mut pos = 0;
-    while generic_file_read(&bdev, &mut buf, &mut pos).map_err(|_| "read")? > 0 {}
-    let cached = mapping.lock().nr_pages();
-    crate::kassert!(cached >= 200, "the disk's pages are cached");
-    // Take every free block, largest first, so the buddy runs dry.
-    let mut held: Vec<(Pfn, u8)> = Vec::new();
+    let mut held = Vec::new();
     held.try_reserve(1 << 16).map_err(|_| "room for the list")?;
+
+    // A page fault allocates under the page-table lock, where the
+    // allocator may not reclaim: the fault path reclaims and retries.
+    crate::kassert!(fill_cache(&bdev)? >= 200, "the disk's pages are cached");
+    let mm = Mm::new().map_err(|_| "Mm::new")?;
+    let anon = MapFlags::PRIVATE | MapFlags::ANONYMOUS;
+    let a =
+        do_mmap_pgoff(&mm, None, 0, 4096, Prot::READ | Prot::WRITE, anon, 0).map_err(|_| "mmap")?;
+    let lock = crate::kernel::locking::SpinLock::new(());
+    let guard = lock.lock(); // no reclaim while memory runs out
+    exhaust(&mut held);
+    drop(guard);
     let steal = pgsteal();
-    for order in (0..=MAX_PAGE_ORDER).rev() {
-        while held.len() < held.capacity() {
-            match alloc_pages(order) {
-                Ok(pfn) => held.push((pfn, order)),
-                Err(_) => break,
-            }
-        }
-    }
+    let fault = handle_user_fault(&mm, a, FaultFlags::USER | FaultFlags::WRITE);
+    let stolen = pgsteal() - steal;
+    give_back(&mut held);
+    crate::kassert!(fault.is_ok(), "the fault succeeded after reclaim");
+    crate::kassert!(stolen >= SWAP_CLUSTER_MAX, "by freeing cache pages");
+
+    // Any other allocation reclaims by itself, until no clean unused
+    // page is left.
+    let cached = fill_cache(&bdev)?;
+    let steal = pgsteal();
+    exhaust(&mut held);
     let left = mapping.lock().nr_pages();
     let stolen = pgsteal() - steal;
-    for (pfn, order) in held {
-        free_pages(pfn, order);
-    }
+    give_back(&mut held);
     crate::kassert!(stolen >= cached, "reclaim freed at least the disk's pages");
     crate::kassert!(left == 0, "no clean unused page of the disk is left");
     // Still readable: a dropped page is read again from the disk.

@@ -41,6 +41,9 @@ pub struct Check {
     pub ready: &'static str,
     /// The initramfs (`-initrd`) to boot with.
     pub initrd: Initrd,
+    /// QEMU's `-cpu` model: `max` as every other boot, or `qemu64`, the
+    /// model a bare `qemu-system-x86_64 -kernel` gives (no SMAP, no SMEP).
+    pub cpu: &'static str,
     pub end: End,
     pub must_show: &'static [&'static str],
     pub must_not_show: &'static [&'static str],
@@ -54,6 +57,7 @@ pub const CHECKS: &[Check] = &[
         cmdline: "console=ttyS0 foo=bar baz lkdtm.x=1 -- a b",
         input: "",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::Tiny,
         end: End::Running,
         must_show: &[
@@ -78,6 +82,7 @@ pub const CHECKS: &[Check] = &[
         cmdline: "console=ttyS0",
         input: "uptime\rinterrupts\rpoweroff\r",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::None,
         end: End::Exit(0),
         must_show: &["ferrite# uptime", "jiffies ", "LOC", "reboot: Power down"],
@@ -90,6 +95,7 @@ pub const CHECKS: &[Check] = &[
         // ash's banner: typed earlier, the keys would answer its cursor
         // position query instead of reaching the prompt.
         ready: "Enter 'help' for a list of built-in commands.",
+        cpu: "max",
         initrd: Initrd::Busybox,
         end: End::Exit(0),
         must_show: &[
@@ -102,10 +108,23 @@ pub const CHECKS: &[Check] = &[
         must_not_show: &["panic", "BUG", "job control turned off"],
     },
     Check {
+        name: "boot::busybox_on_qemu_default_cpu",
+        cmdline: "console=ttyS0",
+        input: "echo $((6 * 7)) > /tmp/x; cat /tmp/x\rpoweroff -f\r",
+        ready: "Enter 'help' for a list of built-in commands.",
+        // stac/clac fault on a CPU without SMAP: user copies must test for it.
+        cpu: "qemu64",
+        initrd: Initrd::Busybox,
+        end: End::Exit(0),
+        must_show: &["SMAP off", "\n42", "reboot: Power down"],
+        must_not_show: &["panic", "BUG", "invalid opcode"],
+    },
+    Check {
         name: "boot::quiet_hides_info_messages",
         cmdline: "console=ttyS0 quiet ktest",
         input: "",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::None,
         end: End::Exit(crate::qemu::EXIT_SUCCESS),
         must_show: &[],
@@ -116,6 +135,7 @@ pub const CHECKS: &[Check] = &[
         cmdline: "console=ttyS0 lkdtm=EXCEPTION",
         input: "",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
@@ -135,6 +155,7 @@ pub const CHECKS: &[Check] = &[
         cmdline: "console=ttyS0 lkdtm=WRITE_RO",
         input: "",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
@@ -150,6 +171,7 @@ pub const CHECKS: &[Check] = &[
         cmdline: "console=ttyS0 lkdtm=EXEC_DATA",
         input: "",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
@@ -165,6 +187,7 @@ pub const CHECKS: &[Check] = &[
         cmdline: "console=ttyS0 lkdtm=EXHAUST_STACK",
         input: "",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
@@ -179,6 +202,7 @@ pub const CHECKS: &[Check] = &[
         cmdline: "console=ttyS0 lkdtm=DIVIDE_ERROR",
         input: "",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
@@ -193,6 +217,7 @@ pub const CHECKS: &[Check] = &[
         cmdline: "console=ttyS0 lkdtm=INVALID_OPCODE",
         input: "",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
@@ -206,6 +231,7 @@ pub const CHECKS: &[Check] = &[
         cmdline: "console=ttyS0 lkdtm=BUG",
         input: "",
         ready: INIT_DONE,
+        cpu: "max",
         initrd: Initrd::None,
         end: End::Exit(EXIT_FAILURE),
         must_show: &[
@@ -222,6 +248,7 @@ pub const CHECKS: &[Check] = &[
 pub fn run(check: &Check, image: &Path) -> Result<(bool, String), String> {
     let mut machine = Machine::new(image, check.cmdline);
     machine.stdin_piped = !check.input.is_empty();
+    machine.cpu = check.cpu;
     match check.initrd {
         Initrd::None => {}
         Initrd::Tiny => {

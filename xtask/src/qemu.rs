@@ -28,6 +28,8 @@ pub struct Machine {
     pub stdin_piped: bool,
     /// A raw image attached as a virtio-blk PCI disk (the guest's vda).
     pub disk: Option<PathBuf>,
+    /// QEMU's `-cpu` model under TCG (`max` unless a check needs another).
+    pub cpu: &'static str,
 }
 
 impl Machine {
@@ -42,6 +44,7 @@ impl Machine {
             gdb: false,
             stdin_piped: false,
             disk: None,
+            cpu: "max",
         }
     }
 
@@ -54,7 +57,7 @@ impl Machine {
         if self.kvm {
             qemu.args(["-accel", "kvm", "-cpu", "host"]);
         } else {
-            qemu.args(["-accel", "tcg", "-cpu", "max"]);
+            qemu.args(["-accel", "tcg", "-cpu", self.cpu]);
         }
         qemu.args(["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot"]);
         qemu.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);

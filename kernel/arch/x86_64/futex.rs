@@ -16,7 +16,7 @@
 use core::arch::asm;
 
 use super::extable::asm_extable;
-use super::uaccess::{Efault, UserAddr, access_ok};
+use super::uaccess::{Efault, SMAP_ENABLED, UserAddr, access_ok, asm_clac, asm_stac};
 
 /// Compare-and-exchange of the user `u32` at `uaddr`: stores `new` if it
 /// holds `old`; returns the value found either way (Linux:
@@ -37,15 +37,17 @@ pub fn futex_atomic_cmpxchg(uaddr: UserAddr, old: u32, new: u32) -> Result<u32, 
     unsafe {
         asm!(
             "mov {failed:e}, 1",
-            "stac",
+            asm_stac!(),
             "2: lock cmpxchg dword ptr [{addr}], {new:e}",
             "mov {failed:e}, 0",
-            "3: clac",
+            "3:",
+            asm_clac!(),
             asm_extable!("2b", "3b"),
             addr = in(reg) uaddr.as_u64(),
             new = in(reg) new,
             failed = out(reg) failed,
             inout("eax") old => found,
+            smap = sym SMAP_ENABLED,
             options(nostack),
         );
     }

@@ -266,6 +266,8 @@ fn setup_smep_smap() {
     // SAFETY: the kernel executes only kernel pages and reaches user pages
     // only through uaccess.rs, which brackets each access with stac/clac.
     unsafe { Cr4::update(|f| f.insert(flags)) };
+    let smap = flags.contains(Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION);
+    super::uaccess::SMAP_ENABLED.store(smap, core::sync::atomic::Ordering::Relaxed);
     if this_cpu().cpu() == 0 {
         let on = |f| if flags.contains(f) { "on" } else { "off" };
         crate::pr_info!(

@@ -30,10 +30,33 @@
 
 use core::arch::asm;
 use core::mem::MaybeUninit;
+use core::sync::atomic::AtomicBool;
 
 pub use super::extable::Efault;
 use super::extable::asm_extable;
 use crate::mm::addr::PAGE_SIZE;
+
+/// Whether CR4.SMAP is on (set once by `syscall::setup_smep_smap`, before
+/// the first user access). `stac` and `clac` raise #UD on a CPU without
+/// SMAP, such as QEMU's default `qemu64` model, so each user access tests
+/// this flag first: one load and a predicted branch, where Linux patches
+/// the instructions in or out at boot (`ALTERNATIVE`).
+pub static SMAP_ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// `stac` if SMAP is on; an `asm!` using it passes `smap = sym
+/// SMAP_ENABLED` and keeps local label 7 free.
+macro_rules! asm_stac {
+    () => {
+        "cmp byte ptr [rip + {smap}], 0\n je 7f\n stac\n 7:"
+    };
+}
+/// `clac` if SMAP is on (label 8, as [`asm_stac`] uses 7).
+macro_rules! asm_clac {
+    () => {
+        "cmp byte ptr [rip + {smap}], 0\n je 8f\n clac\n 8:"
+    };
+}
+pub(crate) use {asm_clac, asm_stac};
 
 /// The end of the user half minus a guard page (Linux: `TASK_SIZE_MAX`, so
 /// that `sysret` never returns to a non-canonical RIP).
@@ -106,14 +129,15 @@ unsafe fn copy_user_generic(dst: *mut u8, src: *const u8, len: usize) -> usize {
     //    Every path leaves through label 3, where `clac` closes the window.
     unsafe {
         asm!(
-            "stac",
+            asm_stac!(),
             "mov {tail}, rcx",
             "and {tail}, 7",
             "shr rcx, 3",
             "2: rep movsq",
             "mov rcx, {tail}",
             "4: rep movsb",
-            "3: clac",
+            "3:",
+            asm_clac!(),
             "jmp 6f",
             "5: lea rcx, [{tail} + rcx * 8]",
             "jmp 4b",
@@ -124,6 +148,7 @@ unsafe fn copy_user_generic(dst: *mut u8, src: *const u8, len: usize) -> usize {
             inout("rcx") len => left,
             inout("rdi") dst => _,
             inout("rsi") src => _,
+            smap = sym SMAP_ENABLED,
             options(nostack),
         );
     }
@@ -140,13 +165,15 @@ unsafe fn clear_user_generic(dst: *mut u8, len: usize) -> usize {
     // the single `rep stosb`, whose fault resumes at label 3.
     unsafe {
         asm!(
-            "stac",
+            asm_stac!(),
             "2: rep stosb",
-            "3: clac",
+            "3:",
+            asm_clac!(),
             asm_extable!("2b", "3b"),
             inout("rcx") len => left,
             inout("rdi") dst => _,
             in("al") 0u8,
+            smap = sym SMAP_ENABLED,
             options(nostack),
         );
     }

@@ -6,11 +6,13 @@
 //! `Buffers` (the disks' buffer caches), `Cached` (every other page
 //! cache, tmpfs's included), `Dirty` and `Writeback` (pages being
 //! written right now). The rest are not counted yet and read 0.
-//! `MemAvailable` is what is free, not counting the clean page cache
-//! reclaim could free (Linux's `si_mem_available` estimates that).
+//! `MemAvailable` is what is free plus the disk-backed page cache that
+//! reclaim can take (Linux's `si_mem_available`, with no watermarks).
 //!
 //! # Locking
-//! None: the page allocator's counters are read atomically.
+//! None of its own: the counters are atomics; `Buffers` and
+//! `MemAvailable` copy the list of page caches out of its leaf lock, then
+//! take each cache's `i_pages` in turn.
 #![deny(unsafe_code)]
 
 use super::generic::SeqBuf;
@@ -87,7 +89,10 @@ pub fn meminfo_proc_show(m: &mut SeqBuf) -> KResult<()> {
     let free = kb(info.free_ram_pages);
     show_val_kb(m, "MemTotal", total)?;
     show_val_kb(m, "MemFree", free)?;
-    show_val_kb(m, "MemAvailable", free)?;
+    // Linux: `si_mem_available`, whose low watermark is 0 here: what is
+    // free plus the page cache reclaim can take (not tmpfs's).
+    let cache = u64::try_from(crate::mm::vmscan::nr_reclaimable_file_pages()).unwrap_or(0);
+    show_val_kb(m, "MemAvailable", free.saturating_add(kb(cache)).min(total))?;
     for name in FIELDS {
         show_val_kb(m, name, kb(counted(name).unwrap_or(0)))?;
     }

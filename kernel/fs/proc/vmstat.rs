@@ -6,7 +6,8 @@
 //! of RAM (see mm/page_alloc.rs). Only counters the mm keeps are shown:
 //! [`VMSTAT_ITEMS`] is the list, one line per counter, in Linux's order
 //! (Linux: `vmstat_text`), so a subsystem that starts counting adds its
-//! line there. The zone keeps no watermarks (no reclaim), so zoneinfo's
+//! line there. The zone keeps no watermarks (reclaim runs only when an
+//! allocation fails, mm/vmscan.rs), so zoneinfo's
 //! `min`, `low` and `high` are 0, which is what they are.
 //!
 //! # Locking
@@ -39,8 +40,19 @@ pub fn buddyinfo_show(m: &mut SeqBuf) -> KResult<()> {
 pub type VmstatItem = (&'static str, fn() -> u64);
 
 /// The counters Ferrite keeps, in Linux 6.1's `vmstat_text` order.
-pub static VMSTAT_ITEMS: &[VmstatItem] =
-    &[("nr_free_pages", nr_free_pages), ("nr_slab_unreclaimable", slab_pages)];
+pub static VMSTAT_ITEMS: &[VmstatItem] = &[
+    ("nr_free_pages", nr_free_pages),
+    ("nr_slab_unreclaimable", slab_pages),
+    ("nr_file_pages", || pages(crate::mm::filemap::nr_file_pages())),
+    ("nr_dirty", || pages(crate::mm::page_writeback::nr_file_dirty())),
+    ("nr_writeback", || pages(crate::mm::page_writeback::nr_writeback())),
+    ("pgsteal_direct", || pages(crate::mm::vmscan::pgsteal())),
+];
+
+/// A page count as /proc prints it.
+fn pages(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
 
 /// Linux: `vmstat_show`, "name value" per line.
 pub fn vmstat_show(m: &mut SeqBuf) -> KResult<()> {

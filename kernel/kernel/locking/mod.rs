@@ -44,7 +44,10 @@
 //!    `super_block::SUPER_BLOCKS` and `buffer::BDEV_INODES` are leaves
 //!    (`mark_inode_dirty` wakes the flusher's queue after dropping
 //!    `s_dirty`); `PAGE_WAIT` is a wait queue (e below) woken with no
-//!    page-cache lock held.
+//!    page-cache lock held. `mm::vmscan::RECLAIMABLE` (the page trees
+//!    reclaim may shrink) is a leaf but for reclaim itself, which only
+//!    `try_lock`s it and, under it, each tree's `i_pages`, skipping a
+//!    busy one: the allocator may be entered with any lock held.
 //!    Under them only 2 (initrd lookup), 3, 4 and 7.
 //! 0p. procfs (fs/proc/) renders a file under that file's `f_pos` (S1)
 //!    and looks names up under the proc super block's `s_vfs_rename_lock`
