@@ -310,15 +310,13 @@ pub fn sync_blockdev(disk: &Arc<dyn BlockDevice>) -> KResult<()> {
     m.take_error()
 }
 
-#[allow(dead_code, reason = "API for ext2, the next round")]
 /// Whole-block I/O through the buffer cache, the shape ext2's `BlockIo`
 /// wants (`read_block`/`write_block` with the block size as the buffer
-/// length).
+/// length); fs/ext2/mod.rs implements `BlockIo` over it.
 pub struct BufferCacheIo {
     pub disk: Arc<dyn BlockDevice>,
 }
 
-#[allow(dead_code, reason = "API for ext2, the next round")]
 impl BufferCacheIo {
     /// Reads block `block` of `buf.len()` bytes.
     pub fn read_block(&self, block: u64, buf: &mut [u8]) -> KResult<()> {

@@ -2,11 +2,12 @@
 //!
 //! ```text
 //! cargo xtask build [--debug]                 build the kernel, print its path last
-//! cargo xtask run [--busybox] [--disk [--fresh]] [--kvm] [--gdb] [--debug] [--smp N] [WORD...]
-//!                                             boot it in QEMU, serial on this terminal;
-//!                                             --busybox: with a busybox shell as init's child;
-//!                                             --disk: root=/dev/vda rw on target/rootfs.ext2,
+//! cargo xtask run [--busybox|--monitor] [--fresh] [--kvm] [--gdb] [--debug] [--smp N] [WORD...]
+//!                                             boot it in QEMU, serial on this terminal:
+//!                                             root=/dev/vda rw on target/rootfs.ext2,
 //!                                             kept across boots (--fresh rebuilds it);
+//!                                             --busybox: an initramfs with a busybox shell;
+//!                                             --monitor: no root at all, the kernel monitor;
 //!                                             WORDs are added to the kernel command line
 //! cargo xtask test                            every test tier; ends with "N passed, N failed"
 //! cargo xtask bench [--runs N]                Ferrite and Linux side by side, with ratios

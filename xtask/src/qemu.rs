@@ -95,16 +95,22 @@ pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
     let image = build_kernel(Profile::from_args(args))?;
     let mut words = vec!["console=ttyS0".to_string()];
     let mut machine = Machine::new(&image, "");
-    let (mut disk, mut fresh) = (false, false);
+    // The default is the ext2 root disk; `--busybox` boots the initramfs
+    // instead, `--monitor` neither (the kernel's own monitor).
+    let (mut disk, mut fresh) = (true, false);
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--disk" => disk = true,
             "--fresh" => fresh = true,
+            "--monitor" => disk = false,
             "--kvm" => machine.kvm = true,
             "--gdb" => machine.gdb = true,
             "--debug" => {}
-            "--busybox" => machine.initrd = Some(busybox_initramfs()?),
+            "--busybox" => {
+                machine.initrd = Some(busybox_initramfs()?);
+                disk = false;
+            }
             "--smp" => {
                 let n = rest.next().and_then(|n| n.parse().ok());
                 machine.smp = n.ok_or("--smp needs a number")?;

@@ -195,6 +195,9 @@ pub fn ext2_setsize(inode: &Inode, size: u64) -> KResult<()> {
     mapping.lock().truncate(inode.size());
     info.with_fs(|fs| {
         let mut di = fs.read_inode(disk_ino(inode)).map_err(|e| info.errno(e, inode.ino))?;
+        // The disk's size may lag the VFS's; the library zeroes the block
+        // tail at the lower of the old and new ends, so it needs the real one.
+        di.size = di.size.max(old_size);
         // A write may have grown it again meanwhile; its pages stay.
         let size = inode.size();
         fs.truncate(&mut di, size).map_err(|e| info.errno(e, inode.ino))?;

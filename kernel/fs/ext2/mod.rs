@@ -25,7 +25,9 @@
 //! holds: unlinked ones on the disk, clean linked ones from memory. It
 //! runs before each namespace change, at every `write_inode` of the
 //! flusher, at `sync` and at unmount; closing the last descriptor of an
-//! unlinked file wakes the flusher to get there.
+//! unlinked file dirties the root directory so the flusher gets there.
+//! The cache's strong references make a cycle (inode → super block →
+//! cache → inode) that the last unmount breaks (`put_super`).
 //!
 //! # Locking
 //! [`Ext2Sb::fs`] is a sleeping `Mutex` (locking/mod.rs S4): it serialises
@@ -62,7 +64,7 @@ use crate::block::BlockDevice;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 use crate::kernel::locking::mutex::Mutex;
-use crate::{pr_err, pr_info, pr_warn};
+use crate::{pr_err, pr_warn};
 
 /// Linux: `EXT2_SUPER_MAGIC`.
 pub const EXT2_SUPER_MAGIC: u64 = 0xEF53;
@@ -284,14 +286,15 @@ fn lookup_bdev(source: &[u8]) -> KResult<Arc<dyn BlockDevice>> {
 }
 
 /// Superblock fields read before the library is asked, for Linux's
-/// messages: magic, and the INCOMPAT and RO_COMPAT feature words.
-fn peek_super(disk: &Arc<dyn BlockDevice>) -> KResult<(u16, u32, u32)> {
+/// messages: magic, the INCOMPAT and RO_COMPAT feature words, and
+/// `s_log_block_size`.
+fn peek_super(disk: &Arc<dyn BlockDevice>) -> KResult<(u16, u32, u32, u32)> {
     let bh = bread(disk, 1, 1024)?;
     let raw = bh.data();
     let le16 = |o: usize| raw.get(o..o + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
     let le32 =
         |o: usize| raw.get(o..o + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    Ok((le16(56), le32(96), le32(100)))
+    Ok((le16(56), le32(96), le32(100), le32(24)))
 }
 
 /// Linux: `EXT2_FEATURE_INCOMPAT_SUPP` less meta_bg, which the library
@@ -308,9 +311,15 @@ fn ext2_fill_super(
     read_only: bool,
 ) -> KResult<Arc<Inode>> {
     let id = String::from(disk.disk_name());
-    let (magic, incompat, ro_compat) = peek_super(&disk)?;
+    let (magic, incompat, ro_compat, log_block_size) = peek_super(&disk)?;
     if u64::from(magic) != EXT2_SUPER_MAGIC {
         pr_err!("EXT2-fs ({id}): error: can't find an ext2 filesystem on dev {id}.");
+        return Err(Errno::EINVAL);
+    }
+    // Blocks live in page-cache pages of the disk (Linux: `sb_set_blocksize`).
+    if log_block_size > 2 {
+        let size = 1024u64.checked_shl(log_block_size).unwrap_or(0);
+        pr_err!("EXT2-fs ({id}): error: bad blocksize {size}");
         return Err(Errno::EINVAL);
     }
     if incompat & !INCOMPAT_SUPP != 0 {
@@ -372,8 +381,8 @@ fn ext2_fill_super(
 
 /// Writes everything and marks the file system clean, then lets go of
 /// every inode (Linux: `kill_block_super` → `generic_shutdown_super` →
-/// `ext2_put_super`). Called once the last mount is gone, with no lock
-/// held. After a lazy unmount (`MNT_DETACH`) an inode may still be in use
+/// `ext2_put_super`). Called once the last mount is gone (`put_super`
+/// from fs/sync.rs `deactivate_super`), with no lock held. After a lazy unmount (`MNT_DETACH`) an inode may still be in use
 /// (an open file, a working directory): Linux waits for the last user;
 /// here the instance is only synced and stays usable, never marked clean.
 pub fn ext2_kill_sb(sb: &SuperBlock) {
@@ -405,7 +414,6 @@ pub fn ext2_kill_sb(sb: &SuperBlock) {
         inode::mark_evicted(i);
     }
     drop(all);
-    pr_info!("EXT2-fs ({}): unmounted", info.id);
 }
 
 /// Linux: `ext2_sops`.
@@ -419,6 +427,18 @@ impl SuperOperations for Ext2SuperOps {
 
     fn write_inode(&self, inode: &Inode, _wait: bool) -> KResult<()> {
         inode::ext2_write_inode(inode)
+    }
+
+    /// Linux: `ext2_put_super`, from `deactivate_super` at the last
+    /// unmount. The super block's `Drop` calls it again, possibly where
+    /// sleeping is not allowed; by then (its inodes, which hold it, are
+    /// gone only after an unmount) there is nothing left to do.
+    fn put_super(&self, sb: &SuperBlock) {
+        let Ok(info) = ext2_sb(sb) else { return };
+        if info.fs.try_lock().is_some_and(|fs| fs.is_none()) {
+            return;
+        }
+        ext2_kill_sb(sb);
     }
 
     /// Linux: `ext2_sync_fs`: frees what unlinked files left, writes the

@@ -14,12 +14,12 @@ use alloc::vec::Vec;
 
 use linux_raw_sys::general as uapi;
 
-use super::{EXT2_FS_TYPE, ext2_fill_super, ext2_kill_sb};
+use super::{EXT2_FS_TYPE, ext2_fill_super};
 use crate::block::{BlockDevice, SECTOR_SIZE, check_io};
 use crate::fs::FsCred;
 use crate::fs::inode::Inode;
 use crate::fs::pagecache::{generic_file_read, generic_perform_write};
-use crate::fs::sync::sync_filesystem;
+use crate::fs::sync::{deactivate_super, sync_filesystem};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 
@@ -121,7 +121,7 @@ crate::ktest!(ext2_mount_write_remount, {
     crate::kassert!(disk_state(&disk) == 0, "a read-write mount marks the disk not clean");
     let data = populate(&root)?;
     drop(root);
-    ext2_kill_sb(&sb);
+    deactivate_super(&sb);
     drop(sb);
     crate::kassert!(disk_state(&disk) == 1, "unmount marks the disk clean");
 
@@ -137,7 +137,7 @@ crate::ktest!(ext2_mount_write_remount, {
     crate::kassert!(long.i_op.get_link(&long).as_deref() == Ok(LONG_TARGET), "slow symlink");
     let sb = root.sb.clone();
     drop((root, d, f, s, long));
-    ext2_kill_sb(&sb);
+    deactivate_super(&sb);
     Ok(())
 });
 
@@ -160,7 +160,7 @@ crate::ktest!(ext2_unlinked_open_file_freed_after_last_reference, {
     crate::kassert!(free_blocks(&root) == before, "freed after the last reference");
     let sb = root.sb.clone();
     drop(root);
-    ext2_kill_sb(&sb);
+    deactivate_super(&sb);
     Ok(())
 });
 
@@ -195,7 +195,7 @@ crate::ktest!(ext2_truncate_and_readdir_offsets, {
     crate::kassert!(names.iter().any(|(n, _)| n == b"t"), "the new file listed");
     let sb = root.sb.clone();
     drop((root, t));
-    ext2_kill_sb(&sb);
+    deactivate_super(&sb);
     Ok(())
 });
 
@@ -236,7 +236,7 @@ crate::ktest!(ext2_holes_stay_holes_and_full_disk_is_enospc, {
     crate::kassert!(free_blocks(&root) == before - 2, "the big file's blocks are back");
     let sb = root.sb.clone();
     drop((root, h));
-    ext2_kill_sb(&sb);
+    deactivate_super(&sb);
     Ok(())
 });
 
@@ -247,6 +247,9 @@ crate::ktest!(ext2_refuses_bad_superblocks, {
     let incompat = RamDisk::with_image("ext2kt4", |d| d[1024 + 99] |= 0x80);
     let r = ext2_fill_super(&EXT2_FS_TYPE, incompat, false);
     crate::kassert!(r.err() == Some(Errno::EINVAL), "unknown INCOMPAT feature refused");
+    let big_blocks = RamDisk::with_image("ext2kt7", |d| d[1024 + 24] = 3);
+    let r = ext2_fill_super(&EXT2_FS_TYPE, big_blocks, false);
+    crate::kassert!(r.err() == Some(Errno::EINVAL), "8 KiB blocks (past a page) refused");
     let ro_compat = RamDisk::with_image("ext2kt5", |d| d[1024 + 103] |= 0x80);
     let root = ext2_fill_super(&EXT2_FS_TYPE, ro_compat.clone(), false).map_err(|_| "ro mount")?;
     crate::kassert!(disk_state(&ro_compat) == 1, "a read-only mount leaves the disk alone");
@@ -254,6 +257,6 @@ crate::ktest!(ext2_refuses_bad_superblocks, {
     crate::kassert!(made.err() == Some(Errno::EROFS), "read-only refuses creation");
     let sb = root.sb.clone();
     drop(root);
-    ext2_kill_sb(&sb);
+    deactivate_super(&sb);
     Ok(())
 });

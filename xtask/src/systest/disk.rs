@@ -33,8 +33,8 @@
 //!
 //! Images and consoles stay in `target/disk/run-PID/` for a look afterwards.
 //!
-//! Ferrite's half runs when asked (`--ferrite`, or `FERRITE_DISK=1` for
-//! `cargo xtask test`) until it mounts ext2: then flip [`FERRITE_MOUNTS_EXT2`].
+//! Ferrite mounts ext2 (kernel/fs/ext2/), so [`FERRITE_MOUNTS_EXT2`] is set
+//! and `cargo xtask test` runs both halves; `--linux`/`--ferrite` pick one.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -49,7 +49,7 @@ use crate::test::tail;
 use crate::{deps, linux, workspace_root};
 
 /// Set once Ferrite mounts ext2 root: then `cargo xtask test` runs its half.
-pub const FERRITE_MOUNTS_EXT2: bool = false;
+pub const FERRITE_MOUNTS_EXT2: bool = true;
 
 /// Setting this environment variable to 1 runs Ferrite's half anyway.
 const FERRITE_ENV: &str = "FERRITE_DISK";
