@@ -48,7 +48,7 @@ impl FileSystemType for BdevFs {
     fn name(&self) -> &'static str {
         "bdev"
     }
-    fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
+    fn mount(&'static self, _source: &[u8], _data: &[u8], _sb_flags: u32) -> KResult<Arc<Inode>> {
         Err(Errno::EINVAL)
     }
 }
@@ -228,6 +228,36 @@ pub fn bread(disk: &Arc<dyn BlockDevice>, block: u64, size: usize) -> KResult<Bu
     let pfn = mapping(&bdev)?.get_page(index)?;
     let offset = usize::try_from(byte % PAGE).unwrap_or(0);
     Ok(BufferHead { bdev, pfn, index, offset, size, blocknr: block })
+}
+
+/// Block `block` of `size` bytes of `disk` if its page is in the buffer
+/// cache, else `None`, with no I/O (Linux: `__find_get_block`). A file
+/// system moving file data straight to the disk goes through a cached
+/// copy instead, so that the copy, written back later, is never stale.
+pub fn find_get_block(disk: &Arc<dyn BlockDevice>, block: u64, size: usize) -> Option<BufferHead> {
+    let byte = block.checked_mul(size as u64)?;
+    let bdev = bdget(disk).ok()?;
+    let index = byte / PAGE;
+    let pfn = {
+        let tree = mapping(&bdev).ok()?.lock();
+        let pfn = tree.find_page(index)?;
+        crate::mm::page::pfn_to_page(pfn)?.get();
+        pfn
+    };
+    let offset = usize::try_from(byte % PAGE).unwrap_or(0);
+    Some(BufferHead { bdev, pfn, index, offset, size, blocknr: block })
+}
+
+/// Drops the clean, unused pages of `disk`'s buffer cache (Linux:
+/// `invalidate_bdev`, and `kill_bdev` at the last `blkdev_put`): called
+/// after the last unmount has written them, so the next mount reads the
+/// disk. A page someone still holds stays.
+pub fn invalidate_bdev(disk: &Arc<dyn BlockDevice>) {
+    if let Ok(bdev) = bdget(disk)
+        && let Ok(m) = mapping(&bdev)
+    {
+        m.lock().invalidate_clean(usize::MAX);
+    }
 }
 
 #[allow(dead_code, reason = "API for ext2, the next round")]

@@ -50,7 +50,7 @@ impl FileSystemType for Devtmpfs {
 
     /// The shared instance, made and filled on the first mount (Linux:
     /// `public_dev_mount` returns the one super block).
-    fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
+    fn mount(&'static self, _source: &[u8], _data: &[u8], _sb_flags: u32) -> KResult<Arc<Inode>> {
         if let Some(root) = DEVTMPFS_ROOT.get() {
             return Ok(root.clone());
         }
@@ -103,12 +103,12 @@ pub fn devtmpfs_mount(root: &Path) -> KResult<()> {
 }
 
 crate::ktest!(devtmpfs_has_memory_devices, {
-    let root = DEVTMPFS.mount(b"devtmpfs", b"").map_err(|_| "mount")?;
+    let root = DEVTMPFS.mount(b"devtmpfs", b"", 0).map_err(|_| "mount")?;
     let null = root.i_op.lookup(&root, b"null").map_err(|_| "lookup")?.ok_or("no /dev/null")?;
     let attr = null.attr();
     crate::kassert!(attr.mode == uapi::S_IFCHR | 0o666, "null is crw-rw-rw-");
     crate::kassert!(attr.rdev == DevT::new(1, 3), "null is 1:3");
-    let again = DEVTMPFS.mount(b"devtmpfs", b"").map_err(|_| "mount")?;
+    let again = DEVTMPFS.mount(b"devtmpfs", b"", 0).map_err(|_| "mount")?;
     crate::kassert!(Arc::ptr_eq(&root, &again), "one instance");
     Ok(())
 });

@@ -228,6 +228,7 @@ fn begin_new_exec(
     };
     drop(old_mm);
     crate::kernel::fork::mm_release(tsk);
+    tsk.rseq.execve();
     if let Some(files) = tsk.files.lock().clone() {
         files.close_on_exec();
     }

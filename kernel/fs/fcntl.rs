@@ -59,7 +59,8 @@ pub fn do_fcntl(files: &FdTable, fd: i32, cmd: u32, arg: u64) -> KResult<i64> {
 
 /// F_SETFL (Linux: `setfl`): O_NOATIME only for the owner (`EPERM`),
 /// O_DIRECT only where direct I/O exists, which on Ferrite is pipes and
-/// FIFOs (packet mode, as a flag) and block devices (`EINVAL`).
+/// FIFOs (packet mode, as a flag), block devices and files whose
+/// [`FileOps::direct_io`](super::file_table::FileOps::direct_io) says so (`EINVAL`).
 fn setfl(file: &File, flags: u32) -> KResult<()> {
     let attr = file.f_inode.attr();
     if flags & uapi::O_NOATIME != 0 && file.flags() & uapi::O_NOATIME == 0 {
@@ -69,7 +70,8 @@ fn setfl(file: &File, flags: u32) -> KResult<()> {
         }
     }
     let ftype = file.f_inode.file_type();
-    if flags & uapi::O_DIRECT != 0 && !matches!(ftype, FileType::Fifo | FileType::BlockDev) {
+    let can_direct = matches!(ftype, FileType::Fifo | FileType::BlockDev) || file.f_op.direct_io();
+    if flags & uapi::O_DIRECT != 0 && !can_direct {
         return Err(Errno::EINVAL);
     }
     file.set_status_flags(flags);

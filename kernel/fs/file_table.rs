@@ -148,6 +148,12 @@ pub trait FileOps: Send + Sync {
     fn seekable(&self) -> bool {
         true
     }
+    /// Whether O_DIRECT may be set on the file (Linux: a mapping with
+    /// `a_ops->direct_IO`, `FMODE_CAN_ODIRECT`); open and F_SETFL refuse it
+    /// with `EINVAL` otherwise. Block devices and fifos pass on their type.
+    fn direct_io(&self) -> bool {
+        false
+    }
 }
 
 /// An open file (Linux: `struct file`).

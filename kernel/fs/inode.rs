@@ -37,6 +37,7 @@ use super::pagecache::{AddressSpaceOps, PageCache};
 use super::super_block::SuperBlock;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLockNoIrq;
+use crate::kernel::locking::rwsem::{RwSemWriteGuard, RwSemaphore};
 use crate::kernel::time;
 
 /// An inode number (Linux: `ino_t`).
@@ -278,6 +279,26 @@ pub trait InodeOps: Send + Sync {
         inode.apply_attr(attr);
         Ok(())
     }
+    /// The value of extended attribute `name` (with its prefix, e.g.
+    /// `user.x`); the VFS checked permissions (Linux: the `xattr_handler`
+    /// `get`s). `ENODATA` if absent; `EOPNOTSUPP` for no handler.
+    fn getxattr(&self, inode: &Inode, name: &[u8]) -> KResult<Vec<u8>> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Sets `name` to `value` with `XATTR_CREATE`/`XATTR_REPLACE` `flags`
+    /// (Linux: the handler's `set`).
+    fn setxattr(&self, inode: &Inode, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// The names the caller may see, each with its NUL (Linux: `listxattr`).
+    fn listxattr(&self, inode: &Inode) -> KResult<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    /// Removes `name`: `ENODATA` if absent (Linux: the handler's `set`
+    /// with no value).
+    fn removexattr(&self, inode: &Inode, name: &[u8]) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
 }
 
 /// Metadata changed that `fsync` must write (Linux: `I_DIRTY_SYNC`).
@@ -314,6 +335,9 @@ pub struct Inode {
     dirtied_when: AtomicU64,
     /// This inode, for its super block's dirty list.
     i_self: Weak<Inode>,
+    /// Serialises changes of the file's data and size: writes, truncation
+    /// (Linux: `i_rwsem`, `inode_lock`); see locking/mod.rs S2a.
+    i_rwsem: RwSemaphore<()>,
 }
 
 impl Inode {
@@ -352,7 +376,14 @@ impl Inode {
             i_state: AtomicU32::new(0),
             dirtied_when: AtomicU64::new(0),
             i_self: me.clone(),
+            i_rwsem: RwSemaphore::new(()),
         }))
+    }
+
+    /// Takes the inode's `i_rwsem` for a change of its data or size,
+    /// sleeping (Linux: `inode_lock`); released when the guard drops.
+    pub fn inode_lock(&self) -> RwSemWriteGuard<'_, ()> {
+        self.i_rwsem.down_write()
     }
 
     /// The page cache of the file's data, if it has one (Linux:

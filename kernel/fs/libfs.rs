@@ -38,7 +38,7 @@ impl FileSystemType for PseudoFs {
     fn name(&self) -> &'static str {
         self.name
     }
-    fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
+    fn mount(&'static self, _source: &[u8], _data: &[u8], _sb_flags: u32) -> KResult<Arc<Inode>> {
         Err(Errno::EINVAL)
     }
 }

@@ -41,6 +41,7 @@ fn do_truncate(inode: &super::inode::Inode, length: i64) -> KResult<()> {
         FileType::Regular => {}
         _ => return Err(Errno::EINVAL),
     }
+    let _locked = inode.inode_lock();
     inode.i_op.setattr(inode, &SetAttr { size: Some(size), ..SetAttr::default() })
 }
 

@@ -58,20 +58,32 @@ fn show_mnt_opts(m: &mut SeqBuf, flags: MntFlags) -> KResult<()> {
     Ok(())
 }
 
-/// One line of /proc/mounts (Linux: `show_vfsmnt`); nothing for a mount
-/// the reader's root cannot reach.
-fn show_vfsmnt(m: &mut SeqBuf, mnt: &Arc<VfsMount>, root: &Path) -> KResult<()> {
+/// Where `mnt` is seen from `root`, `None` for a mount the reader's root
+/// cannot reach (Linux: `seq_path_root` returning `SEQ_SKIP`).
+fn mount_path(mnt: &Arc<VfsMount>, root: &Path) -> KResult<Option<Vec<u8>>> {
     let at = d_path(&Path::new(mnt.clone(), mnt.mnt_root.clone()), root)?;
-    if at.starts_with(b"(unreachable)") {
-        return Ok(());
-    }
-    let (devname, fstype): (&[u8], &str) = if is_root_mount(mnt) {
+    Ok((!at.starts_with(b"(unreachable)")).then_some(at))
+}
+
+/// The source ("none" if the mount has none) and type both tables show;
+/// the initial root is "rootfs" in both, as on Linux.
+fn mount_source(mnt: &Arc<VfsMount>) -> (&[u8], &str) {
+    if is_root_mount(mnt) {
         (b"rootfs", "rootfs")
     } else if mnt.mnt_devname.is_empty() {
         (b"none", mnt.mnt_sb.s_type.name())
     } else {
         (&mnt.mnt_devname, mnt.mnt_sb.s_type.name())
+    }
+}
+
+/// One line of /proc/mounts (Linux: `show_vfsmnt`); nothing for a mount
+/// the reader's root cannot reach.
+fn show_vfsmnt(m: &mut SeqBuf, mnt: &Arc<VfsMount>, root: &Path) -> KResult<()> {
+    let Some(at) = mount_path(mnt, root)? else {
+        return Ok(());
     };
+    let (devname, fstype) = mount_source(mnt);
     mangle(m, devname)?;
     m.puts(b" ")?;
     mangle(m, &at)?;
@@ -128,10 +140,9 @@ fn path_in_sb(dentry: &Arc<Dentry>) -> KResult<Vec<u8>> {
 /// super block's options. Ferrite's read-only is per mount, so the super
 /// block's "ro"/"rw" repeats the mount's.
 fn show_mountinfo_one(m: &mut SeqBuf, mnt: &Arc<VfsMount>, root: &Path) -> KResult<()> {
-    let at = d_path(&Path::new(mnt.clone(), mnt.mnt_root.clone()), root)?;
-    if at.starts_with(b"(unreachable)") {
+    let Some(at) = mount_path(mnt, root)? else {
         return Ok(());
-    }
+    };
     let parent_id = mnt.mountpoint().map_or(mnt.mnt_id, |mp| mp.mnt.mnt_id);
     let dev = mnt.mnt_sb.s_dev;
     m.printf(format_args!("{} {parent_id} {}:{} ", mnt.mnt_id, dev.major(), dev.minor()))?;
@@ -140,13 +151,7 @@ fn show_mountinfo_one(m: &mut SeqBuf, mnt: &Arc<VfsMount>, root: &Path) -> KResu
     mangle(m, &at)?;
     m.puts(b" ")?;
     show_mnt_opts(m, mnt.flags())?;
-    let (devname, fstype): (&[u8], &str) = if is_root_mount(mnt) {
-        (b"rootfs", "rootfs")
-    } else if mnt.mnt_devname.is_empty() {
-        (b"none", mnt.mnt_sb.s_type.name())
-    } else {
-        (&mnt.mnt_devname, mnt.mnt_sb.s_type.name())
-    };
+    let (devname, fstype) = mount_source(mnt);
     m.printf(format_args!(" - {fstype} "))?;
     mangle(m, devname)?;
     let ro = mnt.flags().contains(MntFlags::READONLY);

@@ -17,6 +17,9 @@
 //! that may block) read the position, call, and store it back.
 #![deny(unsafe_code)]
 
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
 use super::fdget;
 use super::file_table::{FMode, File, Whence};
 use super::uio::{Bounce, IoVec, copy_from_iov, copy_to_iov, fault_in_writeable, import_iovec};
@@ -337,19 +340,40 @@ pub fn sys_pwrite64(fd: Fd, buf: UserPtr<u8>, count: usize, pos: i64) -> KResult
     do_iter_write(&file, &seg, seg[0].len, At::Offset(pos))
 }
 
+/// What readv, writev and their p-variants check before moving a byte, in
+/// Linux's order (`do_readv`, `do_preadv`): `EINVAL` for an offset below
+/// -1 before the descriptor is looked at, `ESPIPE` for an offset on a
+/// stream, `EBADF` without `need`, then the vector. -1 is the file
+/// position.
+fn vec_io_prepare(
+    fd: Fd,
+    vec: UserAddr,
+    vlen: u64,
+    pos: i64,
+    need: FMode,
+) -> KResult<(Arc<File>, Vec<IoVec>, usize)> {
+    if pos < -1 {
+        return Err(Errno::EINVAL);
+    }
+    let file = fdget(fd)?;
+    let positional = if need == FMode::READ { FMode::PREAD } else { FMode::PWRITE };
+    if pos >= 0 && !file.f_mode.contains(positional) {
+        return Err(Errno::ESPIPE);
+    }
+    check_mode(&file, need)?;
+    let (segs, total) = import_iovec(vec, vlen)?;
+    Ok((file, segs, total))
+}
+
 /// readv(2) (Linux: `do_readv`): one transfer over all the segments.
 pub fn sys_readv(fd: Fd, vec: UserAddr, vlen: u64) -> KResult<usize> {
-    let file = fdget(fd)?;
-    check_mode(&file, FMode::READ)?;
-    let (segs, total) = import_iovec(vec, vlen)?;
+    let (file, segs, total) = vec_io_prepare(fd, vec, vlen, -1, FMode::READ)?;
     do_iter_read(&file, &segs, total, At::Pos)
 }
 
 /// writev(2) (Linux: `do_writev`).
 pub fn sys_writev(fd: Fd, vec: UserAddr, vlen: u64) -> KResult<usize> {
-    let file = fdget(fd)?;
-    check_mode(&file, FMode::WRITE)?;
-    let (segs, total) = import_iovec(vec, vlen)?;
+    let (file, segs, total) = vec_io_prepare(fd, vec, vlen, -1, FMode::WRITE)?;
     do_iter_write(&file, &segs, total, At::Pos)
 }
 
@@ -391,15 +415,7 @@ pub fn sys_preadv2(
 ) -> KResult<usize> {
     let _ = pos_h; // 64-bit: the whole offset is in pos_l (Linux: `pos_from_hilo`)
     let pos = pos_l.cast_signed();
-    if pos < -1 {
-        return Err(Errno::EINVAL);
-    }
-    let file = fdget(fd)?;
-    if pos >= 0 && !file.f_mode.contains(FMode::PREAD) {
-        return Err(Errno::ESPIPE);
-    }
-    check_mode(&file, FMode::READ)?;
-    let (segs, total) = import_iovec(vec, vlen)?;
+    let (file, segs, total) = vec_io_prepare(fd, vec, vlen, pos, FMode::READ)?;
     kiocb_set_rw_flags(flags)?;
     do_iter_read(&file, &segs, total, if pos == -1 { At::Pos } else { At::Offset(pos) })
 }
@@ -424,15 +440,7 @@ pub fn sys_pwritev2(
 ) -> KResult<usize> {
     let _ = pos_h;
     let pos = pos_l.cast_signed();
-    if pos < -1 {
-        return Err(Errno::EINVAL);
-    }
-    let file = fdget(fd)?;
-    if pos >= 0 && !file.f_mode.contains(FMode::PWRITE) {
-        return Err(Errno::ESPIPE);
-    }
-    check_mode(&file, FMode::WRITE)?;
-    let (segs, total) = import_iovec(vec, vlen)?;
+    let (file, segs, total) = vec_io_prepare(fd, vec, vlen, pos, FMode::WRITE)?;
     let at = match (kiocb_set_rw_flags(flags)?, pos) {
         // The end, read now: concurrent appenders may interleave, unlike
         // Linux's IOCB_APPEND under the inode lock.

@@ -240,6 +240,17 @@ pub fn do_copy_file_range(
     Ok((done, pos_in, pos_out))
 }
 
+/// The `off_in`/`off_out` argument of copy_file_range and splice: `None`
+/// for a null pointer, the file position then being used.
+fn get_user_off(p: UserPtr<i64>) -> KResult<Option<i64>> {
+    if p.is_null() { Ok(None) } else { p.read().map(Some) }
+}
+
+/// Writes an advanced offset back through `p`.
+fn put_user_off(p: UserPtr<i64>, pos: u64) -> KResult<()> {
+    p.write(&i64::try_from(pos).map_err(|_| Errno::EOVERFLOW)?)
+}
+
 /// copy_file_range(2): the offsets are read before anything else and
 /// written back only when bytes moved.
 pub fn sys_copy_file_range(
@@ -250,14 +261,13 @@ pub fn sys_copy_file_range(
     len: usize,
     flags: u32,
 ) -> KResult<usize> {
-    let read_off = |p: UserPtr<i64>| if p.is_null() { Ok(None) } else { p.read().map(Some) };
-    let (start_in, start_out) = (read_off(off_in)?, read_off(off_out)?);
+    let (start_in, start_out) = (get_user_off(off_in)?, get_user_off(off_out)?);
     let (done, pos_in, pos_out) =
         do_copy_file_range(fd_in, start_in, fd_out, start_out, len, flags)?;
     if done > 0 {
         for (ptr, pos) in [(off_in, pos_in), (off_out, pos_out)] {
             if !ptr.is_null() {
-                ptr.write(&i64::try_from(pos).map_err(|_| Errno::EOVERFLOW)?)?;
+                put_user_off(ptr, pos)?;
             }
         }
     }
@@ -327,8 +337,7 @@ pub fn sys_splice(
     if (ipipe && !off_in.is_null()) || (opipe && !off_out.is_null()) {
         return Err(Errno::ESPIPE);
     }
-    let read_off = |p: UserPtr<i64>| if p.is_null() { Ok(None) } else { p.read().map(Some) };
-    let (start_in, start_out) = (read_off(off_in)?, read_off(off_out)?);
+    let (start_in, start_out) = (get_user_off(off_in)?, get_user_off(off_out)?);
     if !input.f_mode.contains(FMode::READ) || !out.f_mode.contains(FMode::WRITE) {
         return Err(Errno::EBADF);
     }
@@ -349,7 +358,7 @@ pub fn sys_splice(
         let pos = start_out.map(|p| verify_area(p, len)).transpose()?;
         let done = splice_from_pipe(&input, &out, pos, len)?;
         if let Some(p) = pos {
-            off_out.write(&i64::try_from(p + done as u64).map_err(|_| Errno::EOVERFLOW)?)?;
+            put_user_off(off_out, p + done as u64)?;
         }
         return Ok(done);
     }

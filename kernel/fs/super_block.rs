@@ -45,8 +45,10 @@ pub trait FileSystemType: Send + Sync {
     fn name(&self) -> &'static str;
     /// Mounts an instance; returns its root inode, whose `sb` is the new
     /// super block (Linux: `get_tree`, `fill_super`). `source` is the
-    /// device or "none"; `data` the comma-separated options.
-    fn mount(&'static self, source: &[u8], data: &[u8]) -> KResult<Arc<Inode>>;
+    /// device or "none"; `data` the comma-separated options; `sb_flags`
+    /// the `MS_*` flags for the super block (`MS_RDONLY`; Linux:
+    /// `fc->sb_flags`).
+    fn mount(&'static self, source: &[u8], data: &[u8], sb_flags: u32) -> KResult<Arc<Inode>>;
     /// Whether the file system needs a block device (Linux: `FS_REQUIRES_DEV`).
     fn requires_dev(&self) -> bool {
         false
@@ -113,6 +115,12 @@ pub trait SuperOperations: Send + Sync {
         Ok(KStatfs::simple(sb))
     }
     /// The super block is going away (Linux: `put_super`).
+    /// Makes the file system read-only or read-write, for a remount
+    /// that changes `MS_RDONLY` (Linux: `reconfigure`, ext2's
+    /// `ext2_remount`). The default has nothing on a disk to change.
+    fn remount_fs(&self, sb: &SuperBlock, readonly: bool) -> KResult<()> {
+        Ok(())
+    }
     fn put_super(&self, sb: &SuperBlock) {}
     /// The last reference to `inode` is gone (Linux: `evict_inode`): a
     /// disk file system frees an unlinked inode's blocks here.

@@ -222,7 +222,12 @@ crate::ktest!(sync_flushes_the_disk_after_writing_and_umount_syncs, {
         fn name(&self) -> &'static str {
             "ktest-flushfs"
         }
-        fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
+        fn mount(
+            &'static self,
+            _source: &[u8],
+            _data: &[u8],
+            _sb_flags: u32,
+        ) -> KResult<Arc<Inode>> {
             Err(Errno::EINVAL)
         }
     }

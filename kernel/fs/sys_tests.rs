@@ -7,8 +7,9 @@
 //! an empty descriptor table for the test, and its own back afterwards.
 //!
 //! # Locking
-//! None of its own; the user page is mapped with interrupts off, and
-//! nothing here sleeps (tmpfs and non-blocking pipes).
+//! None of its own; the user page lives in a private mm swapped in for
+//! the task's, so the system calls run with interrupts on and may sleep
+//! as they do for a user program.
 #![deny(unsafe_code)]
 
 use alloc::sync::Arc;

@@ -187,7 +187,10 @@ fn create_dev(devt: DevT) -> KResult<()> {
 /// working directory (Linux: `do_mount_root`).
 fn do_mount_root(fstype: &str, readonly: bool, data: &str) -> KResult<()> {
     get_fs_type(fstype.as_bytes()).ok_or(Errno::ENODEV)?;
-    let flags = if readonly { MntFlags::READONLY } else { MntFlags::empty() };
+    // Linux's `init_mount` goes through `path_mount`, which defaults every
+    // mount to relatime: /proc/mounts says "/dev/root / ext2 rw,relatime".
+    let mut flags = MntFlags::RELATIME;
+    flags.set(MntFlags::READONLY, readonly);
     let rootfs = root_path()?;
     let mnt = do_new_mount(&rootfs, fstype.as_bytes(), DEV_ROOT, data.as_bytes(), flags)?;
     chroot_into(&mnt)

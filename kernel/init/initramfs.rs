@@ -11,9 +11,14 @@
 //! prints Linux's "Initramfs unpacking failed: ..." and keeps what was
 //! unpacked.
 //!
-//! Device nodes that Linux would get from devtmpfs (console, null, zero,
-//! full, random, urandom, tty, ttyS0) are made in /dev if the archive has
-//! none: Ferrite has no devtmpfs yet.
+//! Basic device nodes (console, null, zero, full, random, urandom, tty,
+//! ttyS0) are made in /dev where the archive has none. Linux makes only
+//! /dev/console (its built-in `default_cpio_list`); the rest are a
+//! convenience for the kernel's own monitor and ktest boots, which have no
+//! archive. As in Linux, the kernel does not mount devtmpfs here: an
+//! initramfs's /init mounts it if it wants it; the kernel mounts it itself
+//! only on a `root=` file system (do_mounts.rs, Linux's
+//! CONFIG_DEVTMPFS_MOUNT, which applies after the root mount).
 //!
 //! # Locking
 //! None of its own; runs once at boot through the VFS.

@@ -60,10 +60,13 @@ fn exit_prepare(code: i32) {
     crate::kernel::time::cputime::exit_cputime(&tsk);
     exit_mm_release(&tsk);
     // Linux: exit_mm, exit_files, exit_fs. Taken out under the lock,
-    // dropped after it.
-    drop(tsk.mm.lock().take());
-    drop(tsk.files.lock().take());
-    drop(tsk.fs.lock().take());
+    // dropped after it: a temporary guard in `drop(x.lock().take())` would
+    // live to the end of the statement, so the last `Arc<Mm>` (freeing
+    // page tables, maybe sleeping) would go under the spinlock.
+    let mm = tsk.mm.lock().take();
+    let files = tsk.files.lock().take();
+    let fs = tsk.fs.lock().take();
+    drop((mm, files, fs));
     if let Some(kthread) = &tsk.kthread {
         kthread.exited(code);
     }

@@ -286,6 +286,7 @@ pub fn copy_process(args: KernelCloneArgs) -> KResult<Arc<Task>> {
     }
     copy_process_ids(&parent, &child)?;
     copy_prctl_state(&parent, &child);
+    child.rseq.fork(&parent.rseq, args.flags.contains(CloneFlags::VM));
     if args.flags.contains(CloneFlags::CHILD_CLEARTID) {
         child.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
     }

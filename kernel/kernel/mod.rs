@@ -21,6 +21,7 @@ pub mod pidfd;
 pub mod printk;
 pub mod resource;
 pub mod restart_block;
+pub mod rseq;
 pub mod rusage;
 pub mod sched;
 pub mod signal;

@@ -255,6 +255,10 @@ pub fn current_mm() -> Option<Arc<Mm>> {
 impl Drop for Mm {
     /// Linux: `exit_mmap` then `pgd_free`.
     fn drop(&mut self) {
+        // Linux: `mmput`'s `might_sleep`. Tearing down an address space is
+        // long work that will sleep (writeback of shared mappings): never
+        // under a spinlock, such as the task's `mm` lock.
+        crate::kernel::locking::might_sleep();
         // Never free the tables the CPU is walking: the scheduler keeps
         // the mm it runs on alive, but be safe about the last user.
         if read_cr3().pfn() == self.pgd {

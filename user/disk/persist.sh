@@ -12,4 +12,12 @@ if [ "$(ls /data/long | wc -l)" -eq 857 ]; then
 else
 	echo "not ok - persist/long_dir: $(ls /data/long | wc -l) entries"
 fi
+# The root mount defaults to relatime, as every mount(2) without an atime
+# flag (Linux: path_mount); the device is /dev/root on Ferrite, /dev/vda
+# through Linux's shim.
+if grep -q '^[^ ]* / ext2 rw,relatime 0 0$' /proc/mounts; then
+	echo "ok - persist/root_relatime"
+else
+	echo "not ok - persist/root_relatime: $(grep ' / ' /proc/mounts)"
+fi
 echo second boot >>/data/persist && echo "ok - persist/append"

@@ -14,11 +14,22 @@
 #   systest_timeout=SECONDS        per test (default 120)
 #   systest_bless=1                print compared scripts' outputs
 #   systest_modules=1              insmod /lib/modules/modules.order (Linux)
+#   systest_filter=WORD            only the tests whose names contain WORD
+#   systest_skip=A,B               not these tests (the ext2-root tier's
+#                                  list, xtask/src/systest/ext2root.rs)
+# The ext2-root tier runs this from the root image (user/disk/suite.sh):
+# hence the sync before the power-off.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/ TERM=dumb
 umask 022
 limit=${systest_timeout:-120}
+
+# Whether test $1 is wanted (systest_filter, systest_skip).
+wanted() {
+	case "$1" in *"$systest_filter"*) ;; *) return 1 ;; esac
+	case ",$systest_skip," in *",$1,"*) return 1 ;; esac
+}
 echo "# systest: start"
 
 # Debian's Linux has virtio_blk as a module (xtask/src/systest/scratch.rs):
@@ -32,6 +43,7 @@ fi
 for test in /tests/*; do
 	[ -x "$test" ] || continue
 	name=${test##*/}
+	wanted "$name" || continue
 	echo "# run $name"
 	cd /
 	timeout -s KILL "$limit" "$test" </dev/null
@@ -42,6 +54,7 @@ for script in /scripts/*.sh; do
 	[ -f "$script" ] || continue
 	name=${script##*/}
 	name=${name%.sh}
+	wanted "$name" || continue
 	echo "# run $name"
 	cd /
 	expected=/scripts/$name.expected
@@ -67,5 +80,6 @@ for script in /scripts/*.sh; do
 	echo "# exit $name $status"
 done
 
+sync
 echo "# systest: end"
 poweroff -f

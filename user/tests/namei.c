@@ -1,6 +1,6 @@
 /*
  * The directory tree: mkdir, rmdir, unlink, rename, link, symlink,
- * readlink, with every error a shell meets.
+ * readlink, with every error a shell meets; on ext2, that rmdir frees.
  * Linux: fs/namei.c (do_mkdirat, do_rmdir, do_unlinkat, do_renameat2,
  * do_linkat, do_symlinkat), fs/stat.c (readlinkat).
  */
@@ -55,6 +55,23 @@ int main(void)
 	CHECK("rmdir_empty", rmdir("d/e") == 0 && !exists("d/e"), "rmdir: %s", errno_name(errno));
 	CHECK("unlink_file", unlink("d/f") == 0 && !exists("d/f"), "unlink: %s", errno_name(errno));
 	CHECK("rmdir_now_empty", rmdir("d") == 0 && !exists("d"), "rmdir: %s", errno_name(errno));
+
+	/*
+	 * On ext2 (the ext2-root tier) a removed directory's inode and block
+	 * are free at once, though a missing name under it was looked up (a
+	 * cached negative name must not keep the directory alive).
+	 */
+	if (fs_magic(".") == EXT2_SUPER_MAGIC) {
+		struct statfs before, after;
+		REQUIRE(statfs(".", &before) == 0 && mkdir("gone", 0755) == 0);
+		EXPECT_ERRNO("lookup_under_gone_enoent", access("gone/none", F_OK), ENOENT);
+		REQUIRE(rmdir("gone") == 0 && statfs(".", &after) == 0);
+		CHECK("ext2_rmdir_frees_inode_and_block",
+		      after.f_ffree == before.f_ffree && after.f_bfree == before.f_bfree,
+		      "free inodes %lu -> %lu, blocks %lu -> %lu", (unsigned long)before.f_ffree,
+		      (unsigned long)after.f_ffree, (unsigned long)before.f_bfree,
+		      (unsigned long)after.f_bfree);
+	}
 
 	/* An unlinked open file stays readable. */
 	REQUIRE(make_file("open", "still here") == 0);

@@ -22,18 +22,6 @@
 
 #define MNT "/tmp/pidns_proc_mnt"
 
-/* Reads a small file into `buf`; its length, or -1. */
-static ssize_t slurp(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, size - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return n;
-}
-
 /* The numeric entries of MNT, as a bit set of PIDs below 64; -1 on error. */
 static long long proc_pids(void)
 {

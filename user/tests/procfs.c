@@ -8,20 +8,6 @@
 
 #include "test.h"
 
-/* Reads a whole small file into buf; the length, or -1. */
-static ssize_t slurp(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t total = 0, n;
-	while ((n = read(fd, buf + total, size - 1 - (size_t)total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = 0;
-	return total;
-}
-
 static int count_fields(const char *s)
 {
 	int n = 0;

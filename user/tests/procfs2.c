@@ -16,20 +16,6 @@
 
 extern char **environ;
 
-/* Reads a whole small file into buf; the length, or -1. */
-static ssize_t slurp(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t total = 0, n;
-	while ((n = read(fd, buf + total, size - 1 - (size_t)total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = 0;
-	return total;
-}
-
 static int count_lines_starting(const char *buf, const char *prefix)
 {
 	int n = 0;

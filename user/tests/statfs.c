@@ -1,7 +1,7 @@
 /*
- * statfs: statfs(2) and fstatfs(2) on the tmpfs root, a tmpfs mount (its
- * size and inode counts, its mount flags) and a proc mount, and their
- * errors: ENOENT, ENOTDIR, EFAULT, EBADF.
+ * statfs: statfs(2) and fstatfs(2) on the root (tmpfs, or ext2 in the
+ * ext2-root tier), a tmpfs mount (its size and inode counts, its mount
+ * flags) and a proc mount, and their errors: ENOENT, ENOTDIR, EFAULT, EBADF.
  * Linux: fs/statfs.c, mm/shmem.c (shmem_statfs), fs/libfs.c (simple_statfs).
  */
 #include <sys/mount.h>
@@ -9,7 +9,6 @@
 
 #include "test.h"
 
-#define TMPFS_MAGIC 0x01021994
 #define PROC_SUPER_MAGIC 0x9fa0
 #ifndef ST_VALID
 #define ST_VALID 0x0020
@@ -33,7 +32,9 @@ int main(void)
 	struct statfs st, st2;
 
 	EXPECT_OK("statfs_root", statfs("/", &st));
-	CHECK("root_is_tmpfs", st.f_type == TMPFS_MAGIC, "f_type %#lx", (long)st.f_type);
+	/* The initramfs's tmpfs, or the ext2 image of the ext2-root tier. */
+	CHECK("root_is_tmpfs_or_ext2", st.f_type == TMPFS_MAGIC || st.f_type == EXT2_SUPER_MAGIC,
+	      "f_type %#lx", (long)st.f_type);
 	CHECK("root_sizes", st.f_bsize == 4096 && st.f_frsize == 4096 && st.f_namelen == 255,
 	      "bsize %ld frsize %ld namelen %ld", (long)st.f_bsize, (long)st.f_frsize,
 	      (long)st.f_namelen);

@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -92,13 +94,16 @@ TEST_HELPER const char *errno_name(int e)
 		[ESPIPE] = "ESPIPE",	[EROFS] = "EROFS",	[EMLINK] = "EMLINK",
 		[EPIPE] = "EPIPE",	[ERANGE] = "ERANGE",	[ENAMETOOLONG] = "ENAMETOOLONG",
 		[ENOSYS] = "ENOSYS",	[ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP",
-		[EOVERFLOW] = "EOVERFLOW",
+		[EOVERFLOW] = "EOVERFLOW", [ENODATA] = "ENODATA", [EOPNOTSUPP] = "EOPNOTSUPP",
 	};
 	if (e >= 0 && (size_t)e < sizeof(names) / sizeof(names[0]) && names[e])
 		return names[e];
-	static char other[16];
-	snprintf(other, sizeof(other), "errno %d", e);
-	return other;
+	/* Two buffers: one message may name two errnos. */
+	static char other[2][16];
+	static int turn;
+	turn ^= 1;
+	snprintf(other[turn], sizeof(other[turn]), "errno %d", e);
+	return other[turn];
 }
 
 TEST_HELPER void pass(const char *check)
@@ -260,6 +265,38 @@ TEST_HELPER int enter_scratch_dir(void)
 	return chdir(path);
 }
 
+/*
+ * The magic number (statfs's f_type) of the file system `path` is on:
+ * 0x01021994 tmpfs, 0xef53 ext2 (and ext3/ext4), 0 if statfs fails. Tests
+ * that the ext2-root tier also runs (xtask/src/systest/ext2root.rs) expect
+ * what Linux does on the file system they find.
+ */
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+#ifndef EXT2_SUPER_MAGIC
+#define EXT2_SUPER_MAGIC 0xef53
+#endif
+TEST_HELPER long fs_magic(const char *path)
+{
+	struct statfs sfs;
+	return statfs(path, &sfs) == 0 ? (long)sfs.f_type : 0;
+}
+
+/* Reads a whole small file into buf, NUL-terminated; the length, or -1. */
+TEST_HELPER ssize_t slurp(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t total = 0, n;
+	while ((n = read(fd, buf + total, size - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = 0;
+	return total;
+}
+
 /* Waits for `pid` and returns its wait status, or -1. */
 TEST_HELPER int wait_status(pid_t pid)
 {
@@ -269,6 +306,24 @@ TEST_HELPER int wait_status(pid_t pid)
 		got = waitpid(pid, &status, 0);
 	while (got < 0 && errno == EINTR);
 	return got == pid ? status : -1;
+}
+
+/*
+ * Runs `fn` in a child with uid/gid 1000 and supplementary group 2000;
+ * its exit code (fn's return value), 99 if the credentials could not be
+ * dropped, 98 if the child did not exit.
+ */
+TEST_HELPER int run_as_user(int (*fn)(void))
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		gid_t groups[1] = { 2000 };
+		if (setgroups(1, groups) != 0 || setgid(1000) != 0 || setuid(1000) != 0)
+			_exit(99);
+		_exit(fn());
+	}
+	int status = wait_status(pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 98;
 }
 
 /* Describes a wait status: "exit 3", "signal 9". */

@@ -6,7 +6,6 @@
  * check. Linux: fs/utimes.c, fs/attr.c (setattr_prepare), kernel/groups.c.
  */
 #include "test.h"
-#include <grp.h>
 #include <sys/time.h>
 #include <utime.h>
 
@@ -19,20 +18,6 @@ static struct stat st_of(const char *path, int follow)
 	else
 		lstat(path, &st);
 	return st;
-}
-
-/* Runs `fn` in a child with uid/gid 1000 and supplementary group 2000; its exit code. */
-static int as_user(int (*fn)(void))
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		gid_t groups[1] = { 2000 };
-		if (setgroups(1, groups) != 0 || setgid(1000) != 0 || setuid(1000) != 0)
-			_exit(99);
-		_exit(fn());
-	}
-	int status = wait_status(pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 98;
 }
 
 static int user_now_with_write(void)
@@ -157,16 +142,16 @@ int main(void)
 	close(open("ro", O_WRONLY | O_CREAT, 0644));
 	REQUIRE(chown("g", 0, 2000) == 0 && chmod("g", 0660) == 0);
 	REQUIRE(chmod(".", 0755) == 0);
-	CHECK("now_needs_write_access", as_user(user_now_with_write) == 0,
-	      "non-owner with group write: %s", errno_name(as_user(user_now_with_write)));
-	CHECK("explicit_needs_owner_eperm", as_user(user_explicit_not_owner) == EPERM,
-	      "got %s", errno_name(as_user(user_explicit_not_owner)));
-	CHECK("now_no_write_eacces", as_user(user_now_no_write) == EACCES, "got %s",
-	      errno_name(as_user(user_now_no_write)));
-	CHECK("now_omit_needs_owner_eperm", as_user(user_now_omit_not_owner) == EPERM,
-	      "got %s", errno_name(as_user(user_now_omit_not_owner)));
-	CHECK("supplementary_group_read", as_user(user_reads_by_group) == 0, "open: %s",
-	      errno_name(as_user(user_reads_by_group)));
+	CHECK("now_needs_write_access", run_as_user(user_now_with_write) == 0,
+	      "non-owner with group write: %s", errno_name(run_as_user(user_now_with_write)));
+	CHECK("explicit_needs_owner_eperm", run_as_user(user_explicit_not_owner) == EPERM,
+	      "got %s", errno_name(run_as_user(user_explicit_not_owner)));
+	CHECK("now_no_write_eacces", run_as_user(user_now_no_write) == EACCES, "got %s",
+	      errno_name(run_as_user(user_now_no_write)));
+	CHECK("now_omit_needs_owner_eperm", run_as_user(user_now_omit_not_owner) == EPERM,
+	      "got %s", errno_name(run_as_user(user_now_omit_not_owner)));
+	CHECK("supplementary_group_read", run_as_user(user_reads_by_group) == 0, "open: %s",
+	      errno_name(run_as_user(user_reads_by_group)));
 	close(fd);
 	return test_done();
 }

@@ -4,9 +4,10 @@
 //! A staging directory (`PATH.staging`, rebuilt each time) gets Debian's
 //! static busybox with its applet links, `/sbin/init` (busybox init), the
 //! `/etc` of `user/init/disk/etc/`, the disk tier's scripts (`user/disk/*.sh`
-//! in `/disk`), the compiled system tests in `/tests` and `/scripts`, the
-//! small tree the corruption tests damage (`/corrupt`), and empty `/proc`,
-//! `/sys`, `/tmp`, `/root`, `/data`. Then
+//! in `/disk`, with the test initramfs's `/init` as `/disk/systest.sh`), the
+//! compiled system tests in `/tests` and `/scripts` (with the `.expected`
+//! outputs), the small tree the corruption tests damage (`/corrupt`), and
+//! empty `/proc`, `/sys`, `/tmp`, `/root`, `/data`. Then
 //! `mke2fs -t ext2 -d STAGING -b 4096 -O ^dir_index -L root -E root_owner=0:0
 //! -F IMG 64M` copies it in (without hashed directories, which Linux's ext2
 //! driver and Ferrite's do not keep: through ext4, Linux would index a large
@@ -186,12 +187,19 @@ fn stage_tests(staged: &mut Staging) -> Result<(), String> {
     let bin = root.join("target/systest/bin");
     for name in &built.tests {
         let script = root.join(format!("user/scripts/{name}.sh"));
+        let expected = script.with_extension("expected");
         if bin.join(name).is_file() {
             staged.copy(&format!("tests/{name}"), &bin.join(name), 0o755)?;
         } else if script.is_file() {
             staged.copy(&format!("scripts/{name}.sh"), &script, 0o755)?;
         }
+        if script.is_file() && expected.is_file() {
+            staged.copy(&format!("scripts/{name}.expected"), &expected, 0o644)?;
+        }
     }
+    // The initramfs's /init, which the ext2-root tier runs from the disk
+    // (user/disk/suite.sh).
+    staged.copy("disk/systest.sh", &root.join("user/init/systest.sh"), 0o755)?;
     Ok(())
 }
 

@@ -164,7 +164,7 @@ fn unpack_boot(deb: &Path, dir: &Path) -> Result<(), String> {
     deps::ensure(&[DPKG_DEB, TAR])?;
     let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let unpacked = pipe_into_tar(deb, &tmp).and_then(|()| {
+    let unpacked = deb_tar(deb, &["-x", "./boot"], &tmp).and_then(|_| {
         let _ = std::fs::remove_dir_all(dir);
         rename(&tmp, dir)
     });
@@ -172,22 +172,6 @@ fn unpack_boot(deb: &Path, dir: &Path) -> Result<(), String> {
         let _ = std::fs::remove_dir_all(&tmp);
     }
     unpacked
-}
-
-fn pipe_into_tar(deb: &Path, dir: &Path) -> Result<(), String> {
-    let mut dpkg = Command::new(DPKG_DEB.program)
-        .arg("--fsys-tarfile")
-        .arg(deb)
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
-    let tarfile = dpkg.stdout.take().ok_or("dpkg-deb has no stdout")?;
-    let tar = run_checked(
-        Command::new(TAR.program).args(["-x", "-f", "-", "./boot"]).current_dir(dir).stdin(tarfile),
-    );
-    let dpkg = dpkg.wait().map_err(|e| format!("dpkg-deb: {e}"))?;
-    tar?;
-    if dpkg.success() { Ok(()) } else { Err(format!("dpkg-deb --fsys-tarfile failed ({dpkg})")) }
 }
 
 /// `dir/boot/vmlinuz-*`, if the package is unpacked there.
@@ -333,7 +317,8 @@ fn extract_modules(cache: &Path, package: &str, dir: &Path, names: &[&str]) -> R
     moved
 }
 
-/// `dpkg-deb --fsys-tarfile deb | tar ARGS -f -` in `dir`; tar's output.
+/// `dpkg-deb --fsys-tarfile deb | tar ARGS -f -` in `dir`; tar's output, an
+/// error if either command fails.
 fn deb_tar(deb: &Path, args: &[&str], dir: &Path) -> Result<String, String> {
     let mut dpkg = Command::new(DPKG_DEB.program)
         .arg("--fsys-tarfile")
@@ -349,9 +334,12 @@ fn deb_tar(deb: &Path, args: &[&str], dir: &Path) -> Result<String, String> {
         .stdin(tarfile)
         .output()
         .map_err(|e| format!("cannot run tar: {e}"))?;
-    let _ = dpkg.wait();
+    let dpkg = dpkg.wait().map_err(|e| format!("dpkg-deb: {e}"))?;
     if !tar.status.success() {
         return Err(format!("tar {args:?} failed: {}", String::from_utf8_lossy(&tar.stderr)));
+    }
+    if !dpkg.success() {
+        return Err(format!("dpkg-deb --fsys-tarfile failed ({dpkg})"));
     }
     Ok(String::from_utf8_lossy(&tar.stdout).into_owned())
 }

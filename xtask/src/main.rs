@@ -15,6 +15,8 @@
 //!                                             the user-space tests on Linux (and Ferrite)
 //! cargo xtask systest --disk [--linux] [--ferrite] [--bless]
 //!                                             the disk tier: root=/dev/vda on an ext2 image
+//! cargo xtask systest --ext2root [--linux] [--ferrite] [FILTER]
+//!                                             the user-space tests with / and /tmp on ext2
 //! cargo xtask image [--out PATH]              the ext2 root image (target/rootfs.ext2)
 //! ```
 

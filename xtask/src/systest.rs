@@ -19,12 +19,17 @@
 //! Each boot's console is kept in `target/systest/console-K.log` (a
 //! filtered run's in `console-K-FILTER.log`, beside its own archive).
 //!
+//! The same /init runs the same tests from an ext2 root in the ext2-root
+//! tier (`--ext2root`, systest/ext2root.rs), booted as the disk tier boots
+//! (`--disk`, systest/disk.rs).
+//!
 //! Ferrite runs when asked (`--ferrite`, or `FERRITE_SYSTEST=1` for
 //! `cargo xtask test`) until it runs user space, then always: flip
 //! [`FERRITE_RUNS_USER_SPACE`].
 
 pub(crate) mod build;
 pub(crate) mod disk;
+pub(crate) mod ext2root;
 mod listing;
 pub(crate) mod scratch;
 
@@ -94,6 +99,9 @@ pub fn cmd_systest(args: &[String]) -> Result<ExitCode, String> {
     if args.iter().any(|a| a == "--disk") {
         return disk::cmd_disk(args);
     }
+    if args.iter().any(|a| a == "--ext2root") {
+        return ext2root::cmd_ext2root(args);
+    }
     let (mut kernels, mut bless, mut filter) = (Vec::new(), false, None);
     for arg in args {
         match arg.as_str() {
@@ -118,8 +126,13 @@ pub fn cmd_systest(args: &[String]) -> Result<ExitCode, String> {
         return Err("--bless records Linux's output: it needs the Linux run".into());
     }
     let outcomes = run_kernels(&kernels, filter.as_deref(), bless)?;
+    Ok(report(&outcomes))
+}
+
+/// Prints one line per result, the failures again, and the totals.
+pub(crate) fn report(outcomes: &[Outcome]) -> ExitCode {
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok).collect();
-    for outcome in &outcomes {
+    for outcome in outcomes {
         if outcome.ok {
             println!("test {} ... ok", outcome.name);
         } else {
@@ -130,7 +143,7 @@ pub fn cmd_systest(args: &[String]) -> Result<ExitCode, String> {
         println!("failed: {}", outcome.name);
     }
     println!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len());
-    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 /// The tier in `cargo xtask test`: Linux always, Ferrite once enabled.
@@ -199,21 +212,7 @@ fn boot(kernel: Kernel, built: &Built, bless: bool) -> Result<Console, String> {
     machine.disk = Some(disk.clone());
     eprintln!("xtask: booting {} with {} system test(s)", kernel.prefix(), built.tests.len());
     let mut qemu = Boot::start(&machine)?;
-    let stop = |line: &str| line == "# systest: end" || FATAL.iter().any(|f| line.contains(f));
-    let seen = qemu.wait_for(stop, BOOT_TIMEOUT);
-    let last = qemu.console.last().cloned().unwrap_or_default();
-    let ended_badly = match seen {
-        None => Some(format!("no \"# systest: end\" within {BOOT_TIMEOUT:?} or QEMU ended")),
-        Some(_) if last != "# systest: end" => {
-            // Read on a little, for the rest of a panic report.
-            qemu.wait_for(|_| false, Duration::from_secs(2));
-            Some(format!("the kernel stopped: \"{last}\""))
-        }
-        Some(_) => match qemu.wait_exit(Duration::from_secs(20)) {
-            Some((0, _)) => None,
-            other => Some(format!("no clean power-off after the tests: {other:?}")),
-        },
-    };
+    let ended_badly = wait_end(&mut qemu, "# systest: end", &|_| false, BOOT_TIMEOUT);
     if let Some(why) = &ended_badly {
         eprintln!(
             "xtask: {}: {why}; last console lines:\n{}",
@@ -233,6 +232,32 @@ fn boot(kernel: Kernel, built: &Built, bless: bool) -> Result<Console, String> {
 }
 
 use build::Built;
+
+/// Reads the console until the line `end` (or a [`FATAL`] line, or one
+/// `stop` accepts) and then waits for the power-off; says why the boot did
+/// not end that way, if it did not.
+pub(crate) fn wait_end(
+    qemu: &mut Boot,
+    end: &str,
+    stop: &dyn Fn(&str) -> bool,
+    timeout: Duration,
+) -> Option<String> {
+    let seen =
+        qemu.wait_for(|l| l == end || FATAL.iter().any(|f| l.contains(f)) || stop(l), timeout);
+    let last = qemu.console.last().cloned().unwrap_or_default();
+    match seen {
+        None => Some(format!("no \"{end}\" within {timeout:?} or QEMU ended")),
+        Some(_) if last != end => {
+            // Read on a little, for the rest of a panic report.
+            qemu.wait_for(|_| false, Duration::from_secs(2));
+            Some(format!("the kernel stopped: \"{last}\""))
+        }
+        Some(_) => match qemu.wait_exit(Duration::from_secs(20)) {
+            Some((0, _)) => None,
+            other => Some(format!("no clean power-off after \"{end}\": {other:?}")),
+        },
+    }
+}
 
 /// Turns console lines into results named `PREFIX::NAME/CHECK` and
 /// `PREFIX::NAME`, one of the latter for each of `tests`; `ended` says why

@@ -52,6 +52,9 @@ pub fn cmd_test(_args: &[String]) -> Result<ExitCode, String> {
     for outcome in crate::systest::disk::tier()? {
         tally.record(&outcome.name, outcome.ok, &outcome.why);
     }
+    for outcome in crate::systest::ext2root::tier()? {
+        tally.record(&outcome.name, outcome.ok, &outcome.why);
+    }
     for name in &tally.failed {
         println!("failed: {name}");
     }
@@ -149,6 +152,10 @@ fn ktests(image: &std::path::Path, tally: &mut Tally) -> Result<(), String> {
         }
     };
     tally.record("ktest run completes", whole.0 && seen > 0, &whole.1);
+    // A "BUG:" line (might_sleep, bad page state, ...) is a failure even
+    // when every self-test passed.
+    let bug = boot.console.iter().find(|l| l.contains("BUG"));
+    tally.record("ktest boot shows no BUG line", bug.is_none(), bug.map_or("", String::as_str));
     Ok(())
 }
 

@@ -67,13 +67,36 @@ pub fn die(what: &str, regs: &PtRegs, err: u64) -> ! {
 
 /// The "CPU: ... Comm: ..." line (Linux: `dump_stack_print_info`).
 pub fn dump_stack_print_info() {
-    let cpu = smp_processor_id();
-    emerg!(
-        "CPU: {cpu} PID: 0 Comm: swapper/{cpu} {} {} #1",
-        print_tainted(),
-        env!("CARGO_PKG_VERSION")
-    );
+    emergency_write(format_args!("{}", PrintInfo));
 }
+
+/// The "CPU: ... Comm: ..." line of the running task; before the first
+/// task exists, the boot context is CPU 0's idle task, Linux's "swapper/0".
+struct PrintInfo;
+
+impl core::fmt::Display for PrintInfo {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::kernel::sched::task::comm_str;
+        let cpu = smp_processor_id();
+        let (tainted, release) = (print_tainted(), env!("CARGO_PKG_VERSION"));
+        let Some(task) = crate::kernel::sched::try_current() else {
+            return write!(f, "CPU: {cpu} PID: 0 Comm: swapper/{cpu} {tainted} {release} #1");
+        };
+        let comm = task.try_comm();
+        let name = comm.as_ref().map_or("?", comm_str);
+        write!(f, "CPU: {cpu} PID: {} Comm: {name} {tainted} {release} #1", task.pid)
+    }
+}
+
+crate::ktest!(dump_stack_names_the_running_task, {
+    use crate::kernel::sched::task::comm_str;
+    let task = crate::kernel::sched::current();
+    let line = alloc::format!("{PrintInfo}");
+    let want = alloc::format!(" PID: {} Comm: {} ", task.pid, comm_str(&task.comm()));
+    crate::kassert!(task.pid != 0, "runs in a task, not the idle context");
+    crate::kassert!(line.starts_with("CPU: 0 ") && line.contains(want.as_str()), "pid and comm");
+    Ok(())
+});
 
 /// Linux: `show_regs` / `__show_regs`.
 pub fn show_regs(regs: &PtRegs) {

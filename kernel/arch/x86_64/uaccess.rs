@@ -337,34 +337,33 @@ unsafe impl Pod for linux_raw_sys::general::statfs {}
 pub const SCRATCH_USER_PAGE: u64 = 0x1000_0000;
 
 /// Runs `f` with one zeroed, writable user page mapped at
-/// [`SCRATCH_USER_PAGE`] in a throwaway address space, loaded in CR3 with
-/// interrupts off for the duration (for self-tests of user copies).
+/// [`SCRATCH_USER_PAGE`] (for self-tests of user copies and of system
+/// calls). The page lives in a private `Mm` that stands in for the
+/// current task's for the duration, so that a context switch reloads it
+/// like any task's address space: `f` runs with interrupts on and may
+/// sleep. The task's own mm is put back afterwards.
 pub fn with_scratch_user_page<R>(f: impl FnOnce(UserAddr) -> R) -> Result<R, &'static str> {
-    use super::irqflags::{local_irq_restore, local_irq_save};
-    use super::mm::pgtable_types::PteFlags;
-    use super::mm::tlb::{read_cr3, write_cr3};
-    use crate::mm::addr::VirtAddr;
-    use crate::mm::page_alloc::{BuddyPgtableAlloc, free_pages, get_zeroed_page};
+    use crate::mm::mm_types::Mm;
+    use crate::mm::mmap::{MapFlags, Prot, do_mmap};
 
-    let mut pgd = crate::mm::page_table::pgd_alloc().map_err(|_| "pgd_alloc")?;
-    let page = get_zeroed_page().map_err(|_| "get_zeroed_page")?;
-    let pfn = crate::mm::addr::virt_to_phys(page).ok_or("direct map")?.pfn();
-    let flags = PteFlags::PRESENT | PteFlags::USER | PteFlags::RW | PteFlags::NX;
-    let va = VirtAddr::new(SCRATCH_USER_PAGE);
-    pgd.map_with(va, pfn, flags, 1, &mut BuddyPgtableAlloc).map_err(|_| "map")?;
-    let irq = local_irq_save();
-    let old = read_cr3();
-    // SAFETY: `pgd` shares the kernel half, so everything the kernel runs
-    // on stays mapped; interrupts are off, so nothing else runs meanwhile.
-    unsafe { write_cr3(pgd.root().phys()) };
+    let task = crate::kernel::sched::try_current().ok_or("no current task")?;
+    let mm = Mm::new().map_err(|_| "mm_alloc")?;
+    let flags = MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::FIXED;
+    do_mmap(&mm, SCRATCH_USER_PAGE, PAGE_SIZE as u64, Prot::READ | Prot::WRITE, flags, 0)
+        .map_err(|_| "mmap")?;
+    let old = task.mm.lock().replace(mm.clone());
+    // A switch after the swap would load `mm` as well; either way it is
+    // the table loaded from here on.
+    mm.activate();
     let ret = f(UserAddr::new(SCRATCH_USER_PAGE));
-    // SAFETY: the table that was loaded before.
-    unsafe { write_cr3(old) };
-    local_irq_restore(irq);
-    pgd.unmap(va);
-    free_pages(pfn, 0);
-    // The tables below the root leak (three pages) until `Mm` frees them.
-    free_pages(pgd.root(), 0);
+    let ours = core::mem::replace(&mut *task.mm.lock(), old.clone());
+    match &old {
+        Some(old) => old.activate(),
+        None => super::mm::mmu_context::switch_to_kernel_mm(),
+    }
+    // The last references go only now that neither the task nor CR3
+    // refers to the scratch mm, and outside the `mm` lock.
+    drop((ours, mm, old));
     Ok(ret)
 }
 
@@ -386,6 +385,8 @@ crate::ktest!(uaccess_access_ok_bounds, {
 
 crate::ktest!(uaccess_copies_on_a_mapped_page, {
     let outcome = with_scratch_user_page(|page| -> Result<(), &'static str> {
+        let irqs_off = super::irqflags::irqs_disabled();
+        crate::kassert!(!irqs_off, "runs with interrupts on, as a system call does");
         let at = |off: usize| page.checked_add(off).unwrap_or(page);
         copy_to_user(at(16), b"ferrite\0").map_err(|_| "copy_to_user")?;
         let mut back = [0u8; 8];

@@ -3,32 +3,39 @@
 //!
 //! `read`, `write` and `mmap` use the inode's page cache
 //! (`generic_file_read`, `generic_perform_write`, mm/filemap.rs). The
-//! address-space operations map pages to blocks with the library: a page
-//! is read with `read_data` (holes read as zeros) and written back block
-//! by block through `bmap`. `write(2)` allocates the blocks it covers
-//! before copying (Linux: `ext2_write_begin`), so a full disk is `ENOSPC`
-//! there; writeback allocates only for a shared mapping's stores into a
-//! hole. A page wholly past the size is not written.
+//! address-space operations map a page's blocks with the library's
+//! `bmap` and move them by bio on the page frame itself (data.rs, Linux's
+//! `mpage_readahead`/`mpage_writepages`): file data never enters the
+//! disk's buffer cache, which holds metadata. Holes and blocks past the
+//! size read as zeros with no I/O. `write(2)` allocates the blocks it
+//! covers before copying (Linux: `ext2_write_begin`), so a full disk is
+//! `ENOSPC` there; a new block needs no read (only one that fills a hole
+//! inside the size is zeroed on the disk). Writeback allocates only for a
+//! shared mapping's stores into a hole. A page wholly past the size is
+//! not written.
 //!
 //! # Locking
-//! The instance mutex (mod.rs) is taken inside `read_folio` and
-//! `writepage`, which the page cache calls with none of its locks held.
-//! The block I/O stays under it: with no page lock to make truncation
-//! wait for a page in flight, a block freed and reallocated (perhaps as
-//! metadata) between mapping and I/O would be overwritten or read stale.
-//! Writes only reach the buffer cache, so the disk waits under it only
-//! on a buffer-cache miss.
+//! The instance mutex (mod.rs) is taken inside `read_folio`, `readahead`
+//! and `writepages`, which the page cache calls with none of its locks
+//! held. The block I/O stays under it: with no page lock to make
+//! truncation wait for a page in flight, a block freed and reallocated
+//! (perhaps as metadata) between mapping and I/O would be overwritten or
+//! read stale.
 //! Truncation sets the size and drops the pages under the mapping's lock,
-//! unmaps with no lock held, then frees blocks under the mutex.
+//! unmaps with no lock held, then frees blocks under the mutex. `write`
+//! holds the inode's `i_rwsem` (Linux: `inode_lock`, locking/mod.rs S2a)
+//! across its append position, allocation and copy; the VFS holds it
+//! around a truncation (`do_truncate`), so the two are serialised too.
 #![deny(unsafe_code)]
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use alloc::vec;
 
+use super::data::{DataIo, is_zero, zero_block};
 use super::ext2_sb;
 use super::inode::{disk_ino, ext2_setattr, is_evicted};
-use crate::fs::buffer::{bread, sync_blockdev};
+use crate::block::bio::ReqOp;
+use crate::fs::buffer::sync_blockdev;
 use crate::fs::file_table::{FMode, File, FileOps, Whence};
 use crate::fs::inode::{Inode, InodeOps, SetAttr, current_time};
 use crate::fs::pagecache::{AddressSpaceOps, generic_file_read, generic_perform_write};
@@ -36,7 +43,7 @@ use crate::fs::read_write::{generic_file_llseek, generic_write_check_limits, ino
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::addr::{PAGE_SIZE, Pfn};
 use crate::mm::filemap::unmap_mapping_range;
-use crate::mm::highmem::{memcpy_from_page, memcpy_to_page};
+use crate::mm::highmem::memset_page;
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -56,84 +63,146 @@ pub static EXT2_AOPS: Ext2Aops = Ext2Aops;
 
 impl AddressSpaceOps for Ext2Aops {
     fn read_folio(&self, inode: &Inode, index: u64, pfn: Pfn) -> KResult<()> {
-        let info = ext2_sb(&inode.sb)?;
-        let pos = index.checked_mul(PAGE).ok_or(Errno::EIO)?;
-        let size = inode.size();
-        if pos >= size || is_evicted(inode) {
-            return Ok(());
-        }
-        let mut buf = vec![0u8; PAGE_SIZE];
-        info.with_fs(|fs| {
-            let mut di = fs.read_inode(disk_ino(inode)).map_err(|e| info.errno(e, inode.ino))?;
-            // The VFS size: writes past the disk's are not written back yet.
-            di.size = size;
-            fs.read_data(&di, pos, &mut buf).map_err(|e| info.errno(e, inode.ino))
-        })?;
-        memcpy_to_page(pfn, 0, &buf);
-        Ok(())
+        ext2_readahead(inode, index, &[pfn])
     }
 
-    /// Writes each block of the page that lies below the size, its bytes
-    /// past the end zeroed; an unmapped block is allocated unless it is
-    /// all zeros (a hole stays a hole, as Linux writes only the buffers a
-    /// write mapped; a shared mapping's store into a hole allocates).
+    /// Linux: `ext2_readahead` → `mpage_readahead`.
+    fn readahead(&self, inode: &Inode, start: u64, pfns: &[Pfn]) -> KResult<()> {
+        ext2_readahead(inode, start, pfns)
+    }
+
     fn writepage(&self, inode: &Inode, index: u64, pfn: Pfn) -> KResult<()> {
-        let info = ext2_sb(&inode.sb)?;
-        if info.read_only {
-            return Err(Errno::EROFS);
+        ext2_writepages(inode, index, &[pfn])
+    }
+
+    /// Linux: `ext2_writepages` → `mpage_writepages`.
+    fn writepages(&self, inode: &Inode, start: u64, pfns: &[Pfn]) -> KResult<()> {
+        ext2_writepages(inode, start, pfns)
+    }
+}
+
+/// Fills the new zeroed pages `pfns` from page `start` on: each block
+/// below the size that is mapped is read into its page (data.rs); holes
+/// and blocks past the size stay zero.
+fn ext2_readahead(inode: &Inode, start: u64, pfns: &[Pfn]) -> KResult<()> {
+    let info = ext2_sb(&inode.sb)?;
+    let bs = inode.sb.s_blocksize as usize;
+    let err = |e| info.errno(e, inode.ino);
+    info.with_fs(|fs| {
+        // Under the mutex: a truncation frees blocks only after its size.
+        let size = inode.size();
+        if is_evicted(inode) {
+            return Ok(());
         }
-        let pos = index.checked_mul(PAGE).ok_or(Errno::EIO)?;
-        let bs = inode.sb.s_blocksize as usize;
-        let mut buf = vec![0u8; PAGE_SIZE];
-        memcpy_from_page(pfn, 0, &mut buf);
-        let err = |e| info.errno(e, inode.ino);
-        info.with_fs(|fs| {
-            // Under the mutex: truncation and eviction cannot pass us.
-            let size = inode.size();
-            if pos >= size || is_evicted(inode) || inode.attr().nlink == 0 {
+        let mut di = fs.read_inode(disk_ino(inode)).map_err(err)?;
+        let mut io = DataIo::new(&info.disk, bs, ReqOp::Read);
+        let mapped = (start..).zip(pfns).try_for_each(|(index, &pfn)| {
+            let pos = index.checked_mul(PAGE).ok_or(Errno::EIO)?;
+            for offset in (0..PAGE_SIZE).step_by(bs) {
+                let at = pos + offset as u64;
+                if at >= size {
+                    break;
+                }
+                let lblock = u32::try_from(at / bs as u64).map_err(|_| Errno::EFBIG)?;
+                if let Some(m) = fs.bmap(&mut di, lblock, false).map_err(err)? {
+                    io.add(m.block, pfn, offset)?;
+                }
+            }
+            Ok(())
+        });
+        let done = io.finish();
+        mapped.and(done)
+    })?;
+    // The last block's bytes past the size read as zeros whatever the
+    // disk holds (Linux: `block_read_full_folio` zeroes past `i_size`).
+    let size = inode.size();
+    for (index, &pfn) in (start..).zip(pfns) {
+        let pos = index.saturating_mul(PAGE);
+        if pos < size
+            && let Ok(tail) = usize::try_from(size - pos)
+            && tail < PAGE_SIZE
+        {
+            memset_page(pfn, tail, PAGE_SIZE - tail);
+        }
+    }
+    Ok(())
+}
+
+/// Writes each block of the pages `pfns` (from page `start`) that lies
+/// below the size, a page's bytes past the end zeroed first (Linux:
+/// `mpage_writepages` → `block_write_full_folio`); an unmapped block is
+/// allocated unless it is all zeros (a hole stays a hole, as Linux writes
+/// only the buffers a write mapped; a shared mapping's store into a hole
+/// allocates).
+fn ext2_writepages(inode: &Inode, start: u64, pfns: &[Pfn]) -> KResult<()> {
+    let info = ext2_sb(&inode.sb)?;
+    if info.read_only() {
+        return Err(Errno::EROFS);
+    }
+    let bs = inode.sb.s_blocksize as usize;
+    let err = |e| info.errno(e, inode.ino);
+    info.with_fs(|fs| {
+        // Under the mutex: truncation and eviction cannot pass us.
+        let size = inode.size();
+        if is_evicted(inode) || inode.attr().nlink == 0 {
+            return Ok(());
+        }
+        let mut di = fs.read_inode(disk_ino(inode)).map_err(err)?;
+        di.size = di.size.max(size);
+        let mut io = DataIo::new(&info.disk, bs, ReqOp::Write);
+        let mapped = (start..).zip(pfns).try_for_each(|(index, &pfn)| {
+            let pos = index.checked_mul(PAGE).ok_or(Errno::EIO)?;
+            if pos >= size {
                 return Ok(());
             }
             let len = usize::try_from(size - pos).map_or(PAGE_SIZE, |n| n.min(PAGE_SIZE));
-            buf.get_mut(len..).unwrap_or_default().fill(0);
-            let mut di = fs.read_inode(disk_ino(inode)).map_err(err)?;
-            di.size = di.size.max(size);
-            let first = pos / bs as u64;
-            for (i, chunk) in buf.chunks(bs).take(len.div_ceil(bs)).enumerate() {
-                let lblock = u32::try_from(first + i as u64).map_err(|_| Errno::EFBIG)?;
+            if len < PAGE_SIZE {
+                memset_page(pfn, len, PAGE_SIZE - len);
+            }
+            for offset in (0..len).step_by(bs) {
+                let lblock =
+                    u32::try_from((pos + offset as u64) / bs as u64).map_err(|_| Errno::EFBIG)?;
                 let block = match fs.bmap(&mut di, lblock, false).map_err(err)? {
                     Some(m) => m.block,
-                    None if chunk.iter().all(|&b| b == 0) => continue,
+                    None if is_zero(pfn, offset, bs) => continue,
                     None => fs.bmap(&mut di, lblock, true).map_err(err)?.ok_or(Errno::EIO)?.block,
                 };
-                bread(&info.disk, u64::from(block), bs)?.write(chunk)?;
+                io.add(block, pfn, offset)?;
             }
-            inode.update_attr(|a| a.blocks = u64::from(di.blocks));
             Ok(())
-        })
-    }
+        });
+        let done = io.finish();
+        inode.update_attr(|a| a.blocks = u64::from(di.blocks));
+        mapped.and(done)
+    })
 }
 
 /// Allocates the blocks under bytes `pos..pos + len` before `write(2)`
 /// copies them into the page cache, so that a full disk is `ENOSPC` there
 /// as in Linux (`ext2_write_begin` → `ext2_get_block(create)`) rather
-/// than a lost page at writeback. New blocks are zeroed. Returns how many
+/// than a lost page at writeback. New blocks inside the size are zeroed
+/// on the disk, those past it need no I/O. Returns how many
 /// bytes from `pos` have blocks: fewer than `len` if the disk filled up
 /// part way, `ENOSPC` if none.
 fn ext2_alloc_range(inode: &Inode, pos: u64, len: usize) -> KResult<usize> {
     let info = ext2_sb(&inode.sb)?;
     let bs = u64::from(inode.sb.s_blocksize);
     let end = pos.checked_add(len as u64).ok_or(Errno::EFBIG)?;
-    let zeros = vec![0u8; inode.sb.s_blocksize as usize];
     let err = |e| info.errno(e, inode.ino);
     info.with_fs(|fs| {
+        let size = inode.size();
         let mut di = fs.read_inode(disk_ino(inode)).map_err(err)?;
-        di.size = di.size.max(inode.size());
+        di.size = di.size.max(size);
         let mut covered = end;
         for lblock in pos / bs..end.div_ceil(bs) {
             let lb = u32::try_from(lblock).map_err(|_| Errno::EFBIG)?;
             match fs.bmap(&mut di, lb, true) {
-                Ok(Some(m)) if m.new => {
-                    bread(&info.disk, u64::from(m.block), zeros.len())?.write(&zeros)?;
+                // A hole inside the file: its page may be read before the
+                // copy, or the copy fail, with the block then mapped (Linux
+                // zeroes it in the page: `folio_zero_new_buffers`). New
+                // blocks past the size read as zeros (data.rs).
+                Ok(Some(m)) if m.new && lblock * bs < size => {
+                    zero_block(&info.disk, m.block, inode.sb.s_blocksize as usize)?;
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => return Err(Errno::EIO),
@@ -213,6 +282,7 @@ pub struct Ext2FileInodeOps;
 pub static EXT2_FILE_INODE_OPS: Ext2FileInodeOps = Ext2FileInodeOps;
 
 impl InodeOps for Ext2FileInodeOps {
+    super::xattr::ext2_xattr_ops!();
     fn setattr(&self, inode: &Inode, attr: &SetAttr) -> KResult<()> {
         ext2_setattr(inode, attr)
     }
@@ -230,7 +300,7 @@ impl FileOps for Ext2FileOps {
     /// from the file (Linux: `get_write_access` in `do_dentry_open`).
     fn open(&self, inode: &Arc<Inode>, file: &File) -> KResult<()> {
         if file.f_mode.contains(FMode::WRITE) {
-            if ext2_sb(&inode.sb)?.read_only {
+            if ext2_sb(&inode.sb)?.read_only() {
                 return Err(Errno::EROFS);
             }
             inode.get_write_access()?;
@@ -256,11 +326,15 @@ impl FileOps for Ext2FileOps {
     }
 
     fn read(&self, file: &File, buf: &mut [u8], pos: &mut u64) -> KResult<usize> {
+        super::direct::ext2_direct_read_prepare(file, *pos, buf.len())?;
         generic_file_read(&file.f_inode, buf, pos)
     }
 
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
         let inode = &file.f_inode;
+        // Linux: `generic_file_write_iter`'s `inode_lock`: the append
+        // position, the allocation and the copy are one step per writer.
+        let _locked = inode.inode_lock();
         if file.is_append() {
             *pos = inode.size();
         }
@@ -279,7 +353,11 @@ impl FileOps for Ext2FileOps {
         if *pos < start + len as u64 {
             ext2_write_failed(inode, start + len as u64)?;
         }
-        written
+        super::direct::ext2_direct_write_finish(file, start, written)
+    }
+
+    fn direct_io(&self) -> bool {
+        true // Buffered underneath: see direct.rs.
     }
 
     fn llseek(&self, file: &File, pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
@@ -287,18 +365,19 @@ impl FileOps for Ext2FileOps {
     }
 
     /// Linux: `ext2_fsync` → `generic_file_fsync`: the VFS wrote the pages
-    /// and the inode into the buffer cache; the disk's buffers go now.
+    /// to the disk and the inode into the buffer cache; the disk's buffers
+    /// go now.
     fn fsync(&self, file: &File) -> KResult<()> {
         ext2_fsync(file)
     }
 }
 
-/// Writes the disk's dirty buffers (the file's blocks and metadata among
-/// them) and reports a write error (Linux: `generic_file_fsync`'s
-/// `sync_mapping_buffers` + `blkdev_issue_flush`).
+/// Writes the disk's dirty buffers (metadata, and file blocks that share
+/// a cached page with it, see data.rs) and reports a write error (Linux:
+/// `generic_file_fsync`'s `sync_mapping_buffers` + `blkdev_issue_flush`).
 pub fn ext2_fsync(file: &File) -> KResult<()> {
     let info = ext2_sb(&file.f_inode.sb)?;
-    if info.read_only {
+    if info.read_only() {
         return Ok(());
     }
     sync_blockdev(&info.disk)?;

@@ -157,7 +157,7 @@ pub fn refresh_ino(info: &Ext2Sb, fs: &mut Ext2<BufDev>, ino: u32) -> KResult<()
 /// Also frees what unlinked files left (the flusher calls this).
 pub fn ext2_write_inode(inode: &Inode) -> KResult<()> {
     let info = ext2_sb(&inode.sb)?;
-    if info.read_only {
+    if info.read_only() {
         return Ok(());
     }
     info.with_fs(|fs| {
@@ -186,7 +186,7 @@ pub fn ext2_write_inode(inode: &Inode) -> KResult<()> {
 /// Changes attributes (Linux: `ext2_setattr`): the generic ones in memory,
 /// for `write_inode` to merge; a size through [`file::ext2_setsize`].
 pub fn ext2_setattr(inode: &Inode, attr: &SetAttr) -> KResult<()> {
-    if ext2_sb(&inode.sb)?.read_only {
+    if ext2_sb(&inode.sb)?.read_only() {
         return Err(Errno::EROFS);
     }
     if let Some(size) = attr.size {

@@ -27,7 +27,13 @@
 //! flusher, at `sync` and at unmount; closing the last descriptor of an
 //! unlinked file dirties the root directory so the flusher gets there.
 //! The cache's strong references make a cycle (inode → super block →
-//! cache → inode) that the last unmount breaks (`put_super`).
+//! cache → inode) that the last unmount breaks (`put_super`), which then
+//! drops the disk's clean cached blocks (Linux: `kill_bdev`).
+//!
+//! Read-only comes from the mount's `MS_RDONLY` or the "ro" option, or a
+//! disk that refuses writes; a remount that changes it calls
+//! `remount_fs` (Linux: `ext2_remount`), which marks the disk clean (to
+//! read-only, after writing everything) or not clean (to read-write).
 //!
 //! # Locking
 //! [`Ext2Sb::fs`] is a sleeping `Mutex` (locking/mod.rs S4): it serialises
@@ -40,21 +46,27 @@
 //! insert or take out entries; inodes are dropped after it is released).
 #![deny(unsafe_code)]
 
+mod data;
 pub mod dir;
+mod direct;
 pub mod file;
 pub mod inode;
 pub mod namei;
 mod tests;
+mod xattr;
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use linux_raw_sys::general as uapi;
 
 use ext2::{BlockIo, Ext2};
 
-use super::buffer::{BufferCacheIo, bread, sync_blockdev};
+use super::buffer::{BufferCacheIo, bread, invalidate_bdev, sync_blockdev};
 use super::inode::{DevT, Inode, current_time};
 use super::statfs::KStatfs;
 use super::super_block::{
@@ -94,7 +106,8 @@ pub struct Ext2Sb {
     pub disk: Arc<dyn BlockDevice>,
     /// The disk's name, for messages: "EXT2-fs (vda): ...".
     pub id: String,
-    pub read_only: bool,
+    /// Remount changes it (`remount_fs`); read under no lock.
+    read_only: AtomicBool,
 }
 
 /// The instance behind `sb`; `EIO` for another file system's.
@@ -136,6 +149,11 @@ impl Ext2Sb {
             ext2::Error::TooManyLinks => Errno::EMLINK,
             ext2::Error::NotPermitted => Errno::EPERM,
         }
+    }
+
+    /// Whether writes are refused (Linux: `sb_rdonly`).
+    pub fn read_only(&self) -> bool {
+        self.read_only.load(Ordering::Acquire)
     }
 
     /// The cached inode `ino`, if any.
@@ -196,8 +214,8 @@ impl FileSystemType for Ext2FsType {
     }
 
     /// Linux: `ext2_mount` → `mount_bdev` → `ext2_fill_super`.
-    fn mount(&'static self, source: &[u8], data: &[u8]) -> KResult<Arc<Inode>> {
-        let read_only = parse_options(data)?;
+    fn mount(&'static self, source: &[u8], data: &[u8], sb_flags: u32) -> KResult<Arc<Inode>> {
+        let read_only = parse_options(data)? || sb_flags & uapi::MS_RDONLY != 0;
         let disk = lookup_bdev(source)?;
         // A disk that refuses writes mounts read-only.
         let read_only = read_only || disk.read_only();
@@ -218,7 +236,7 @@ fn mounted_root(disk: &Arc<dyn BlockDevice>, read_only: bool) -> KResult<Option<
         if info.disk.disk_name() != disk.disk_name() || info.fs.lock().is_none() {
             continue;
         }
-        if info.read_only != read_only {
+        if info.read_only() != read_only {
             return Err(Errno::EBUSY);
         }
         return Ok(info.icache_get(ext2::ROOT_INO));
@@ -357,7 +375,7 @@ fn ext2_fill_super(
         icache: SpinLock::new(BTreeMap::new()),
         disk: disk.clone(),
         id,
-        read_only,
+        read_only: AtomicBool::new(read_only),
     };
     let params = SuperParams {
         s_dev: disk.devt(),
@@ -408,6 +426,9 @@ pub fn ext2_kill_sb(sb: &SuperBlock) {
     }
     drop(guard);
     let _ = sync_blockdev(&info.disk);
+    // The next mount reads the disk (Linux: `kill_bdev` at the last
+    // `blkdev_put`); file pages go with their inodes below.
+    invalidate_bdev(&info.disk);
     // Breaks the inode → super block → inode cycle.
     let all = core::mem::take(&mut *info.icache.lock());
     for i in all.values() {
@@ -452,6 +473,28 @@ impl SuperOperations for Ext2SuperOps {
         });
         // Unmounted meanwhile: nothing left to write.
         if synced == Err(Errno::EIO) && info.fs.lock().is_none() { Ok(()) } else { synced }
+    }
+
+    /// Linux: `ext2_remount`: to read-only, everything is written and the
+    /// disk marked clean; to read-write, it is marked not clean and the
+    /// mount counted. `EROFS` for a disk that refuses writes.
+    fn remount_fs(&self, sb: &SuperBlock, readonly: bool) -> KResult<()> {
+        let info = ext2_sb(sb)?;
+        if readonly == info.read_only() {
+            return Ok(());
+        }
+        if !readonly && info.disk.read_only() {
+            return Err(Errno::EROFS);
+        }
+        if readonly {
+            super::sync::sync_filesystem(sb)?;
+        }
+        info.with_fs(|fs| {
+            let r = fs.remount(readonly, now_secs()).map_err(|e| info.errno(e, 0));
+            info.read_only.store(fs.is_read_only(), Ordering::Release);
+            r
+        })?;
+        sync_blockdev(&info.disk)
     }
 
     /// Linux: `ext2_statfs`.

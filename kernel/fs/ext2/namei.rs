@@ -31,7 +31,7 @@ fn with_dir<R>(
     f: impl FnOnce(&Ext2Sb, &mut Ext2<BufDev>, u32) -> KResult<R>,
 ) -> KResult<R> {
     let info = ext2_sb(&dir.sb)?;
-    if info.read_only {
+    if info.read_only() {
         return Err(Errno::EROFS);
     }
     info.with_fs(|fs| {
@@ -72,6 +72,7 @@ impl Ext2DirInodeOps {
 }
 
 impl InodeOps for Ext2DirInodeOps {
+    super::xattr::ext2_xattr_ops!();
     fn lookup(&self, dir: &Inode, name: &[u8]) -> KResult<Option<Arc<Inode>>> {
         let info = ext2_sb(&dir.sb)?;
         info.with_fs(|fs| {

@@ -260,3 +260,117 @@ crate::ktest!(ext2_refuses_bad_superblocks, {
     deactivate_super(&sb);
     Ok(())
 });
+
+/// `inode` open for reading and writing, for its `write` (which allocates).
+fn open_rw(inode: &Arc<Inode>) -> Result<Arc<crate::fs::file_table::File>, &'static str> {
+    crate::fs::file_table::File::open(
+        crate::fs::namespace::root_path().map_err(|_| "root path")?,
+        inode.clone(),
+        inode.i_fop,
+        crate::fs::file_table::FMode::READ | crate::fs::file_table::FMode::WRITE,
+        uapi::O_RDWR,
+    )
+    .map_err(|_| "open")
+}
+
+// File data goes to the disk by bio, metadata through the buffer cache:
+// an indirect block, dirty in the buffer cache when its file is
+// truncated, reused as another file's data, must not be written back
+// over that data (Linux: `clean_bdev_aliases`). The second file's data is
+// then checked on the disk itself and after a remount, which reads the
+// disk (the buffer cache is dropped at the last unmount).
+crate::ktest!(ext2_freed_metadata_reused_as_data_not_clobbered, {
+    let disk = RamDisk::with_image("ext2kt8", |_| {});
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk.clone(), false).map_err(|_| "mount")?;
+    let info = super::ext2_sb(&root.sb).map_err(|_| "sb")?;
+    let cred = FsCred::ROOT;
+    let a = root.i_op.create(&root, b"a", uapi::S_IFREG | 0o600, cred).map_err(|_| "create")?;
+    let file = open_rw(&a)?;
+    let mut pos = 0;
+    // 14 blocks: 12 direct, then the indirect block (dirty, not synced).
+    let n = a.i_fop.write(&file, &[0xaa; 14 * 1024], &mut pos).map_err(|_| "write a")?;
+    crate::kassert!(n == 14 * 1024, "wrote a");
+    let ind = info
+        .with_fs(|fs| fs.read_inode(super::inode::disk_ino(&a)).map_err(|_| Errno::EIO))
+        .map_err(|_| "read inode")?
+        .block[12];
+    crate::kassert!(ind != 0, "a has an indirect block");
+    a.i_op
+        .setattr(&a, &crate::fs::inode::SetAttr { size: Some(0), ..Default::default() })
+        .map_err(|_| "truncate")?;
+    drop(file);
+    // One block taken first, so that b's blocks fall on a's shifted by
+    // one, and a's indirect block becomes one of b's data blocks.
+    let c = root.i_op.create(&root, b"c", uapi::S_IFREG | 0o600, cred).map_err(|_| "create c")?;
+    let file_c = open_rw(&c)?;
+    let mut pos = 0;
+    crate::kassert!(c.i_fop.write(&file_c, &[0xcc; 1024], &mut pos) == Ok(1024), "wrote c");
+    drop(file_c);
+    let b = root.i_op.create(&root, b"b", uapi::S_IFREG | 0o600, cred).map_err(|_| "create b")?;
+    let file = open_rw(&b)?;
+    let data: Vec<u8> = (0..12 * 1024u32).map(|i| u8::try_from(i % 253).unwrap_or(0)).collect();
+    let mut pos = 0;
+    crate::kassert!(b.i_fop.write(&file, &data, &mut pos) == Ok(data.len()), "wrote b");
+    let blocks = info
+        .with_fs(|fs| fs.read_inode(super::inode::disk_ino(&b)).map_err(|_| Errno::EIO))
+        .map_err(|_| "read inode b")?
+        .block;
+    let at = blocks.iter().take(12).position(|&blk| blk == ind);
+    crate::kassert!(at.is_some(), "b reuses a's old indirect block as data");
+    let at = at.unwrap_or(0);
+    drop(file);
+    let sb = root.sb.clone();
+    drop((root, a, b, c));
+    deactivate_super(&sb);
+    drop(sb);
+    let mut raw = vec![0u8; 1024];
+    disk.read_blocks(u64::from(ind) * 2, &mut raw).map_err(|_| "raw read")?;
+    crate::kassert!(raw[..] == data[at * 1024..(at + 1) * 1024], "b's block on the disk");
+
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk.clone(), false).map_err(|_| "remount")?;
+    let b = lookup(&root, b"b")?;
+    crate::kassert!(read_all(&b)? == data, "b reads back after remount");
+    let sb = root.sb.clone();
+    drop((root, b));
+    deactivate_super(&sb);
+    Ok(())
+});
+
+// A read-only mount leaves the disk clean and refuses writes; remount
+// read-write marks it not clean and counts the mount; remount read-only
+// writes everything and marks it clean again (Linux: `ext2_remount`).
+crate::ktest!(ext2_remount_ro_rw, {
+    let disk = RamDisk::with_image("ext2kt9", |_| {});
+    let count = |disk: &Arc<dyn BlockDevice>| {
+        let mut sector = [0u8; SECTOR_SIZE];
+        let _ = disk.read_blocks(2, &mut sector);
+        u16::from_le_bytes([sector[52], sector[53]])
+    };
+    let mounts = count(&disk);
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk.clone(), true).map_err(|_| "ro mount")?;
+    let (sb, cred, reg) = (root.sb.clone(), FsCred::ROOT, uapi::S_IFREG | 0o600);
+    crate::kassert!(disk_state(&disk) == 1, "read-only: clean");
+    let made = root.i_op.create(&root, b"x", reg, cred);
+    crate::kassert!(made.err() == Some(Errno::EROFS), "read-only refuses creation");
+    sb.s_op.remount_fs(&sb, false).map_err(|_| "remount rw")?;
+    crate::kassert!(disk_state(&disk) == 0, "read-write: not clean");
+    crate::kassert!(count(&disk) == mounts + 1, "the mount counted");
+    let f = root.i_op.create(&root, b"x", reg, cred).map_err(|_| "create after remount")?;
+    let mut pos = 0;
+    crate::kassert!(generic_perform_write(&f, b"kept", &mut pos) == Ok(4), "write");
+    sb.s_op.remount_fs(&sb, true).map_err(|_| "remount ro")?;
+    crate::kassert!(disk_state(&disk) == 1, "read-only again: clean");
+    let made = root.i_op.create(&root, b"y", reg, cred);
+    crate::kassert!(made.err() == Some(Errno::EROFS), "read-only again refuses creation");
+    drop((root, f));
+    deactivate_super(&sb);
+    drop(sb);
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk.clone(), true).map_err(|_| "mount 2")?;
+    let f = lookup(&root, b"x")?;
+    crate::kassert!(read_all(&f)? == b"kept", "the data written before remount ro");
+    let sb = root.sb.clone();
+    drop((root, f));
+    deactivate_super(&sb);
+    crate::kassert!(disk_state(&disk) == 1, "still clean");
+    Ok(())
+});

@@ -150,12 +150,12 @@ fn do_open(ctx: FsContext<'_>, path: Path, flags: u32, created: bool) -> KResult
         crate::fs::namespace::mnt_want_write(&path.mnt)?;
     }
     let writer = !special && fmode.contains(FMode::WRITE);
-    // No Ferrite file system does direct I/O; Linux 6.1's tmpfs refuses
-    // it too (`FMODE_CAN_ODIRECT` unset): only block devices take it.
-    if flags & uapi::O_DIRECT != 0 && ftype != FileType::BlockDev {
+    let f_op = select_fops(&inode)?;
+    // Linux 6.1's tmpfs refuses it (`FMODE_CAN_ODIRECT` unset); block
+    // devices and file systems that say so (ext2) take it.
+    if flags & uapi::O_DIRECT != 0 && ftype != FileType::BlockDev && !f_op.direct_io() {
         return Err(Errno::EINVAL);
     }
-    let f_op = select_fops(&inode)?;
     let mut fmode = fmode;
     if matches!(ftype, FileType::Regular | FileType::Directory) {
         fmode |= FMode::ATOMIC_POS;
@@ -165,6 +165,7 @@ fn do_open(ctx: FsContext<'_>, path: Path, flags: u32, created: bool) -> KResult
     let truncate = flags & uapi::O_TRUNC != 0 && ftype == FileType::Regular;
     if truncate && !created {
         let attr = SetAttr { size: Some(0), ..SetAttr::default() };
+        let _locked = inode.inode_lock();
         inode.i_op.setattr(&inode, &attr)?;
     }
     if writer {

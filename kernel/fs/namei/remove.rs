@@ -13,7 +13,7 @@ use linux_raw_sys::general as uapi;
 
 use super::permission::may_modify_dir;
 use super::{AT_FDCWD, LastType, filename_parentat, lookup_one_locked};
-use crate::fs::dcache::d_delete;
+use crate::fs::dcache::{d_delete, d_invalidate};
 use crate::fs::{FsContext, current_fs, raw_dfd};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::syscall::args::{AtFd, UserPtr, getname};
@@ -41,7 +41,10 @@ pub fn do_rmdir(ctx: FsContext<'_>, dfd: i32, name: &[u8]) -> KResult<()> {
     }
     dir.i_op.rmdir(&dir, &last.name)?;
     dir.touch_mtime();
-    d_delete(&dentry);
+    // Its cached (negative) children hold it: drop them too, or the dead
+    // directory's inode is never freed (Linux: `shrink_dcache_parent` in
+    // `vfs_rmdir`).
+    d_invalidate(&dentry);
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use alloc::sync::Arc;
 
 use super::permission::may_modify_dir;
 use super::{LastType, filename_parentat, lookup_one_locked};
-use crate::fs::dcache::{d_delete, d_move};
+use crate::fs::dcache::{d_invalidate, d_move};
 use crate::fs::inode::RenameFlags;
 use crate::fs::{FsContext, current_fs, raw_dfd};
 use crate::kernel::errno::{Errno, KResult};
@@ -99,7 +99,9 @@ pub fn do_renameat2(
         d_move(&new, &old_parent.dentry, &old_last.name)?;
     } else {
         if new_inode.is_some() {
-            d_delete(&new);
+            // A replaced directory's cached children go with it (Linux:
+            // `shrink_dcache_parent` in `vfs_rename`).
+            d_invalidate(&new);
         }
         d_move(&old, &new_parent.dentry, &new_last.name)?;
     }

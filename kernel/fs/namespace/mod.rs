@@ -216,7 +216,7 @@ pub fn root_path() -> KResult<Path> {
 /// `vfs_kern_mount`), for kernel-internal file systems and tests.
 pub fn vfs_kern_mount(fstype: &[u8], source: &[u8], data: &[u8]) -> KResult<Arc<VfsMount>> {
     let fs = get_fs_type(fstype).ok_or(Errno::ENODEV)?;
-    let root_inode = fs.mount(source, data)?;
+    let root_inode = fs.mount(source, data, 0)?;
     // No MNT_RELATIME: Linux's `vfs_create_mount` adds none, so the
     // rootfs shows "rw" alone.
     VfsMount::alloc(Dentry::make_root(root_inode)?, None, source, MntFlags::empty())
@@ -233,7 +233,8 @@ pub fn do_new_mount(
 ) -> KResult<Arc<VfsMount>> {
     let fs = get_fs_type(fstype).ok_or(Errno::ENODEV)?;
     check_mountpoint(mountpoint)?;
-    let root_inode = fs.mount(source, data)?;
+    let sb_flags = if flags.contains(MntFlags::READONLY) { uapi::MS_RDONLY } else { 0 };
+    let root_inode = fs.mount(source, data, sb_flags)?;
     let root = Dentry::make_root(root_inode)?;
     do_add_mount(VfsMount::alloc(root, Some(mountpoint.clone()), source, flags)?)
 }
@@ -321,10 +322,10 @@ fn check_mnt_root(path: &Path) -> KResult<()> {
 
 /// Changes the flags of the mount whose root `path` is (Linux:
 /// `do_remount`, and `do_reconfigure_mnt` for `MS_REMOUNT | MS_BIND`).
-/// Read-only is a per-mount flag here: Linux's remount also makes the
-/// super block read-only, so that every mount of it is, which Ferrite does
-/// not model.
-pub fn do_remount(path: &Path, flags: MntFlags) -> KResult<()> {
+/// Read-only is a per-mount flag, and unless `bind` (`MS_BIND`: this
+/// mount only) the file system follows through `remount_fs` (ext2 marks
+/// its disk clean or not); other mounts of it keep their flag.
+pub fn do_remount(path: &Path, flags: MntFlags, bind: bool) -> KResult<()> {
     check_mnt_root(path)?;
     let old = path.mnt.mnt_flags.swap(flags.bits(), Ordering::SeqCst);
     // Linux: `mnt_make_readonly`: `EBUSY` while a file is open for writing.
@@ -332,6 +333,15 @@ pub fn do_remount(path: &Path, flags: MntFlags) -> KResult<()> {
     if to_ro && path.mnt.mnt_writers.load(Ordering::SeqCst) > 0 {
         path.mnt.mnt_flags.store(old, Ordering::SeqCst);
         return Err(Errno::EBUSY);
+    }
+    // The file system follows (ext2 marks its disk clean or not).
+    let ro = flags.contains(MntFlags::READONLY);
+    if !bind
+        && ro != (old & MntFlags::READONLY.bits() != 0)
+        && let Err(e) = path.mnt.mnt_sb.s_op.remount_fs(&path.mnt.mnt_sb, ro)
+    {
+        path.mnt.mnt_flags.store(old, Ordering::SeqCst);
+        return Err(e);
     }
     Ok(())
 }

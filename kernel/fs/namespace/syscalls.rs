@@ -94,7 +94,7 @@ fn path_mount(
     }
     let propagation = uapi::MS_SHARED | uapi::MS_PRIVATE | uapi::MS_SLAVE | uapi::MS_UNBINDABLE;
     if flags & uapi::MS_REMOUNT != 0 {
-        do_remount(path, mnt_flags)
+        do_remount(path, mnt_flags, flags & uapi::MS_BIND != 0)
     } else if flags & uapi::MS_BIND != 0 {
         let old = user_path_at(ctx, AT_FDCWD, dev_name, 0)?;
         do_loopback(path, &old, flags & uapi::MS_REC != 0).map(drop)

@@ -278,9 +278,47 @@ fn proc_self_get_link(inode: &Inode) -> KResult<Vec<u8>> {
     itoa(tgid)
 }
 
-/// An open procfs file's snapshot.
-struct SeqState {
+/// An open seq file's snapshot (Linux: the buffer of `struct seq_file`),
+/// for procfs files and sysfs attributes alike.
+pub struct SeqState {
     text: SpinLock<Option<Arc<Vec<u8>>>>,
+}
+
+impl Default for SeqState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SeqState {
+    pub const fn new() -> Self {
+        Self { text: SpinLock::new(None) }
+    }
+
+    /// Linux: `seq_read`: a read at offset 0 renders the text with `show`
+    /// and keeps it, so the reads that continue it see one consistent
+    /// copy; `show` runs without the lock.
+    pub fn read(
+        &self,
+        buf: &mut [u8],
+        pos: &mut u64,
+        show: impl FnOnce() -> KResult<Vec<u8>>,
+    ) -> KResult<usize> {
+        let cached = if *pos == 0 { None } else { self.text.lock().clone() };
+        let text = match cached {
+            Some(text) => text,
+            None => {
+                let text = Arc::new(show()?);
+                *self.text.lock() = Some(text.clone());
+                text
+            }
+        };
+        let start = usize::try_from(*pos).unwrap_or(usize::MAX).min(text.len());
+        let n = buf.len().min(text.len() - start);
+        buf[..n].copy_from_slice(&text[start..start + n]);
+        *pos = pos.saturating_add(n as u64);
+        Ok(n)
+    }
 }
 
 /// Renders the file an inode stands for.
@@ -305,26 +343,13 @@ pub static PROC_FILE_OPS: ProcFileOps = ProcFileOps;
 
 impl FileOps for ProcFileOps {
     fn open(&self, _inode: &Arc<Inode>, file: &File) -> KResult<()> {
-        file.set_private(Box::new(SeqState { text: SpinLock::new(None) }));
+        file.set_private(Box::new(SeqState::new()));
         Ok(())
     }
 
     fn read(&self, file: &File, buf: &mut [u8], pos: &mut u64) -> KResult<usize> {
         let state = file.private::<SeqState>().ok_or(Errno::EIO)?;
-        let cached = if *pos == 0 { None } else { state.text.lock().clone() };
-        let text = match cached {
-            Some(text) => text,
-            None => {
-                let text = Arc::new(proc_show(&file.f_inode)?);
-                *state.text.lock() = Some(text.clone());
-                text
-            }
-        };
-        let start = usize::try_from(*pos).unwrap_or(usize::MAX).min(text.len());
-        let n = buf.len().min(text.len() - start);
-        buf[..n].copy_from_slice(&text[start..start + n]);
-        *pos += n as u64;
-        Ok(n)
+        state.read(buf, pos, || proc_show(&file.f_inode))
     }
 
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {

@@ -72,7 +72,7 @@ impl FileSystemType for ProcFs {
 
     /// A fresh instance showing the mounter's PID namespace (Linux:
     /// `proc_fill_super` keeps `task_active_pid_ns(current)`).
-    fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
+    fn mount(&'static self, _source: &[u8], _data: &[u8], _sb_flags: u32) -> KResult<Arc<Inode>> {
         let pid_ns = task_active_pid_ns(&crate::kernel::sched::current());
         let sb = SuperBlock::new_anon(self, PROC_SUPER_MAGIC, Box::new(ProcFsInfo { pid_ns }));
         proc_inode(sb, ProcKind::Root, None)

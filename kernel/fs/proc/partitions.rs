@@ -43,26 +43,11 @@ pub fn diskstats_show(m: &mut SeqBuf) -> KResult<()> {
         let dev = &entry.bdev;
         let devt = dev.devt();
         let s = dev.stats().map(|s| s.snapshot()).unwrap_or_default();
-        let time_in_queue = s.ticks_ms.iter().sum::<u64>();
-        m.printf(format_args!(
-            "{:4} {:7} {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 0 {} {}\n",
-            devt.major(),
-            devt.minor(),
-            dev.disk_name(),
-            s.ios[0],
-            s.merges[0],
-            s.sectors[0],
-            s.ticks_ms[0],
-            s.ios[1],
-            s.merges[1],
-            s.sectors[1],
-            s.ticks_ms[1],
-            s.in_flight,
-            s.io_ticks_ms,
-            time_in_queue,
-            s.ios[2],
-            s.ticks_ms[2],
-        ))?;
+        m.printf(format_args!("{:4} {:7} {}", devt.major(), devt.minor(), dev.disk_name()))?;
+        for field in s.iostat_fields() {
+            m.printf(format_args!(" {field}"))?;
+        }
+        m.puts(b"\n")?;
     }
     Ok(())
 }

@@ -29,28 +29,12 @@ const BLOCK_DEVICES: &str = "devices/virtual/block";
 /// are never counted here.
 fn stat_show(dev: &dyn BlockDevice, m: &mut SeqBuf) -> KResult<()> {
     let s = dev.stats().map(|s| s.snapshot()).unwrap_or_default();
-    let in_queue = s.ticks_ms.iter().fold(0u64, |a, t| a.saturating_add(*t));
-    m.printf(format_args!(
-        "{:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} \
-         {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
-        s.ios[0],
-        s.merges[0],
-        s.sectors[0],
-        s.ticks_ms[0],
-        s.ios[1],
-        s.merges[1],
-        s.sectors[1],
-        s.ticks_ms[1],
-        s.in_flight,
-        s.io_ticks_ms,
-        in_queue,
-        0,
-        0,
-        0,
-        0,
-        s.ios[2],
-        s.ticks_ms[2],
-    ))
+    let fields = s.iostat_fields();
+    for (i, field) in fields.iter().enumerate() {
+        let end = if i + 1 == fields.len() { '\n' } else { ' ' };
+        m.printf(format_args!("{field:>8}{end}"))?;
+    }
+    Ok(())
 }
 
 /// The attributes a disk and a partition share.

@@ -33,11 +33,10 @@ use alloc::vec::Vec;
 
 use super::file_table::{File, FileOps, Whence};
 use super::inode::{FileType, Inode, InodeAttr, InodeOps, SetAttr};
-use super::proc::generic::render;
+use super::proc::generic::{SeqState, render};
 use super::readdir::DirContext;
 use super::super_block::{FileSystemType, SuperBlock, register_filesystem};
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::locking::SpinLock;
 use kernfs::{KernfsBuilder, KernfsKind, KernfsNode};
 
 /// Linux: `SYSFS_MAGIC`.
@@ -56,7 +55,7 @@ impl FileSystemType for Sysfs {
 
     /// A fresh view of the devices (Linux: `sysfs_get_tree` shares one
     /// tree; see the module header).
-    fn mount(&'static self, _source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
+    fn mount(&'static self, _source: &[u8], _data: &[u8], _sb_flags: u32) -> KResult<Arc<Inode>> {
         let root = build_tree()?;
         let sb = SuperBlock::new_anon(self, SYSFS_MAGIC, Box::new(()));
         sysfs_inode(sb, root)
@@ -142,10 +141,6 @@ impl InodeOps for SysfsInodeOps {
     }
 }
 
-/// An open attribute's text, rendered when a read starts at offset 0
-/// (Linux: `kernfs_seq_show` through `seq_read`).
-struct AttrText(SpinLock<Option<Arc<Vec<u8>>>>);
-
 /// Linux: `kernfs_file_fops`.
 struct SysfsFileOps;
 static SYSFS_FILE_OPS: SysfsFileOps = SysfsFileOps;
@@ -158,7 +153,9 @@ impl FileOps for SysfsFileOps {
         if file.f_mode.contains(super::file_table::FMode::WRITE) && !writable {
             return Err(Errno::EACCES);
         }
-        file.set_private(Box::new(AttrText(SpinLock::new(None))));
+        // An attribute's text is rendered when a read starts at offset 0
+        // (Linux: `kernfs_seq_show` through `seq_read`).
+        file.set_private(Box::new(SeqState::new()));
         Ok(())
     }
 
@@ -173,21 +170,8 @@ impl FileOps for SysfsFileOps {
             }
             _ => return Err(Errno::EINVAL),
         };
-        let state = file.private::<AttrText>().ok_or(Errno::EIO)?;
-        let cached = if *pos == 0 { None } else { state.0.lock().clone() };
-        let text = match cached {
-            Some(text) => text,
-            None => {
-                let text = Arc::new(render(|m| show(m))?);
-                *state.0.lock() = Some(text.clone());
-                text
-            }
-        };
-        let start = usize::try_from(*pos).unwrap_or(usize::MAX).min(text.len());
-        let n = buf.len().min(text.len() - start);
-        buf[..n].copy_from_slice(&text[start..start + n]);
-        *pos = pos.saturating_add(n as u64);
-        Ok(n)
+        let state = file.private::<SeqState>().ok_or(Errno::EIO)?;
+        state.read(buf, pos, || render(|m| show(m)))
     }
 
     /// A write is one whole value, as Linux's `kernfs_fop_write_iter`

@@ -56,7 +56,7 @@ impl FileSystemType for Tmpfs {
 
     /// A new, empty instance: a root directory owned by root, mode 1777 as
     /// Linux's tmpfs default (Linux: `shmem_fill_super`); the rootfs gets 0755.
-    fn mount(&'static self, source: &[u8], _data: &[u8]) -> KResult<Arc<Inode>> {
+    fn mount(&'static self, source: &[u8], _data: &[u8], _sb_flags: u32) -> KResult<Arc<Inode>> {
         let info = TmpfsSbInfo {
             limited: source != b"rootfs",
             used_blocks: AtomicU64::new(0),

@@ -15,10 +15,20 @@
 //! S2. a super block's `s_vfs_rename_lock` (fs/super_block.rs; around
 //!    namespace changes and a lookup that asks the file system; procfs
 //!    reads a process's `mmap_lock` under its own);
+//! S2a. an `Inode`'s `i_rwsem` (fs/inode.rs `inode_lock`; around a
+//!    regular file's write (ext2) and truncation (fs/open.rs `do_truncate`,
+//!    `O_TRUNC`)): under S1, never with S2 held; its holder takes S3 (a
+//!    truncation unmaps) and S4.
 //! S3. an `Mm`'s `mmap_lock` (mm/mm_types.rs; a fault takes it shared,
 //!    under S1 when a read or write copies); its holder never touches user
 //!    memory (a waiting writer would make the fault's `down_read` wait for
 //!    ever). Two at once only in fork: the parent's, then the new child's.
+//! S4. an ext2 instance's `Ext2Sb::fs` (fs/ext2/mod.rs; around every call
+//!    into the ext2 library): under S1-S3 (a read or readdir, a namespace
+//!    change, a fault reading a page) or with nothing held (the flusher's
+//!    `writepage` and `write_inode`, unmount). Under it only spinlocks: the
+//!    buffer and page caches' (0v), an `Inode`'s `i_lock`, the block
+//!    layer's (0d), and `Ext2Sb::icache`, a leaf.
 //! 0. The address-space spinlocks (mm/mm_types.rs), under `mmap_lock`: an
 //!    `Mm`'s `page_table` lock (fork: the parent's, then the child's), then
 //!    an `AnonShmem`'s page array or a page cache's `i_pages`

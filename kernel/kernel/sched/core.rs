@@ -290,6 +290,8 @@ fn __schedule(preempt: bool) {
         } else {
             let counter = if sleeping { &prev.nvcsw } else { &prev.nivcsw };
             counter.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            // Linux: `rseq_preempt` in `prepare_task_switch`.
+            prev.rseq.notify();
             rq.nr_switches += 1;
             next.on_cpu.store(true, core::sync::atomic::Ordering::Release);
             rq.curr = Some(next.clone());

@@ -187,6 +187,8 @@ pub struct Task {
     pub set_child_tid: AtomicU64,
     /// The user's robust-futex list head (Linux: `robust_list`).
     pub robust_list: AtomicU64,
+    /// The rseq(2) registration (Linux: `rseq`, `rseq_len`, `rseq_sig`).
+    pub rseq: crate::kernel::rseq::Rseq,
     cred: SpinLock<Cred>,
     /// Supplementary groups, sorted (Linux: `cred->group_info`); apart
     /// from `Cred` so that it stays `Copy`. Inherited at fork.
@@ -334,6 +336,7 @@ impl Task {
             clear_child_tid: AtomicU64::new(0),
             set_child_tid: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
+            rseq: crate::kernel::rseq::Rseq::default(),
             cred: SpinLock::new(init.cred),
             groups: SpinLock::new(Arc::default()),
             kthread: init.kthread,
@@ -497,6 +500,12 @@ impl Task {
     /// The command name (Linux: `get_task_comm`).
     pub fn comm(&self) -> [u8; TASK_COMM_LEN] {
         *self.comm.lock()
+    }
+
+    /// [`Self::comm`] for an oops or backtrace, which must not wait on a
+    /// lock the crashed code may hold: `None` if it is taken.
+    pub fn try_comm(&self) -> Option<[u8; TASK_COMM_LEN]> {
+        self.comm.try_lock().map(|comm| *comm)
     }
 
     /// Linux: `set_task_comm`; truncates to 15 bytes, as Linux does.

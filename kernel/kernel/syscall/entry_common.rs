@@ -9,7 +9,10 @@
 //! 2. loop while there is work: interrupts on, then
 //!    a. `need_resched` → `schedule()`;
 //!    b. a signal pending → `arch_do_signal_or_restart(regs)` (sets up
-//!    the signal frame, or restarts the call);
+//!    the signal frame, or restarts the call), after an rseq critical
+//!    section was aborted (kernel/rseq.rs);
+//!    c. rseq work (a context switch, a registration) →
+//!    `rseq::handle_notify_resume`;
 //!    then interrupts off and look again, since a wake-up or a signal may
 //!    have come meanwhile;
 //! 3. return with interrupts off; the asm restores the frame.
@@ -33,18 +36,21 @@ pub fn exit_to_user_mode_loop(regs: &mut PtRegs) {
             sched::schedule();
         }
         if signal_pending() {
+            crate::kernel::rseq::signal_deliver(&sched::current(), regs);
             crate::arch::signal::arch_do_signal_or_restart::<Task>(regs);
         }
+        // Linux: TIF_NOTIFY_RESUME's `rseq_handle_notify_resume`.
+        crate::kernel::rseq::handle_notify_resume(&sched::current(), regs);
         local_irq_disable();
     }
 }
 
-/// Whether there is any exit work (need-resched or a signal), with one
+/// Whether there is any exit work (need-resched, a signal, rseq), with one
 /// look at `current` on the fast path where there is none (Linux reads
 /// `thread_info->flags` once for `EXIT_TO_USER_MODE_WORK`).
 fn exit_work_pending() -> bool {
     crate::arch::current::with_current(|t| {
-        t.is_some_and(|t| t.need_resched() || sched::task::signal_pending(t))
+        t.is_some_and(|t| t.need_resched() || sched::task::signal_pending(t) || t.rseq.pending())
     })
 }
 

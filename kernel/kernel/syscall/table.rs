@@ -336,6 +336,7 @@ syscall_table! {
     327 preadv2         => fs::read_write::sys_preadv2(fd: Fd, vec: UserAddr, vlen: u64, pos_l: u64, pos_h: u64, flags: u32);
     328 pwritev2        => fs::read_write::sys_pwritev2(fd: Fd, vec: UserAddr, vlen: u64, pos_l: u64, pos_h: u64, flags: u32);
     332 statx           => fs::stat::sys_statx(dfd: AtFd, filename: UserPtr<u8>, flags: u32, mask: u32, buffer: UserPtr<uapi::statx>);
+    334 rseq            => kernel::rseq::sys_rseq(rseq: u64, rseq_len: u32, flags: i32, sig: u32);
     424 pidfd_send_signal => kernel::pidfd::sys_pidfd_send_signal(pidfd: i32, sig: i32, info: UserPtr<[u8; 128]>, flags: u32);
     434 pidfd_open      => kernel::pidfd::sys_pidfd_open(pid: i32, flags: u32);
     435 clone3          => kernel::fork::sys_clone3(regs: &mut PtRegs, uargs: UserAddr, size: usize);

@@ -116,6 +116,11 @@ impl Inode {
         Inode::decode(ino, raw)
     }
 
+    /// The on-disk bytes (xattr.rs reads the in-inode attributes there).
+    pub(crate) fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
     /// The `S_IF*` type bits.
     pub fn file_type_bits(&self) -> u16 {
         self.mode & S_IFMT

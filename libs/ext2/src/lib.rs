@@ -30,6 +30,7 @@ mod dir;
 mod inode;
 mod layout;
 mod namei;
+mod xattr;
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -39,6 +40,7 @@ pub use bmap::Mapped;
 pub use dir::FileType;
 pub use inode::{Inode, N_BLOCKS};
 pub use namei::{Creds, SetAttr};
+pub use xattr::{XATTR_INDEX_USER, Xattr, XattrMode};
 
 /// Inode number of the root directory (Linux: `EXT2_ROOT_INO`).
 pub const ROOT_INO: u32 = 2;
@@ -165,15 +167,49 @@ impl<D: BlockIo> Ext2<D> {
             mount_state,
         };
         if !fs.read_only {
-            if fs.sb.max_mnt_count() == 0 {
-                fs.sb.set_max_mnt_count(20);
-            }
-            fs.sb.set_mnt_count(fs.sb.mnt_count().wrapping_add(1));
-            fs.sb.set_mtime(now);
-            fs.sb.set_state(mount_state & !layout::STATE_VALID);
-            fs.sync_super(now)?;
+            fs.setup_super(now)?;
         }
         Ok(fs)
+    }
+
+    /// Counts a read-write mount and marks the file system not clean on
+    /// the disk (Linux: `ext2_setup_super`).
+    fn setup_super(&mut self, now: u32) -> Result<()> {
+        if self.sb.max_mnt_count() == 0 {
+            self.sb.set_max_mnt_count(20);
+        }
+        self.sb.set_mnt_count(self.sb.mnt_count().wrapping_add(1));
+        self.sb.set_mtime(now);
+        self.sb.set_state(self.mount_state & !layout::STATE_VALID);
+        self.sync_super(now)
+    }
+
+    /// Switches between read-only and read-write (Linux: `ext2_remount`).
+    /// To read-only: writes the superblock with the state found at mount
+    /// (clean if it was), as unmount does. To read-write: `Unsupported` for
+    /// an unknown RO_COMPAT feature, else the state found now is kept for
+    /// the next unmount and the mount is counted and marked not clean.
+    pub fn remount(&mut self, read_only: bool, now: u32) -> Result<()> {
+        if read_only == self.read_only {
+            return Ok(());
+        }
+        if read_only {
+            self.sb.set_state(self.mount_state);
+            self.sync_super(now)?;
+            self.read_only = true;
+            return Ok(());
+        }
+        if self.sb.feature_ro_compat() & !layout::RO_COMPAT_SUPP != 0 {
+            return Err(Error::Unsupported("unknown RO_COMPAT feature"));
+        }
+        self.mount_state = self.sb.state();
+        self.read_only = false;
+        self.ro_reason = None;
+        let set_up = self.setup_super(now);
+        if set_up.is_err() {
+            self.read_only = true;
+        }
+        set_up
     }
 
     /// Whether the file system refuses writes.

@@ -363,3 +363,35 @@ fn readdir_resumes_and_statfs_matches() {
     assert_eq!(FileType::Regular.dt(), 8);
     assert_eq!(FileType::Dir.dt(), 4);
 }
+
+/// `remount`: read-only to read-write counts the mount and marks the disk
+/// not clean; back to read-only marks it clean again and refuses writes,
+/// and `e2fsck -fn` finds the image clean (Linux: `ext2_remount`).
+#[test]
+fn remount_read_only_and_back() {
+    let work = scratch("remount");
+    let img = mkfs(&work, None, 1024, 1024, &[]);
+    let (mut fs_, dev) = mount(img, true);
+    let state = |dev: &MemDev| {
+        let d = dev.snapshot();
+        (
+            u16::from_le_bytes([d[1024 + 58], d[1024 + 59]]),
+            u16::from_le_bytes([d[1024 + 52], d[1024 + 53]]),
+        )
+    };
+    let (clean, count) = state(&dev);
+    assert_eq!(clean, 1, "mkfs leaves it clean");
+    assert_eq!(fs_.create(ROOT_INO, b"no", REG, (0, 0), C), Err(Error::ReadOnly));
+    fs_.remount(false, NOW).expect("remount rw");
+    assert!(!fs_.is_read_only());
+    assert_eq!(state(&dev), (0, count + 1), "rw: not clean, mount counted");
+    write_file(&mut fs_, ROOT_INO, "yes", b"written after remount");
+    fs_.remount(true, NOW).expect("remount ro");
+    assert!(fs_.is_read_only());
+    assert_eq!(state(&dev).0, 1, "ro again: clean");
+    assert_eq!(fs_.create(ROOT_INO, b"no", REG, (0, 0), C), Err(Error::ReadOnly));
+    fs_.remount(true, NOW).expect("ro to ro is nothing");
+    assert_clean(&work, &dev.snapshot());
+    let ino = resolve(&mut fs_, "/yes").expect("file kept");
+    assert_eq!(read_all(&mut fs_, ino), b"written after remount");
+}

@@ -41,7 +41,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use super::listing;
-use super::{FATAL, Kernel, Outcome, parse};
+use super::{FATAL, Kernel, Outcome, parse, wait_end};
 use crate::image::{E2FSCK, build_image};
 use crate::initramfs::Archive;
 use crate::qemu::{Boot, Machine};
@@ -113,19 +113,7 @@ pub fn cmd_disk(args: &[String]) -> Result<ExitCode, String> {
         return Err("--bless records Linux's listing: it needs the Linux run".into());
     }
     let outcomes = run(&kernels, bless)?;
-    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok).collect();
-    for o in &outcomes {
-        if o.ok {
-            println!("test {} ... ok", o.name);
-        } else {
-            println!("test {} ... FAILED: {}", o.name, o.why);
-        }
-    }
-    for o in &failed {
-        println!("failed: {}", o.name);
-    }
-    println!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len());
-    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(super::report(&outcomes))
 }
 
 /// The tier in `cargo xtask test`: Linux always, Ferrite once enabled.
@@ -143,7 +131,7 @@ pub fn tier() -> Result<Vec<Outcome>, String> {
 /// `target/disk/run-PID/`: concurrent runs each get their own images.
 /// Directories of runs whose process is gone are removed first, so only
 /// the latest finished run's images stay for a look afterwards.
-fn out_dir() -> Result<PathBuf, String> {
+pub(super) fn out_dir() -> Result<PathBuf, String> {
     let top = workspace_root().join("target/disk");
     let pid = std::process::id();
     if let Ok(entries) = std::fs::read_dir(&top) {
@@ -316,7 +304,7 @@ fn fail(k: &str, name: &str, why: String) -> Outcome {
 }
 
 /// `e2fsck -fn`: exit 0 is a clean file system.
-fn e2fsck(img: &Path) -> Result<(), String> {
+pub(super) fn e2fsck(img: &Path) -> Result<(), String> {
     let out = Command::new(E2FSCK.program)
         .arg("-fn")
         .arg(img)
@@ -331,7 +319,7 @@ fn e2fsck(img: &Path) -> Result<(), String> {
     Err(format!("e2fsck -fn: {} on {}:\n{}", out.status, img.display(), tail(&lines)))
 }
 
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
+pub(super) fn copy(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::copy(from, to)
         .map(|_| ())
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
@@ -341,38 +329,41 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
 type Booter<'a> = dyn Fn(&Path, &str) -> Result<Console, String> + 'a;
 
 /// What one boot printed.
-struct Console {
-    lines: Vec<String>,
-    /// Why it did not end with "# disk: end" and a power-off.
-    ended_badly: Option<String>,
+pub(super) struct Console {
+    pub lines: Vec<String>,
+    /// Why it did not end with its end line and a power-off.
+    pub ended_badly: Option<String>,
 }
 
 /// Boots `kernel` on `img` running `/disk/SCRIPT.sh`; keeps its console in
 /// `console-IMG-SCRIPT.log` beside the image.
 fn boot(kernel: Kernel, image: &Path, img: &Path, script: &str) -> Result<Console, String> {
-    let mut machine = Machine::new(image, &format!("{CMDLINE} disk_test={script}"));
+    let args = format!("disk_test={script}");
+    boot_root(kernel, image, img, &args, "# disk: end", BOOT_TIMEOUT)
+}
+
+/// Boots `kernel` (built at `image`) with `root=/dev/vda rw` on `img` and
+/// `args` (`disk_test=SCRIPT ...`) on its command line, until the line
+/// `end`; keeps its console in `console-IMG-SCRIPT.log` beside the image.
+pub(super) fn boot_root(
+    kernel: Kernel,
+    image: &Path,
+    img: &Path,
+    args: &str,
+    end: &str,
+    timeout: Duration,
+) -> Result<Console, String> {
+    let mut machine = Machine::new(image, &format!("{CMDLINE} {args}"));
     machine.disk = Some(img.to_path_buf());
     if kernel == Kernel::Linux {
         machine.initrd = Some(linux_shim()?);
     }
+    let script = args.split_whitespace().find_map(|w| w.strip_prefix("disk_test="));
+    let script = script.unwrap_or("boot");
     eprintln!("xtask: booting {} on {} ({script})", kernel.prefix(), img.display());
     let mut qemu = Boot::start(&machine)?;
-    let stop = |l: &str| {
-        l == "# disk: end" || FATAL.iter().any(|f| l.contains(f)) || l.starts_with(ROOT_REFUSED[1])
-    };
-    let seen = qemu.wait_for(stop, BOOT_TIMEOUT);
-    let last = qemu.console.last().cloned().unwrap_or_default();
-    let ended_badly = match seen {
-        None => Some(format!("no \"# disk: end\" within {BOOT_TIMEOUT:?} or QEMU ended")),
-        Some(_) if last != "# disk: end" => {
-            qemu.wait_for(|_| false, Duration::from_secs(2));
-            Some(format!("the boot stopped: \"{last}\""))
-        }
-        Some(_) => match qemu.wait_exit(Duration::from_secs(20)) {
-            Some((0, _)) => None,
-            other => Some(format!("no clean power-off after the script: {other:?}")),
-        },
-    };
+    let refused = |l: &str| l.starts_with(ROOT_REFUSED[1]);
+    let ended_badly = wait_end(&mut qemu, end, &refused, timeout);
     qemu.kill();
     let stem = img.file_stem().and_then(|s| s.to_str()).unwrap_or("disk");
     let log = img.with_file_name(format!("console-{stem}-{script}.log"));
