@@ -133,7 +133,7 @@ pub fn read_partitions(disk: &Arc<dyn BlockDevice>) -> Vec<Arc<Partition>> {
             devt: DevT::new(base.major(), base.minor() + p.number),
             start: p.start,
             sectors: p.sectors,
-            stats: DiskStats::new(),
+            stats: DiskStats::new_partition(),
         }));
     }
     parts

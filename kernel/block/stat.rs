@@ -6,6 +6,11 @@
 //! `bdev_end_io_acct`, `update_io_ticks`), Documentation/admin-guide/
 //! iostats.rst (what each field means).
 //!
+//! A whole disk's statistics also feed `/proc/vmstat`'s `pgpgin` and
+//! `pgpgout` (KiB moved), which Linux counts in `submit_bio`: every I/O,
+//! a partition's included, reaches the disk, so partitions do not count
+//! them a second time.
+//!
 //! `io_ticks` is the time at least one I/O was in flight: an I/O that
 //! starts with none in flight opens an interval, one that ends with none
 //! left closes it.
@@ -19,6 +24,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use super::bio::ReqOp;
 use crate::kernel::errno::KResult;
 use crate::kernel::time::ktime_get_ns;
+use crate::mm::vm_event::{VmEventItem, count_vm_events};
 
 const NSEC_PER_MSEC: u64 = 1_000_000;
 
@@ -31,6 +37,16 @@ fn group(op: ReqOp) -> usize {
     }
 }
 
+/// `pgpgin`/`pgpgout`, in KiB (Linux: `submit_bio`'s
+/// `count_vm_events(PGPGIN, bio_sectors(bio))`, shown halved).
+fn count_pgpg(op: ReqOp, sectors: u64) {
+    match op {
+        ReqOp::Read => count_vm_events(VmEventItem::PgPgIn, sectors / 2),
+        ReqOp::Write => count_vm_events(VmEventItem::PgPgOut, sectors / 2),
+        ReqOp::Flush => {}
+    }
+}
+
 /// Linux: `struct disk_stats`.
 pub struct DiskStats {
     ios: [AtomicU64; 3],
@@ -38,6 +54,8 @@ pub struct DiskStats {
     sectors: [AtomicU64; 3],
     nsecs: [AtomicU64; 3],
     in_flight: AtomicU64,
+    /// These are a whole disk's: count `pgpgin`/`pgpgout`.
+    whole_disk: bool,
     io_ticks_ns: AtomicU64,
     /// When the current busy interval began.
     busy_since_ns: AtomicU64,
@@ -91,8 +109,15 @@ impl Default for DiskStats {
 }
 
 impl DiskStats {
+    /// A whole disk's statistics.
     pub const fn new() -> Self {
+        Self { whole_disk: true, ..Self::new_partition() }
+    }
+
+    /// A partition's, which its disk's also count.
+    pub const fn new_partition() -> Self {
         Self {
+            whole_disk: false,
             ios: [const { AtomicU64::new(0) }; 3],
             merges: [const { AtomicU64::new(0) }; 3],
             sectors: [const { AtomicU64::new(0) }; 3],
@@ -125,6 +150,9 @@ impl DiskStats {
         let g = group(op);
         self.ios[g].fetch_add(1, Ordering::Relaxed);
         self.sectors[g].fetch_add(sectors, Ordering::Relaxed);
+        if self.whole_disk {
+            count_pgpg(op, sectors);
+        }
         self.nsecs[g].fetch_add(end.saturating_sub(start), Ordering::Relaxed);
         if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
             let since = self.busy_since_ns.load(Ordering::Relaxed);

@@ -40,6 +40,7 @@ pub mod chown;
 pub mod d_path;
 pub mod dcache;
 pub mod devtmpfs;
+pub mod drop_caches;
 pub mod eventfd;
 pub mod eventpoll;
 pub mod exec;

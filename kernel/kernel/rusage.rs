@@ -7,7 +7,8 @@
 //! The times come from the accounting in time/cputime.rs: a thread's own,
 //! its group's (dead threads included), and reaped children's. Clock ticks
 //! for `times` are `USER_HZ` = 100 per second, whatever `HZ` is.
-//! `ru_minflt`/`ru_majflt` and the I/O counts are not kept and read 0;
+//! Page faults come from mm/memory.rs's accounting in the same three
+//! ways; the I/O, IPC, signal and swap counts are not kept and read 0;
 //! `ru_maxrss` is the largest resident size seen at exit or now, in KiB.
 //!
 //! # Locking
@@ -24,6 +25,7 @@ use crate::kernel::sched::{Task, current};
 use crate::kernel::syscall::args::UserPtr;
 use crate::kernel::time::cputime::{
     mm_rss_kib, task_cputime_adjusted, thread_group_cputime_adjusted, thread_group_csw,
+    thread_group_faults,
 };
 use crate::kernel::time::tick::TICK_NSEC;
 use crate::kernel::time::{NSEC_PER_SEC, jiffies};
@@ -37,6 +39,8 @@ pub type Rusage = [i64; 18];
 pub type Tms = [i64; 4];
 
 const RU_MAXRSS: usize = 4;
+const RU_MINFLT: usize = 8;
+const RU_MAJFLT: usize = 9;
 const RU_NVCSW: usize = 16;
 const RU_NIVCSW: usize = 17;
 
@@ -74,23 +78,25 @@ pub enum RusageWho {
 pub fn getrusage(p: &Arc<Task>, who: RusageWho) -> Rusage {
     let mut r: Rusage = [0; 18];
     let g = &p.thread_group().cputime;
-    let (utime, stime, nvcsw, nivcsw, mut maxrss) = match who {
-        RusageWho::Thread => {
-            let (u, s) = task_cputime_adjusted(p);
-            let csw = (p.nvcsw.load(Ordering::Relaxed), p.nivcsw.load(Ordering::Relaxed));
-            (u, s, csw.0, csw.1, g.maxrss_kib.load(Ordering::Relaxed))
-        }
-        RusageWho::SelfGroup => {
-            let (u, s) = thread_group_cputime_adjusted(p);
-            let (v, i) = thread_group_csw(p);
-            (u, s, v, i, g.maxrss_kib.load(Ordering::Relaxed))
-        }
+    let load = |counter: &core::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let ((utime, stime), (nvcsw, nivcsw), (minflt, majflt), mut maxrss) = match who {
+        RusageWho::Thread => (
+            task_cputime_adjusted(p),
+            (load(&p.nvcsw), load(&p.nivcsw)),
+            (load(&p.min_flt), load(&p.maj_flt)),
+            load(&g.maxrss_kib),
+        ),
+        RusageWho::SelfGroup => (
+            thread_group_cputime_adjusted(p),
+            thread_group_csw(p),
+            thread_group_faults(p),
+            load(&g.maxrss_kib),
+        ),
         RusageWho::Children => (
-            g.cutime_ns.load(Ordering::Relaxed),
-            g.cstime_ns.load(Ordering::Relaxed),
-            g.cnvcsw.load(Ordering::Relaxed),
-            g.cnivcsw.load(Ordering::Relaxed),
-            g.cmaxrss_kib.load(Ordering::Relaxed),
+            (load(&g.cutime_ns), load(&g.cstime_ns)),
+            (load(&g.cnvcsw), load(&g.cnivcsw)),
+            (load(&g.cmin_flt), load(&g.cmaj_flt)),
+            load(&g.cmaxrss_kib),
         ),
     };
     if who != RusageWho::Children {
@@ -98,6 +104,8 @@ pub fn getrusage(p: &Arc<Task>, who: RusageWho) -> Rusage {
     }
     put_times(&mut r, utime, stime);
     r[RU_MAXRSS] = to_long(maxrss);
+    r[RU_MINFLT] = to_long(minflt);
+    r[RU_MAJFLT] = to_long(majflt);
     r[RU_NVCSW] = to_long(nvcsw);
     r[RU_NIVCSW] = to_long(nivcsw);
     r

@@ -59,11 +59,12 @@ use crate::fs::pagecache::{PageCache, inode_mapping};
 use crate::kernel::locking::spinlock::SpinLockGuard;
 use crate::mm::addr::{PAGE_SIZE, Pfn, VirtAddr};
 use crate::mm::highmem::copy_highpage;
-use crate::mm::memory::{VmFault, install, mkwrite, put_page, zap_page_range};
+use crate::mm::memory::{Resolved, VmFault, install, mkwrite, put_page, zap_page_range};
 use crate::mm::mm_types::Mm;
 use crate::mm::page::pfn_to_page;
 use crate::mm::page_alloc::alloc_pages;
 use crate::mm::page_table::PageTable;
+use crate::mm::vm_event::{VmEventItem, count_vm_event};
 use crate::mm::vma::{VmFlags, Vma, linear_page_index};
 
 const PAGE: u64 = PAGE_SIZE as u64;
@@ -99,14 +100,22 @@ pub fn vma_mapping(vma: &Vma) -> Option<&PageCache> {
 /// The cache page behind `va`, with a reference for the caller; `SIGBUS`
 /// for a page wholly past the end of the file (Linux: `filemap_fault`).
 /// May sleep: the caller holds no spinlock.
-fn filemap_fault(vma: &Vma, va: VirtAddr) -> Result<Pfn, VmFault> {
+fn filemap_fault(vma: &Vma, va: VirtAddr) -> Result<(Pfn, Resolved), VmFault> {
     let file = vma.file.as_ref().ok_or(VmFault::Sigbus)?;
     let mapping = inode_mapping(&file.f_inode).ok_or(VmFault::Sigbus)?;
     let index = linear_page_index(vma, va.as_u64());
     if index >= file.f_inode.size().div_ceil(PAGE) {
         return Err(VmFault::Sigbus);
     }
-    mapping.get_page(index).map_err(|_| VmFault::Oom)
+    // Not cached: the page comes from the disk, a major fault.
+    let resolved = if mapping.has_page(index) {
+        Resolved::Minor
+    } else {
+        count_vm_event(VmEventItem::PgMajFault);
+        Resolved::Major
+    };
+    let pfn = mapping.get_page(index).map_err(|_| VmFault::Oom)?;
+    Ok((pfn, resolved))
 }
 
 /// How much a read fault maps around itself (Linux: `fault_around_bytes`,
@@ -162,13 +171,13 @@ pub fn do_fault(
     vma: &Vma,
     va: VirtAddr,
     write: bool,
-) -> Result<(), VmFault> {
+) -> Result<Resolved, VmFault> {
     // Linux: `do_read_fault` tries `do_fault_around` first.
     if !write && do_fault_around(mm, &mut pt, vma, va) {
-        return Ok(());
+        return Ok(Resolved::Minor);
     }
     drop(pt);
-    let page = filemap_fault(vma, va)?;
+    let (page, resolved) = filemap_fault(vma, va)?;
     let (pfn, prot) = if !write {
         // Private mappings get it read-only: the first write copies.
         (page, vma.page_prot())
@@ -187,7 +196,7 @@ pub fn do_fault(
     if write && vma.flags.contains(VmFlags::SHARED) {
         fault_dirty_shared_page(vma, va);
     }
-    Ok(())
+    Ok(resolved)
 }
 
 /// Marks the cache page a write fault just made writable in a shared

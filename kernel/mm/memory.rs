@@ -48,6 +48,7 @@ use crate::mm::mm_types::{MMAP_MIN_ADDR, Mm, MmLayout, MmapReadGuard};
 use crate::mm::page::pfn_to_page;
 use crate::mm::page_alloc::{BuddyPgtableAlloc, alloc_pages, clear_pages, free_pages};
 use crate::mm::page_table::PageTable;
+use crate::mm::vm_event::{VmEventItem, count_vm_event};
 use crate::mm::vma::{STACK_GUARD_GAP, VmFlags, Vma, linear_page_index};
 use crate::mm::vmscan::SWAP_CLUSTER_MAX;
 use crate::pr_warn;
@@ -79,6 +80,14 @@ pub enum VmFault {
     Sigbus,
     /// No memory for a page or a page table (Linux: `VM_FAULT_OOM`).
     Oom,
+}
+
+/// How a fault that succeeded was resolved (Linux: the `VM_FAULT_MAJOR`
+/// bit of `vm_fault_t`): a major fault waited for the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    Minor,
+    Major,
 }
 
 const MAPERR: VmFault = VmFault::Sigsegv { code: SEGV_MAPERR };
@@ -125,7 +134,7 @@ pub fn handle_user_fault(mm: &Mm, addr: u64, flags: FaultFlags) -> Result<(), Vm
     };
     let vma = layout.vmas.lookup(addr).ok_or(MAPERR)?;
     access_error(vma, flags)?;
-    match handle_mm_fault(mm, vma, addr, flags) {
+    let resolved = match handle_mm_fault(mm, vma, addr, flags) {
         // The page was wanted under `page_table_lock`, where the
         // allocator may not reclaim (Linux allocates it before taking the
         // PTE lock): reclaim here, with only `mmap_lock` held, and retry.
@@ -133,7 +142,21 @@ pub fn handle_user_fault(mm: &Mm, addr: u64, flags: FaultFlags) -> Result<(), Vm
             handle_mm_fault(mm, vma, addr, flags)
         }
         result => result,
-    }
+    }?;
+    mm_account_fault(resolved);
+    Ok(())
+}
+
+/// Charges a resolved fault to the task that took it: `min_flt` or
+/// `maj_flt`, which /proc/PID/stat and getrusage(2) show (Linux:
+/// `mm_account_fault`; failed faults are not counted).
+fn mm_account_fault(resolved: Resolved) {
+    let Some(task) = crate::kernel::sched::try_current() else { return };
+    let counter = match resolved {
+        Resolved::Minor => &task.min_flt,
+        Resolved::Major => &task.maj_flt,
+    };
+    counter.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
 }
 
 /// Whether this fault runs where it must not sleep: under a spinlock
@@ -228,18 +251,25 @@ pub fn access_error(vma: &Vma, flags: FaultFlags) -> Result<(), VmFault> {
 /// Resolves a fault at `addr` inside `vma`, whose access has been checked
 /// (Linux: `handle_mm_fault`). Holds `page_table_lock` throughout, but for
 /// a file page, which `do_fault` gets without it.
-pub fn handle_mm_fault(mm: &Mm, vma: &Vma, addr: u64, flags: FaultFlags) -> Result<(), VmFault> {
+pub fn handle_mm_fault(
+    mm: &Mm,
+    vma: &Vma,
+    addr: u64,
+    flags: FaultFlags,
+) -> Result<Resolved, VmFault> {
+    count_vm_event(VmEventItem::PgFault);
     let va = VirtAddr::new(addr & !(PAGE_SIZE as u64 - 1));
     let mut pt = mm.page_table();
     let pte = pt.get_pte(va);
     let write = flags.contains(FaultFlags::WRITE);
+    let minor = |result: Result<(), VmFault>| result.map(|()| Resolved::Minor);
     if pte.is_none() {
         if vma.file.is_some() {
             do_fault(mm, pt, vma, va, write)
         } else if vma.shmem.is_some() {
-            do_shared_fault(mm, &mut pt, vma, va)
+            minor(do_shared_fault(mm, &mut pt, vma, va))
         } else {
-            do_anonymous_page(mm, &mut pt, vma, va, write)
+            minor(do_anonymous_page(mm, &mut pt, vma, va, write))
         }
     } else if !pte.is_present() {
         // A swap entry: do_swap_page arrives with swap.
@@ -251,9 +281,9 @@ pub fn handle_mm_fault(mm: &Mm, vma: &Vma, addr: u64, flags: FaultFlags) -> Resu
         if result.is_ok() && vma.flags.contains(VmFlags::SHARED) {
             fault_dirty_shared_page(vma, va);
         }
-        result
+        minor(result)
     } else {
-        Ok(()) // another thread resolved it first
+        Ok(Resolved::Minor) // another thread resolved it first
     }
 }
 
@@ -329,6 +359,7 @@ pub fn do_wp_page(
         && pfn_to_page(old).is_some_and(|p| p.ref_count() == 1)
         && !is_pagecache_page(vma, va.as_u64(), old)
     {
+        count_vm_event(VmEventItem::PgReuse);
         return install(pt, va, Pte::new(old, mkwrite(vma)));
     }
     let new = alloc_pages(0).map_err(|_| VmFault::Oom)?;

@@ -49,6 +49,7 @@ pub mod page_writeback;
 pub mod slab_common;
 pub mod slub;
 mod tests;
+pub mod vm_event;
 pub mod vma;
 pub mod vmalloc;
 pub mod vmscan;

@@ -25,6 +25,7 @@ use crate::mm::addr::{PAGE_SHIFT, PAGE_SIZE, Pfn, VirtAddr, phys_to_virt};
 use crate::mm::memblock::MEMBLOCK;
 use crate::mm::page::{NO_PAGE, Page, PageFlags, mem_map, pfn_to_page};
 use crate::mm::page_table::PgtableAlloc;
+use crate::mm::vm_event::{VmEventItem, count_vm_events};
 use crate::pr_err;
 
 /// Largest order [`alloc_pages`] serves (Linux 6.1: `MAX_ORDER - 1`).
@@ -163,6 +164,7 @@ pub fn alloc_pages(order: u8) -> KResult<Pfn> {
         .or_else(|| crate::mm::vmscan::alloc_reclaim(order).then(rmqueue).flatten())
         .ok_or(Errno::ENOMEM)?;
     let pfn = Pfn(pfn);
+    count_vm_events(VmEventItem::PgAllocNormal, 1 << order);
     if let Some(page) = pfn_to_page(pfn) {
         page.set_ref_count(1);
         if order > 0 {
@@ -177,8 +179,11 @@ pub fn alloc_pages(order: u8) -> KResult<Pfn> {
 /// A bad free (wrong order, double free) is reported and the block leaked,
 /// as Linux's `bad_page` does, rather than corrupting the free lists.
 pub fn free_pages(pfn: Pfn, order: u8) {
-    if let Err(e) = try_free_pages(pfn, order) {
-        pr_err!("BUG: Bad page state: free_pages(pfn {:#x}, order {order}): {e}", pfn.0);
+    match try_free_pages(pfn, order) {
+        Ok(()) => count_vm_events(VmEventItem::PgFree, 1 << order),
+        Err(e) => {
+            pr_err!("BUG: Bad page state: free_pages(pfn {:#x}, order {order}): {e}", pfn.0);
+        }
     }
 }
 

@@ -35,6 +35,7 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::fs::pagecache::PageTree;
 use crate::kernel::locking::SpinLock;
+use crate::mm::vm_event::{VmEventItem, count_vm_events, vm_event};
 
 /// Pages one reclaim pass aims to free at least (Linux: `SWAP_CLUSTER_MAX`).
 pub const SWAP_CLUSTER_MAX: usize = 32;
@@ -45,8 +46,6 @@ static RECLAIMABLE: SpinLock<Vec<Weak<SpinLock<PageTree>>>> = SpinLock::new(Vec:
 /// Where the next pass starts in `RECLAIMABLE`, so passes take turns.
 static CURSOR: AtomicUsize = AtomicUsize::new(0);
 static IN_RECLAIM: AtomicBool = AtomicBool::new(false);
-/// Pages freed by reclaim since boot (Linux: `/proc/vmstat` `pgsteal_direct`).
-static PGSTEAL: AtomicUsize = AtomicUsize::new(0);
 
 /// Registers the page tree of a mapping with a backing store; dead
 /// entries are dropped meanwhile. Called with no lock held.
@@ -69,7 +68,7 @@ pub fn nr_reclaimable_file_pages() -> usize {
 
 /// Pages reclaim has freed since boot.
 pub fn pgsteal() -> usize {
-    PGSTEAL.load(Ordering::Relaxed)
+    usize::try_from(vm_event(VmEventItem::PgStealDirect)).unwrap_or(usize::MAX)
 }
 
 /// Whether this context may reclaim: no spinlock held and interrupts on
@@ -98,11 +97,21 @@ pub fn try_to_free_pages(want: usize) -> usize {
     }
     let freed = shrink_page_caches(want);
     IN_RECLAIM.store(false, Ordering::Release);
-    PGSTEAL.fetch_add(freed, Ordering::Relaxed);
+    count_vm_events(VmEventItem::PgStealDirect, freed as u64);
     if freed < want && crate::mm::page_writeback::nr_file_dirty() > 0 {
         crate::fs::fs_writeback::wakeup_flusher_threads();
     }
     freed
+}
+
+/// Drops every clean, unused page of every registered tree, waiting for
+/// each tree's lock (Linux: `drop_pagecache_sb` → `invalidate_mapping_pages`
+/// for each inode, from /proc/sys/vm/drop_caches). Returns the pages freed.
+/// Called from a system call with no lock held.
+pub fn drop_pagecache() -> usize {
+    let trees: Vec<Arc<SpinLock<PageTree>>> =
+        RECLAIMABLE.lock().iter().filter_map(Weak::upgrade).collect();
+    trees.iter().map(|tree| tree.lock().invalidate_clean(usize::MAX)).sum()
 }
 
 /// One round-robin pass over the registered trees (Linux:

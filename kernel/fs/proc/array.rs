@@ -126,6 +126,20 @@ pub fn proc_tid_stat(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
     do_task_stat(task, m, false)
 }
 
+/// (minor, major) page faults of the thread or, for `whole`, its group,
+/// and of the group's reaped children (Linux: `do_task_stat`'s
+/// `min_flt`, `cmin_flt`, `maj_flt`, `cmaj_flt`).
+fn task_faults(task: &Arc<Task>, whole: bool) -> ((u64, u64), (u64, u64)) {
+    use core::sync::atomic::Ordering::Relaxed;
+    let g = &task.thread_group().cputime;
+    let own = if whole {
+        crate::kernel::time::cputime::thread_group_faults(task)
+    } else {
+        (task.min_flt.load(Relaxed), task.maj_flt.load(Relaxed))
+    };
+    (own, (g.cmin_flt.load(Relaxed), g.cmaj_flt.load(Relaxed)))
+}
+
 /// Linux: `do_task_stat`.
 fn do_task_stat(task: &Arc<Task>, m: &mut SeqBuf, whole: bool) -> KResult<()> {
     let (prio, rt_priority, policy, own_runtime) = {
@@ -142,9 +156,10 @@ fn do_task_stat(task: &Arc<Task>, m: &mut SeqBuf, whole: bool) -> KResult<()> {
     let mmv = mm.unwrap_or_default();
     let sig = sig_masks(task);
     let rsslim = task.rlimit(uapi::RLIMIT_RSS as usize).cur;
+    let (faults, cfaults) = task_faults(task, whole);
     let ns = m.pid_ns();
     m.printf(format_args!(
-        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 0 0 {} {} {} 0 {} {} {} {}",
+        "{} ({}) {} {} {} {} 0 -1 {} {} {} {} {} {} 0 0 0 {} {} {} 0 {} {} {} {}",
         if whole {
             pid::task_tgid_nr_ns(task, &ns)
         } else {
@@ -156,6 +171,10 @@ fn do_task_stat(task: &Arc<Task>, m: &mut SeqBuf, whole: bool) -> KResult<()> {
         pid::pid_nr_ns(&task.task_pgrp(), &ns),
         pid::pid_nr_ns(&task.task_session(), &ns),
         task.flags(),
+        faults.0,
+        cfaults.0,
+        faults.1,
+        cfaults.1,
         nsec_to_clock_t(runtime),
         prio,
         task.nice(),

@@ -38,8 +38,10 @@ pub type StrSetFn = fn(&[u8]) -> KResult<()>;
 /// What an entry holds and how it is read and written (Linux: a
 /// `ctl_table`'s `data` with its `proc_handler`).
 pub enum CtlData {
-    /// One number in `min..=max` (Linux: `proc_dointvec_minmax`).
-    Int { data: &'static AtomicU32, min: u32, max: u32 },
+    /// One number in `min..=max` (Linux: `proc_dointvec_minmax`), and
+    /// what to do once it is written (Linux: a handler that calls
+    /// `proc_dointvec_minmax` first, as `drop_caches_sysctl_handler`).
+    Int { data: &'static AtomicU32, min: u32, max: u32, written: Option<fn(u32)> },
     /// A string read and set through its owner (Linux: `proc_dostring`);
     /// no setter makes it read-only.
     Str { get: fn() -> Vec<u8>, set: Option<StrSetFn> },
@@ -59,7 +61,19 @@ pub struct CtlTable {
 impl CtlTable {
     /// A number root may set within `min..=max`.
     pub const fn int(procname: &'static str, data: &'static AtomicU32, min: u32, max: u32) -> Self {
-        Self { procname, mode: 0o644, data: CtlData::Int { data, min, max } }
+        Self { procname, mode: 0o644, data: CtlData::Int { data, min, max, written: None } }
+    }
+
+    /// A number root may set, which `written` acts on; `mode` 0o200 makes
+    /// it write-only, as drop_caches is.
+    pub const fn int_action(
+        procname: &'static str,
+        mode: u32,
+        data: &'static AtomicU32,
+        (min, max): (u32, u32),
+        written: fn(u32),
+    ) -> Self {
+        Self { procname, mode, data: CtlData::Int { data, min, max, written: Some(written) } }
     }
 
     /// A string root may set through `set`.
@@ -87,6 +101,13 @@ pub static SYSCTL_TABLE: &[CtlTable] = &[
     CtlTable::int("vm/dirty_background_ratio", &pw::DIRTY_BACKGROUND_RATIO, 0, 100),
     CtlTable::int("vm/dirty_expire_centisecs", &pw::DIRTY_EXPIRE_CENTISECS, 0, i32::MAX as u32),
     CtlTable::int("vm/dirty_ratio", &pw::DIRTY_RATIO, 0, 100),
+    CtlTable::int_action(
+        "vm/drop_caches",
+        0o200,
+        &crate::fs::drop_caches::SYSCTL_DROP_CACHES,
+        (1, 4),
+        crate::fs::drop_caches::drop_caches_sysctl_handler,
+    ),
     CtlTable::int(
         "vm/dirty_writeback_centisecs",
         &pw::DIRTY_WRITEBACK_CENTISECS,
@@ -215,11 +236,14 @@ pub fn proc_sys_write(table: &CtlTable, buf: &[u8], pos: u64) -> KResult<usize> 
         return Ok(buf.len());
     }
     match &table.data {
-        CtlData::Int { data, min, max } => {
+        CtlData::Int { data, min, max, written } => {
             let v = parse_int(buf)?;
             let v =
                 u32::try_from(v).ok().filter(|v| (*min..=*max).contains(v)).ok_or(Errno::EINVAL)?;
             data.store(v, Ordering::Relaxed);
+            if let Some(written) = written {
+                written(v);
+            }
         }
         CtlData::Str { set: Some(set), .. } => {
             let end = buf.iter().position(|&c| c == b'\n' || c == 0).unwrap_or(buf.len());

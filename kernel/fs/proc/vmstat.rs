@@ -3,10 +3,10 @@
 //! `vmstat_show`, `zoneinfo_show_print`).
 //!
 //! Ferrite has one node and one zone, "Normal", from frame 0 to the end
-//! of RAM (see mm/page_alloc.rs). Only counters the mm keeps are shown:
-//! [`VMSTAT_ITEMS`] is the list, one line per counter, in Linux's order
-//! (Linux: `vmstat_text`), so a subsystem that starts counting adds its
-//! line there. The zone keeps no watermarks (reclaim runs only when an
+//! of RAM (see mm/page_alloc.rs). Only counters the mm keeps are shown,
+//! in Linux's order (Linux: `vmstat_text`): the gauges of
+//! [`VMSTAT_ITEMS`], then the event counters of mm/vm_event.rs; a
+//! subsystem that starts counting adds its line to one of them. The zone keeps no watermarks (reclaim runs only when an
 //! allocation fails, mm/vmscan.rs), so zoneinfo's
 //! `min`, `low` and `high` are 0, which is what they are.
 //!
@@ -22,6 +22,7 @@ use crate::mm::addr::PAGE_SHIFT;
 use crate::mm::memblock::MEMBLOCK;
 use crate::mm::page::mem_map;
 use crate::mm::page_alloc::{free_area_counts, nr_free_pages, totalram_pages};
+use crate::mm::vm_event::{VM_EVENT_NAMES, vm_event};
 
 /// The zone's name as Linux prints it (`zone->name`).
 const ZONE_NAME: &str = "Normal";
@@ -46,7 +47,6 @@ pub static VMSTAT_ITEMS: &[VmstatItem] = &[
     ("nr_file_pages", || pages(crate::mm::filemap::nr_file_pages())),
     ("nr_dirty", || pages(crate::mm::page_writeback::nr_file_dirty())),
     ("nr_writeback", || pages(crate::mm::page_writeback::nr_writeback())),
-    ("pgsteal_direct", || pages(crate::mm::vmscan::pgsteal())),
 ];
 
 /// A page count as /proc prints it.
@@ -54,10 +54,14 @@ fn pages(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
-/// Linux: `vmstat_show`, "name value" per line.
+/// Linux: `vmstat_show`, "name value" per line: the gauges, then the
+/// event counters (mm/vm_event.rs).
 pub fn vmstat_show(m: &mut SeqBuf) -> KResult<()> {
     for (name, read) in VMSTAT_ITEMS {
         m.printf(format_args!("{name} {}\n", read()))?;
+    }
+    for (item, name) in VM_EVENT_NAMES {
+        m.printf(format_args!("{name} {}\n", vm_event(item)))?;
     }
     Ok(())
 }

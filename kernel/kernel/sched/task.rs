@@ -161,6 +161,10 @@ pub struct Task {
     /// Voluntary and involuntary context switches (Linux: `nvcsw`, `nivcsw`).
     pub nvcsw: AtomicU64,
     pub nivcsw: AtomicU64,
+    /// Page faults resolved without and with disk I/O (Linux: `min_flt`,
+    /// `maj_flt`; counted by mm/memory.rs `mm_account_fault`).
+    pub min_flt: AtomicU64,
+    pub maj_flt: AtomicU64,
     /// User and system time from the tick (Linux: `utime`, `stime`).
     pub cputime: TaskCputime,
     /// `ktime_get_ns()` at creation (Linux: `start_time`).
@@ -321,6 +325,8 @@ impl Task {
             sched: SpinLock::new(init.sched),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
+            min_flt: AtomicU64::new(0),
+            maj_flt: AtomicU64::new(0),
             cputime: TaskCputime::default(),
             start_time: crate::kernel::time::ktime_get_ns(),
             real_parent: SpinLock::new(Weak::new()),

@@ -80,13 +80,18 @@ pub struct GroupCputime {
     dead_sum_exec: AtomicU64,
     dead_nvcsw: AtomicU64,
     dead_nivcsw: AtomicU64,
+    /// Page faults of exited threads (Linux: `min_flt`, `maj_flt`).
+    dead_min_flt: AtomicU64,
+    dead_maj_flt: AtomicU64,
     pub maxrss_kib: AtomicU64,
     /// Reaped children and their reaped children (Linux: `cutime`,
-    /// `cstime`, `cnvcsw`, `cnivcsw`, `cmaxrss`).
+    /// `cstime`, `cnvcsw`, `cnivcsw`, `cmin_flt`, `cmaj_flt`, `cmaxrss`).
     pub cutime_ns: AtomicU64,
     pub cstime_ns: AtomicU64,
     pub cnvcsw: AtomicU64,
     pub cnivcsw: AtomicU64,
+    pub cmin_flt: AtomicU64,
+    pub cmaj_flt: AtomicU64,
     pub cmaxrss_kib: AtomicU64,
     prev: PrevCputime,
 }
@@ -204,6 +209,18 @@ pub fn thread_group_csw(t: &Arc<Task>) -> (u64, u64) {
     )
 }
 
+/// The group's (minor, major) page faults, dead threads included (Linux:
+/// the `min_flt`/`maj_flt` sums of `do_task_stat` and `getrusage`).
+pub fn thread_group_faults(t: &Arc<Task>) -> (u64, u64) {
+    let g = &t.thread_group().cputime;
+    live_threads(t).fold(
+        (g.dead_min_flt.load(Ordering::Relaxed), g.dead_maj_flt.load(Ordering::Relaxed)),
+        |(mi, ma), t| {
+            (mi + t.min_flt.load(Ordering::Relaxed), ma + t.maj_flt.load(Ordering::Relaxed))
+        },
+    )
+}
+
 /// The resident set of `t`'s address space in KiB (Linux: `get_mm_rss`
 /// in `setmax_mm_hiwater_rss`; Ferrite keeps no high-water mark, so this
 /// is the size now).
@@ -222,6 +239,8 @@ pub fn exit_cputime(tsk: &Arc<Task>) {
         g.dead_sum_exec.fetch_add(tsk.sum_exec_runtime(), Ordering::Relaxed);
         g.dead_nvcsw.fetch_add(tsk.nvcsw.load(Ordering::Relaxed), Ordering::Relaxed);
         g.dead_nivcsw.fetch_add(tsk.nivcsw.load(Ordering::Relaxed), Ordering::Relaxed);
+        g.dead_min_flt.fetch_add(tsk.min_flt.load(Ordering::Relaxed), Ordering::Relaxed);
+        g.dead_maj_flt.fetch_add(tsk.maj_flt.load(Ordering::Relaxed), Ordering::Relaxed);
         g.maxrss_kib.fetch_max(mm_rss_kib(tsk), Ordering::Relaxed);
     }
     let group_dead =
@@ -237,6 +256,7 @@ pub fn exit_cputime(tsk: &Arc<Task>) {
 pub fn wait_account_child(waiter: &Task, child: &Arc<Task>) {
     let (ut, st) = thread_group_cputime_adjusted(child);
     let (nv, niv) = thread_group_csw(child);
+    let (min_flt, maj_flt) = thread_group_faults(child);
     let c = &child.thread_group().cputime;
     let p = &waiter.thread_group().cputime;
     let add = |to: &AtomicU64, own: u64, theirs: &AtomicU64| {
@@ -246,6 +266,8 @@ pub fn wait_account_child(waiter: &Task, child: &Arc<Task>) {
     add(&p.cstime_ns, st, &c.cstime_ns);
     add(&p.cnvcsw, nv, &c.cnvcsw);
     add(&p.cnivcsw, niv, &c.cnivcsw);
+    add(&p.cmin_flt, min_flt, &c.cmin_flt);
+    add(&p.cmaj_flt, maj_flt, &c.cmaj_flt);
     let maxrss = c.maxrss_kib.load(Ordering::Relaxed).max(c.cmaxrss_kib.load(Ordering::Relaxed));
     p.cmaxrss_kib.fetch_max(maxrss, Ordering::Relaxed);
 }
