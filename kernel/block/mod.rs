@@ -85,6 +85,11 @@ pub trait BlockDevice: Send + Sync {
     fn rw_pages(&self, op: ReqOp, lba: u64, segs: &[BioVec]) -> KResult<()> {
         bio::rw_pages_bounced(self, op, lba, segs)
     }
+    /// An ioctl on the device node the block layer does not know (Linux:
+    /// `block_device_operations.ioctl`): a loop device's `LOOP_*`.
+    fn ioctl(&self, _cmd: u32, _arg: u64) -> KResult<i64> {
+        Err(Errno::ENOTTY)
+    }
 }
 
 /// Checks a transfer of `len` bytes at sector `lba` against a disk of

@@ -154,7 +154,7 @@ impl FileOps for BlkFops {
                 bdev_forget_partitions(dev)?;
                 rescan_partitions(dev).map(|()| 0)
             }
-            _ => Err(Errno::ENOTTY),
+            _ => dev.ioctl(cmd, arg),
         }
     }
 }

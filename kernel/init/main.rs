@@ -61,6 +61,7 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
         mm::free_initrd_mem(initrd);
     }
     drivers::pci::pci_subsys_init();
+    drivers::block::loop_dev::loop_init();
     local_irq_enable();
     pr_info!("Kernel initialisation done");
     drivers::misc::lkdtm::run(params.cmdline());

@@ -12,6 +12,7 @@
 #![deny(unsafe_code)]
 
 use super::generic::SeqBuf;
+use crate::drivers::block::loop_dev::LOOP_MAJOR;
 use crate::drivers::block::virtio_blk::VIRTBLK_MAJOR;
 use crate::drivers::char::mem::MEM_MAJOR;
 use crate::fs::char_dev::chrdevs;
@@ -33,5 +34,5 @@ pub fn devinfo_show(m: &mut SeqBuf) -> KResult<()> {
     for (major, name) in chr {
         m.printf(format_args!("{major:>3} {name}\n"))?;
     }
-    m.printf(format_args!("\nBlock devices:\n{VIRTBLK_MAJOR:>3} virtblk\n"))
+    m.printf(format_args!("\nBlock devices:\n{LOOP_MAJOR:>3} loop\n{VIRTBLK_MAJOR:>3} virtblk\n"))
 }

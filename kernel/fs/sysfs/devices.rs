@@ -55,13 +55,14 @@ const fn chr(
 
 /// Linux's numbers and devtmpfs modes (drivers/char/mem.c `devlist`,
 /// drivers/tty/tty_io.c, drivers/tty/serial/8250).
-const KNOWN_CHAR_DEVICES: [CharDevice; 10] = [
+const KNOWN_CHAR_DEVICES: [CharDevice; 11] = [
     chr("mem", "null", 1, 3, 0o666),
     chr("mem", "zero", 1, 5, 0o666),
     chr("mem", "full", 1, 7, 0o666),
     chr("mem", "random", 1, 8, 0o666),
     chr("mem", "urandom", 1, 9, 0o666),
     chr("mem", "kmsg", 1, 11, 0o644),
+    chr("misc", "loop-control", 10, 237, 0o600),
     chr("tty", "tty", 5, 0, 0o666),
     chr("tty", "console", 5, 1, 0o600),
     chr("tty", "ptmx", 5, 2, 0o666),

@@ -68,8 +68,9 @@ const ROOT_REFUSED: [&str; 2] =
 /// The Linux modules the shim loads, in dependency order (each one's
 /// `depends=` in its .modinfo: ext4 needs jbd2, mbcache, crc16; virtio_pci
 /// needs virtio, virtio_ring and the two virtio_pci_*_dev; crc32c for
-/// ext4's checksums).
-const SHIM_MODULES: [&str; 11] = [
+/// ext4's checksums); loop for the system test loop.c, as a Debian
+/// system loads it on first use.
+const SHIM_MODULES: [&str; 12] = [
     "virtio_ring",
     "virtio",
     "virtio_pci_modern_dev",
@@ -81,6 +82,7 @@ const SHIM_MODULES: [&str; 11] = [
     "jbd2",
     "crc32c_generic",
     "ext4",
+    "loop",
 ];
 
 fn ferrite_enabled() -> bool {

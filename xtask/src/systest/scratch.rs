@@ -61,12 +61,18 @@ pub fn write(path: &Path) -> Result<PathBuf, String> {
     Ok(path.to_path_buf())
 }
 
-/// Packs Linux's disk modules as `/lib/modules/NAME.ko`, with
+/// Modules some system tests need besides the disk's (loop.c: Debian
+/// builds loop devices as a module), loaded after them.
+const LINUX_SYSTEST_MODULES: [&str; 1] = ["loop"];
+
+/// Packs Linux's disk modules and [`LINUX_SYSTEST_MODULES`] as `/lib/modules/NAME.ko`, with
 /// `/lib/modules/modules.order` naming them in load order. Without them
 /// (no Debian kernel package to take them from) the archive still serves
 /// Ferrite, and Linux's disk tests fail loudly: a warning, not an error.
 pub fn pack_linux_modules(cpio: &mut Archive) -> Result<(), String> {
-    let modules = match crate::linux::linux_modules(&LINUX_DISK_MODULES) {
+    let names: Vec<&str> =
+        LINUX_DISK_MODULES.iter().chain(&LINUX_SYSTEST_MODULES).copied().collect();
+    let modules = match crate::linux::linux_modules(&names) {
         Ok(modules) => modules,
         Err(e) => {
             eprintln!("xtask: warning: no Linux disk modules in the initramfs: {e}");
