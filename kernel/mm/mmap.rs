@@ -321,7 +321,7 @@ fn mm_populate(mm: &Mm, start: u64, len: u64, vm_flags: VmFlags) {
 /// heart of `do_vmi_munmap`) and returns the areas, for the caller to drop
 /// once it has released `mmap_lock`, which it holds exclusive.
 #[must_use]
-fn unmap_vmas(mm: &Mm, layout: &mut MmLayout, start: u64, end: u64) -> Vec<Vma> {
+pub(crate) fn unmap_vmas(mm: &Mm, layout: &mut MmLayout, start: u64, end: u64) -> Vec<Vma> {
     let removed: Vec<Vma> = layout.vmas.remove_range(start, end);
     if removed.is_empty() {
         return removed;

@@ -17,7 +17,7 @@
 //! `slab_common` (`KmemCache`, `kmalloc`), `vmalloc`, `kstack`. User
 //! address spaces: `mm_types` (`Mm`), `vma` (`Vma`), `memory` (page
 //! faults, COW), `filemap` (faults on file mappings, truncation), `mmap`
-//! (with the `mmap`/`munmap`/`brk` syscalls), `mprotect`, `madvise`,
+//! (with the `mmap`/`munmap`/`brk` syscalls), `mremap`, `mprotect`, `madvise`,
 //! `msync`, `mincore`, `fork_mm` (`dup_mmap`), `highmem` (frame contents)
 //! and `page_table/walk` (PTE ranges).
 //! Only `page`, `page_alloc`, `page_table`, `slub`, `slab_common` and `highmem` use
@@ -41,6 +41,7 @@ pub mod mincore;
 pub mod mm_types;
 pub mod mmap;
 pub mod mprotect;
+pub mod mremap;
 pub mod msync;
 pub mod page;
 pub mod page_alloc;

@@ -30,14 +30,8 @@ static long minflt_self(void)
 static long stat_field(int n)
 {
 	char buf[1024];
-	int fd = open("/tmp/faults/proc/self/stat", O_RDONLY);
-	if (fd < 0)
+	if (slurp("/tmp/faults/proc/self/stat", buf, sizeof(buf)) <= 0)
 		return -1;
-	ssize_t len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = 0;
 	char *p = strrchr(buf, ')');
 	if (!p)
 		return -1;
@@ -55,14 +49,8 @@ static long stat_field(int n)
 static long file_value(const char *path, const char *name)
 {
 	static char buf[16384];
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (slurp(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	ssize_t len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = 0;
 	size_t n = strlen(name);
 	for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : 0) {
 		if (strncmp(line, name, n) == 0 && (line[n] == ' ' || line[n] == ':'))

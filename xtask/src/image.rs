@@ -186,7 +186,7 @@ fn stage_tests(staged: &mut Staging) -> Result<(), String> {
     };
     let bin = root.join("target/systest/bin");
     for name in &built.tests {
-        let script = root.join(format!("user/scripts/{name}.sh"));
+        let script = crate::systest::build::script_path(&root, name);
         let expected = script.with_extension("expected");
         if bin.join(name).is_file() {
             staged.copy(&format!("tests/{name}"), &bin.join(name), 0o755)?;

@@ -32,6 +32,7 @@ pub(crate) mod disk;
 pub(crate) mod ext2root;
 mod listing;
 pub(crate) mod scratch;
+mod tour;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

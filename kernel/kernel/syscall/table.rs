@@ -139,6 +139,7 @@ syscall_table! {
     22  pipe            => fs::pipe::sys_pipe(fildes: UserPtr<[i32; 2]>);
     23  select          => fs::select::sys_select(n: i32, inp: UserAddr, outp: UserAddr, exp: UserAddr, tvp: UserPtr<__kernel_old_timeval>);
     24  sched_yield     => kernel::sched::syscalls::sys_sched_yield();
+    25  mremap          => mm::mremap::sys_mremap(addr: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64);
     26  msync           => mm::msync::sys_msync(start: u64, len: u64, flags: i32);
     27  mincore         => mm::mincore::sys_mincore(start: u64, len: u64, vec: UserAddr);
     28  madvise         => mm::madvise::sys_madvise(start: u64, len: u64, behavior: i32);

@@ -1,5 +1,6 @@
 //! Builds the system-test initramfs: the C tests in `user/tests/` compiled
-//! static with musl-gcc, the scripts in `user/scripts/`, Debian's static
+//! static with musl-gcc, the scripts in `user/scripts/` and the README's
+//! tour (systest/tour.rs), Debian's static
 //! busybox with its applet links, and `user/init/systest.sh` as `/init`.
 //! The compiler step and the busybox root serve the benchmark's initramfs
 //! too (bench/initramfs.rs).
@@ -44,7 +45,8 @@ pub fn build(filter: Option<&str>) -> Result<Built, String> {
         sources(&root.join("user/tests"), ".c")?.into_iter().filter(|n| wanted(n)).collect();
     let scripts: Vec<String> =
         sources(&root.join("user/scripts"), ".sh")?.into_iter().filter(|n| wanted(n)).collect();
-    if programs.is_empty() && scripts.is_empty() {
+    let tour = wanted("readme_tour");
+    if programs.is_empty() && scripts.is_empty() && !tour {
         return Err(format!("no system test matches `{}`", filter.unwrap_or("")));
     }
     compile_all(&root.join("user/tests"), "test.h", &bin, &programs)?;
@@ -67,6 +69,13 @@ pub fn build(filter: Option<&str>) -> Result<Built, String> {
             compared.push(name.clone());
         }
     }
+    if tour {
+        let path = script_path(&root, "readme_tour");
+        let script = super::tour::readme_tour(&root)?;
+        std::fs::create_dir_all(out.join("gen")).map_err(|e| format!("{}: {e}", out.display()))?;
+        std::fs::write(&path, script).map_err(|e| format!("{}: {e}", path.display()))?;
+        cpio.file_from("scripts/readme_tour.sh", 0o755, &path)?;
+    }
     // A filtered run packs its own archive, so that runs with different
     // filters at the same time do not boot each other's tests.
     let archive = out.join(match filter {
@@ -78,8 +87,16 @@ pub fn build(filter: Option<&str>) -> Result<Built, String> {
         }
     });
     cpio.write(&archive)?;
-    let tests = programs.into_iter().chain(scripts).collect();
+    let tour = tour.then(|| "readme_tour".to_string());
+    let tests = programs.into_iter().chain(scripts).chain(tour).collect();
     Ok(Built { archive, tests, compared })
+}
+
+/// The script of test `name`: in `user/scripts/`, or for a generated one
+/// (the README's tour) in `target/systest/gen/`.
+pub(crate) fn script_path(root: &Path, name: &str) -> PathBuf {
+    let script = root.join(format!("user/scripts/{name}.sh"));
+    if script.is_file() { script } else { root.join(format!("target/systest/gen/{name}.sh")) }
 }
 
 /// The skeleton of a busybox root, shared with the benchmark's initramfs
