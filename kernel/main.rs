@@ -13,6 +13,7 @@ mod block;
 mod drivers;
 mod fs;
 mod init;
+mod ipc;
 mod kernel;
 mod mm;
 mod net;

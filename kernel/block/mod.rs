@@ -17,6 +17,7 @@
 
 pub mod bio;
 pub mod genhd;
+pub mod ioprio;
 pub mod partitions;
 mod partitions_test;
 pub mod request;
@@ -73,6 +74,13 @@ pub trait BlockDevice: Send + Sync {
     /// `blkdev_issue_flush`); nothing to do without a write cache.
     fn flush(&self) -> KResult<()> {
         Ok(())
+    }
+    /// Tells the disk `sectors` sectors from `lba` are unused (Linux:
+    /// `blkdev_issue_discard`); what they then read is up to the disk.
+    /// `EOPNOTSUPP` for a disk that cannot (Linux: no
+    /// `max_discard_sectors`).
+    fn discard(&self, _lba: u64, _sectors: u64) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
     }
     /// Its I/O counters, for /proc/diskstats (Linux: `bd_stats`).
     fn stats(&self) -> Option<&DiskStats> {

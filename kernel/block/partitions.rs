@@ -86,6 +86,11 @@ impl BlockDevice for Partition {
         self.stats.account(ReqOp::Flush, 0, || self.disk.flush())
     }
 
+    fn discard(&self, lba: u64, sectors: u64) -> KResult<()> {
+        let end = lba.checked_add(sectors).filter(|&e| e <= self.sectors).ok_or(Errno::EIO)?;
+        self.disk.discard(self.start.checked_add(lba).ok_or(Errno::EIO)?, end - lba)
+    }
+
     fn stats(&self) -> Option<&DiskStats> {
         Some(&self.stats)
     }

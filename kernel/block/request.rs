@@ -128,6 +128,7 @@ impl BlkPlug {
     /// `blk_mq_submit_bio` → `blk_attempt_plug_merge`). A bio that cannot
     /// be queued at all ends at once with `ENOMEM`.
     pub fn submit_bio(&mut self, bio: Bio) {
+        crate::kernel::trace::events::block::trace_block_bio_queue(self.disk.as_ref(), &bio);
         let mut bio = bio;
         for rq in self.requests.iter_mut().rev() {
             match rq.try_merge(bio, &self.limits) {

@@ -11,13 +11,15 @@
 //! mounted from the same device see the same bytes: a partial page is
 //! read in first, a write dirties pages that the flusher, `fsync` or
 //! `sync` write back. `fsync` writes them and flushes the disk's cache;
-//! `BLKFLSBUF` does that and drops the clean pages. A partition has its
-//! own cache, apart from its disk's, as in Linux. `O_DIRECT` is accepted
+//! `BLKFLSBUF` does that and drops the clean pages; `BLKDISCARD` does that
+//! and discards the range. `BLKROSET` marks a device read-only above what
+//! the disk says (`POLICY_RO`). A partition has its own cache, apart from
+//! its disk's, as in Linux. `O_DIRECT` is accepted
 //! and, unlike Linux, takes the cached path too. Reads at or past the
 //! end return 0 bytes; writes there fail with `ENOSPC`, as in Linux.
 //!
 //! # Locking
-//! None of its own: the page cache's (fs/pagecache.rs). Two writers of
+//! `POLICY_RO`, a leaf; otherwise the page cache's (fs/pagecache.rs). Two writers of
 //! the same bytes race as on Linux, which holds no lock across a
 //! block-device write either.
 #![deny(unsafe_code)]
@@ -30,19 +32,48 @@ use alloc::vec::Vec;
 use linux_raw_sys::ioctl as cmds;
 
 use super::buffer::{bdev_forget_partitions, bdget, sync_blockdev};
-use super::file_table::{File, FileOps, Whence};
+use super::file_table::{FMode, File, FileOps, Whence};
 use super::inode::Inode;
 use super::pagecache::{generic_file_read, generic_perform_write};
 use super::read_write::generic_file_llseek;
-use crate::arch::uaccess::{UserAddr, copy_to_user};
+use crate::arch::uaccess::{UserAddr, copy_from_user, copy_to_user};
 use crate::block::genhd::rescan_partitions;
 use crate::block::{BlockDevice, SECTOR_SIZE, get_disk_by_devt};
+use crate::fs::inode::DevT;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::locking::SpinLockNoIrq;
 
 /// The logical and physical block size the ioctls report (Linux:
 /// `bdev_logical_block_size`): 512, as for a virtio disk without
 /// `VIRTIO_BLK_F_BLK_SIZE`.
 const BLOCK_SIZE: u16 = 512;
+
+/// Devices made read-only by `BLKROSET` (Linux: `bdev->bd_read_only`,
+/// `set_device_ro`), by device number: a policy above the disk's own
+/// `read_only`, kept while the system runs. A leaf lock.
+static POLICY_RO: SpinLockNoIrq<Vec<DevT>> = SpinLockNoIrq::new(Vec::new());
+
+/// Linux: `bdev_read_only`: the disk refuses writes, or `BLKROSET` said so.
+fn bdev_read_only(dev: &dyn BlockDevice) -> bool {
+    dev.read_only() || POLICY_RO.lock().contains(&dev.devt())
+}
+
+/// Linux: `blkdev_roset`: the int at `arg` makes the device read-only
+/// (non-zero) or writable again; `CAP_SYS_ADMIN` (root) only.
+fn blkdev_roset(dev: &dyn BlockDevice, arg: u64) -> KResult<i64> {
+    if crate::kernel::sched::current().cred().euid != 0 {
+        return Err(Errno::EACCES);
+    }
+    let mut raw = [0u8; 4];
+    copy_from_user(&mut raw, UserAddr::new(arg)).map_err(|_| Errno::EFAULT)?;
+    let devt = dev.devt();
+    let mut set = POLICY_RO.lock();
+    set.retain(|&d| d != devt);
+    if i32::from_ne_bytes(raw) != 0 {
+        set.push(devt);
+    }
+    Ok(0)
+}
 
 /// The file operations of every block-device node (Linux: `def_blk_fops`).
 pub static DEF_BLK_FOPS: BlkFops = BlkFops;
@@ -76,7 +107,7 @@ fn blkdev_read(dev: &Arc<dyn BlockDevice>, buf: &mut [u8], pos: &mut u64) -> KRe
 /// end, a write running past it is cut short. The pages are dirty in
 /// the cache; the flusher, `fsync` or `sync` writes them.
 fn blkdev_write(dev: &Arc<dyn BlockDevice>, buf: &[u8], pos: &mut u64) -> KResult<usize> {
-    if dev.read_only() {
+    if bdev_read_only(dev.as_ref()) {
         return Err(Errno::EPERM);
     }
     let size = size_bytes(dev.as_ref());
@@ -107,6 +138,30 @@ fn blkdev_flsbuf(dev: &Arc<dyn BlockDevice>) -> KResult<()> {
         mapping.lock().invalidate_clean(usize::MAX);
     }
     Ok(())
+}
+
+/// Linux: `blk_ioctl_discard`: `{ start, len }` in bytes at `arg`, whole
+/// sectors inside the device, on a device open for writing. The cached
+/// pages of the device are written and dropped first (Linux:
+/// `truncate_bdev_range`), so nothing stale is read or written back.
+fn blk_ioctl_discard(file: &File, dev: &Arc<dyn BlockDevice>, arg: u64) -> KResult<i64> {
+    if !file.f_mode.contains(FMode::WRITE) {
+        return Err(Errno::EBADF);
+    }
+    let mut raw = [0u8; 16];
+    copy_from_user(&mut raw, UserAddr::new(arg)).map_err(|_| Errno::EFAULT)?;
+    let (start, len) = raw.split_at(8);
+    let start = u64::from_ne_bytes(start.try_into().map_err(|_| Errno::EINVAL)?);
+    let len = u64::from_ne_bytes(len.try_into().map_err(|_| Errno::EINVAL)?);
+    let sector = SECTOR_SIZE as u64;
+    if start % sector != 0 || len % sector != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if start.checked_add(len).is_none_or(|end| end > size_bytes(dev.as_ref())) {
+        return Err(Errno::EINVAL);
+    }
+    blkdev_flsbuf(dev)?;
+    dev.discard(start / sector, len / sector).map(|()| 0)
 }
 
 /// Stores `value`'s bytes at user address `arg`.
@@ -148,9 +203,14 @@ impl FileOps for BlkFops {
             cmds::BLKGETSIZE => put(arg, &dev.capacity().to_ne_bytes()),
             cmds::BLKSSZGET => put(arg, &i32::from(BLOCK_SIZE).to_ne_bytes()),
             cmds::BLKPBSZGET => put(arg, &u32::from(BLOCK_SIZE).to_ne_bytes()),
-            cmds::BLKROGET => put(arg, &i32::from(dev.read_only()).to_ne_bytes()),
+            cmds::BLKROGET => put(arg, &i32::from(bdev_read_only(dev.as_ref())).to_ne_bytes()),
+            cmds::BLKROSET => blkdev_roset(dev.as_ref(), arg),
+            cmds::BLKDISCARD => blk_ioctl_discard(file, dev, arg),
             cmds::BLKFLSBUF => blkdev_flsbuf(dev).map(|()| 0),
             cmds::BLKRRPART => {
+                // The table is read from the disk itself, not through this
+                // cache: a table just written here must reach it first.
+                crate::fs::buffer::sync_blockdev(dev)?;
                 bdev_forget_partitions(dev)?;
                 rescan_partitions(dev).map(|()| 0)
             }

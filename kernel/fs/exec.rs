@@ -36,11 +36,12 @@ use crate::fs::file_table::{FMode, File};
 use crate::fs::inode::FileType;
 use crate::fs::namei::permission::{MAY_EXEC, inode_permission};
 use crate::fs::namei::{LookupFlags, filename_lookup};
+use crate::fs::namespace::MntFlags;
 use crate::fs::pagecache::DenyWriteAccess;
 use crate::fs::read_write::vfs_pread;
 use crate::fs::{FsContext, FsCred};
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::sched::task::{PF_FORKNOEXEC, PF_KTHREAD};
+use crate::kernel::sched::task::{Cred, PF_FORKNOEXEC, PF_KTHREAD};
 use crate::kernel::sched::{Task, current};
 use crate::kernel::syscall::args::{UserPtr, getname};
 use crate::mm::addr::PAGE_SIZE;
@@ -67,6 +68,9 @@ struct LinuxBinprm {
     filename: Vec<u8>,
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
+    /// The credentials a set-user-ID or set-group-ID program runs with;
+    /// `None` keeps the caller's (Linux: `bprm->cred`).
+    cred: Option<Cred>,
 }
 
 /// Runs `f` with the VFS view of `tsk` (its root, cwd, descriptors and
@@ -203,12 +207,33 @@ fn exec_binprm(
     if !exe.buf.starts_with(b"\x7fELF") {
         return Err(Errno::ENOEXEC);
     }
+    bprm.cred = bprm_fill_uid(&tsk.cred(), exe.file.file());
     let mm = Mm::new()?;
     let argv: Vec<&[u8]> = bprm.argv.iter().map(Vec::as_slice).collect();
     let envp: Vec<&[u8]> = bprm.envp.iter().map(Vec::as_slice).collect();
     let info = load_elf_binary(exe.file.file(), &exe.buf, &mm, &argv, &envp, &bprm.filename)?;
     mm.mmap_write().exe_file = Some(exe.file);
     Ok((mm, info))
+}
+
+/// The credentials the program runs with: a set-user-ID (or set-group-ID
+/// and group-executable) `file` gives its owner as the effective ID, unless
+/// its mount is `nosuid`; the saved and file-system IDs follow the
+/// effective ones. `None` if nothing changes (Linux: `bprm_fill_uid`, then
+/// `cap_bprm_creds_from_file`; the interpreter's bits count, a script's not).
+fn bprm_fill_uid(old: &Cred, file: &File) -> Option<Cred> {
+    let mut new = *old;
+    let attr = file.f_inode.attr();
+    if !file.f_path.mnt.flags().contains(MntFlags::NOSUID) {
+        if attr.mode & uapi::S_ISUID != 0 {
+            new.euid = attr.uid;
+        }
+        if attr.mode & (uapi::S_ISGID | uapi::S_IXGRP) == uapi::S_ISGID | uapi::S_IXGRP {
+            new.egid = attr.gid;
+        }
+    }
+    (new.suid, new.fsuid, new.sgid, new.fsgid) = (new.euid, new.euid, new.egid, new.egid);
+    (new != *old).then_some(new)
 }
 
 /// The point of no return: the task becomes the new program (Linux:
@@ -236,9 +261,15 @@ fn begin_new_exec(
     crate::kernel::time::posix_timers::exit_itimers(tsk);
     tsk.set_comm(exec_comm(&bprm.filename));
     tsk.clear_flags(PF_KTHREAD | PF_FORKNOEXEC);
-    // Credentials never change at exec yet, so the new image is dumpable
-    // (Linux: `set_dumpable(mm, SUID_DUMP_USER)` in `begin_new_exec`).
-    tsk.thread_group().dumpable.store(1, core::sync::atomic::Ordering::Relaxed);
+    if let Some(cred) = bprm.cred {
+        tsk.set_cred(cred);
+    }
+    // A program running with IDs other than its user's cannot be dumped or
+    // traced by that user (Linux: `set_dumpable(mm, suid_dumpable)`, 0 by
+    // default, else `SUID_DUMP_USER`, in `begin_new_exec`).
+    let cred = tsk.cred();
+    let dumpable = u32::from(cred.euid == cred.uid && cred.egid == cred.gid);
+    tsk.thread_group().dumpable.store(dumpable, core::sync::atomic::Ordering::Relaxed);
     let flags = crate::arch::irqflags::local_irq_save();
     tsk.thread.fpu.reset_current();
     crate::arch::irqflags::local_irq_restore(flags);
@@ -271,6 +302,7 @@ fn bprm_execve(mut bprm: LinuxBinprm, dfd: i32, at_flags: u32, regs: &mut PtRegs
     // before the image is mapped, and back if the exec fails, so that
     // `ps` never sees the old name on a task already loading the new one.
     let old_comm = tsk.comm();
+    let old_pid = tsk.pid;
     tsk.set_comm(exec_comm(&bprm.filename));
     let (mm, info) = exec_binprm(&mut bprm, dfd, at_flags).inspect_err(|_| {
         tsk.set_comm(&old_comm);
@@ -278,6 +310,12 @@ fn bprm_execve(mut bprm: LinuxBinprm, dfd: i32, at_flags: u32, regs: &mut PtRegs
     crate::kernel::exit::de_thread(&tsk).inspect_err(|_| tsk.set_comm(&old_comm))?;
     unshare_files(&tsk)?;
     begin_new_exec(&tsk, &bprm, mm, regs, info.entry, info.stack_pointer);
+    // Linux: `exec_binprm`; after `de_thread` the caller is the leader.
+    crate::kernel::trace::events::sched::trace_sched_process_exec(
+        &bprm.filename,
+        tsk.tgid,
+        old_pid,
+    );
     Ok(())
 }
 
@@ -297,7 +335,7 @@ pub fn do_execveat_common(
     let mut total = 0;
     let argv = copy_strings(argv, &mut total)?;
     let envp = copy_strings(envp, &mut total)?;
-    let bprm = LinuxBinprm { filename: name, argv, envp };
+    let bprm = LinuxBinprm { filename: name, argv, envp, cred: None };
     bprm_execve(bprm, dfd, at_flags, regs)
 }
 
@@ -333,7 +371,12 @@ pub fn kernel_execve(filename: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> KResult
         v.extend(list.iter().map(|s| s.to_vec()));
         Ok(v)
     };
-    let bprm = LinuxBinprm { filename: filename.to_vec(), argv: copy(argv)?, envp: copy(envp)? };
+    let bprm = LinuxBinprm {
+        filename: filename.to_vec(),
+        argv: copy(argv)?,
+        envp: copy(envp)?,
+        cred: None,
+    };
     let mut regs = PtRegs::default();
     bprm_execve(bprm, uapi::AT_FDCWD, 0, &mut regs)?;
     crate::arch::process::set_current_pt_regs(&regs);

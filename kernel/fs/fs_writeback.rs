@@ -83,16 +83,15 @@ fn wb_workfn() -> i32 {
         } else {
             centisecs_to_jiffies(period).max(1)
         };
-        let woken = WB_WAIT
-            .wait_event_interruptible_timeout(
-                || {
-                    WB_KICK.load(Ordering::Acquire)
-                        || WB_WORK.load(Ordering::Acquire)
-                        || kthread_should_stop()
-                },
-                timeout,
-            )
-            .unwrap_or(true);
+        // An idle flusher is `I` in ps, as Linux's writeback kworkers are.
+        let woken = WB_WAIT.wait_event_idle_timeout(
+            || {
+                WB_KICK.load(Ordering::Acquire)
+                    || WB_WORK.load(Ordering::Acquire)
+                    || kthread_should_stop()
+            },
+            timeout,
+        );
         if kthread_should_stop() {
             break;
         }

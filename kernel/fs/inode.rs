@@ -270,6 +270,12 @@ pub trait InodeOps: Send + Sync {
     fn get_link(&self, inode: &Inode) -> KResult<Vec<u8>> {
         Err(Errno::EINVAL)
     }
+    /// Where a magic link leads when followed, instead of its text: an
+    /// object with no path, as /proc/PID/ns/* (Linux: a `get_link` that
+    /// calls `nd_jump_link`).
+    fn get_link_jump(&self, inode: &Inode) -> KResult<Option<crate::fs::namespace::Path>> {
+        Ok(None)
+    }
     /// Changes attributes (Linux: `simple_setattr`): a size change needs
     /// the file system, the rest is generic.
     fn setattr(&self, inode: &Inode, attr: &SetAttr) -> KResult<()> {

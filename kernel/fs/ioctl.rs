@@ -3,7 +3,8 @@
 //!
 //! `FIOCLEX`/`FIONCLEX` change the descriptor's close-on-exec bit,
 //! `FIONBIO` the file's `O_NONBLOCK`, `FIONREAD` on a regular file gives
-//! the bytes after the position; everything else goes to
+//! the bytes after the position, `FIFREEZE`/`FITHAW` freeze and thaw the
+//! file's file system (fs/freeze.rs); everything else goes to
 //! `FileOps::ioctl` (a tty's termios, a pipe's `FIONREAD`), whose default
 //! is `ENOTTY`.
 //!
@@ -43,6 +44,8 @@ pub fn sys_ioctl(fd: Fd, cmd: u32, arg: u64) -> KResult<i64> {
             argp.write(&left.map_err(|_| Errno::EINVAL)?)?;
             Ok(0)
         }
+        cmds::FIFREEZE => super::freeze::ioctl_freeze(&file.f_inode.sb, true),
+        cmds::FITHAW => super::freeze::ioctl_freeze(&file.f_inode.sb, false),
         _ => file.f_op.ioctl(&file, cmd, arg),
     }
 }

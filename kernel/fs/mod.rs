@@ -39,6 +39,8 @@ pub mod char_dev;
 pub mod chown;
 pub mod d_path;
 pub mod dcache;
+pub mod debugfs;
+pub mod devpts;
 pub mod devtmpfs;
 pub mod drop_caches;
 pub mod eventfd;
@@ -51,6 +53,7 @@ pub mod fcntl;
 pub mod fdtable;
 pub mod fifo;
 pub mod file_table;
+pub mod freeze;
 pub mod fs_struct;
 pub mod fs_writeback;
 pub mod inode;
@@ -59,6 +62,7 @@ pub mod libfs;
 pub mod locks;
 pub mod namei;
 pub mod namespace;
+pub mod nsfs;
 pub mod open;
 pub mod pagecache;
 pub mod pipe;
@@ -176,13 +180,25 @@ pub fn vfs_caches_init() {
     if let Err(e) = mounted {
         crate::pr_err!("VFS: Unable to mount root fs: {}", e.description());
     }
-    if let Err(e) = sysfs::sysfs_init().and_then(|()| devtmpfs::devtmpfs_init()) {
+    if let Err(e) = sysfs::sysfs_init()
+        .and_then(|()| devtmpfs::devtmpfs_init())
+        .and_then(|()| devpts::init_devpts_fs())
+    {
         crate::pr_err!("sysfs: cannot register: {}", e.description());
+    }
+    if let Err(e) = debugfs::debugfs_init() {
+        crate::pr_err!("debugfs: cannot register: {}", e.description());
+    }
+    if let Err(e) = crate::kernel::trace::trace_init() {
+        crate::pr_err!("tracefs: cannot register: {}", e.description());
     }
     if let Err(e) = ext2::init_ext2_fs() {
         crate::pr_err!("EXT2-fs: cannot register: {}", e.description());
     }
     if let Err(e) = crate::drivers::char::mem::chr_dev_init() {
         crate::pr_err!("mem: cannot register the memory devices: {}", e.description());
+    }
+    if let Err(e) = crate::drivers::rtc::dev::rtc_dev_init() {
+        crate::pr_err!("rtc_cmos: cannot register /dev/rtc0: {}", e.description());
     }
 }

@@ -9,7 +9,7 @@
 //! that root are left out.
 //!
 //! # Locking
-//! The mount list is copied out (`namespace::mounts`); `d_path` takes
+//! The namespace's mount list is copied out (`namespace::mnt_ns_mounts`); `d_path` takes
 //! dentry locks one at a time.
 #![deny(unsafe_code)]
 
@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 
 use super::d_path::d_path;
 use super::dcache::Dentry;
-use super::namespace::{MntFlags, Path, VfsMount, is_root_mount, mounts};
+use super::namespace::{MntFlags, Path, VfsMount, is_root_mount, mnt_ns_mounts};
 use super::proc::base::reader_root;
 use super::proc::generic::SeqBuf;
 use super::super_block::filesystems;
@@ -89,6 +89,7 @@ fn show_vfsmnt(m: &mut SeqBuf, mnt: &Arc<VfsMount>, root: &Path) -> KResult<()> 
     mangle(m, &at)?;
     m.printf(format_args!(" {fstype} "))?;
     show_mnt_opts(m, mnt.flags())?;
+    mnt.mnt_sb.s_op.show_options(&mnt.mnt_sb, m)?;
     m.puts(b" 0 0\n")
 }
 
@@ -101,11 +102,16 @@ fn task_root(task: &Arc<Task>) -> KResult<Path> {
     }
 }
 
+/// The mounts of `task`'s namespace (Linux: `p->ns = nsp->mnt_ns`).
+fn task_mounts(task: &Task) -> Vec<Arc<VfsMount>> {
+    mnt_ns_mounts(&crate::kernel::nsproxy::task_nsproxy(task).mnt_ns)
+}
+
 /// /proc/PID/mounts: the mounts as seen from the process's root (Linux:
 /// `mounts_open_common` takes the task's root).
 pub fn show_mounts(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
     let root = task_root(task)?;
-    for mnt in mounts() {
+    for mnt in task_mounts(task) {
         show_vfsmnt(m, &mnt, &root)?;
     }
     Ok(())
@@ -135,8 +141,8 @@ fn path_in_sb(dentry: &Arc<Dentry>) -> KResult<Vec<u8>> {
 }
 
 /// One line of /proc/PID/mountinfo (Linux: `show_mountinfo`): id, parent
-/// id, device, root in the file system, mountpoint, per-mount options, no
-/// propagation fields (every mount is private), "-", type, source and the
+/// id, device, root in the file system, mountpoint, per-mount options, the
+/// propagation fields (`shared:N`, `master:N`, `unbindable`), "-", type, source and the
 /// super block's options. Ferrite's read-only is per mount, so the super
 /// block's "ro"/"rw" repeats the mount's.
 fn show_mountinfo_one(m: &mut SeqBuf, mnt: &Arc<VfsMount>, root: &Path) -> KResult<()> {
@@ -151,17 +157,29 @@ fn show_mountinfo_one(m: &mut SeqBuf, mnt: &Arc<VfsMount>, root: &Path) -> KResu
     mangle(m, &at)?;
     m.puts(b" ")?;
     show_mnt_opts(m, mnt.flags())?;
+    let prop = mnt.propagation();
+    if prop.shared != 0 {
+        m.printf(format_args!(" shared:{}", prop.shared))?;
+    }
+    if prop.master != 0 {
+        m.printf(format_args!(" master:{}", prop.master))?;
+    }
+    if prop.unbindable {
+        m.puts(b" unbindable")?;
+    }
     let (devname, fstype) = mount_source(mnt);
     m.printf(format_args!(" - {fstype} "))?;
     mangle(m, devname)?;
     let ro = mnt.flags().contains(MntFlags::READONLY);
-    m.puts(if ro { b" ro\n" } else { b" rw\n" })
+    m.puts(if ro { b" ro" } else { b" rw" })?;
+    mnt.mnt_sb.s_op.show_options(&mnt.mnt_sb, m)?;
+    m.puts(b"\n")
 }
 
 /// /proc/PID/mountinfo (Linux: `mountinfo_open`).
 pub fn show_mountinfo(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
     let root = task_root(task)?;
-    for mnt in mounts() {
+    for mnt in task_mounts(task) {
         show_mountinfo_one(m, &mnt, &root)?;
     }
     Ok(())

@@ -131,8 +131,21 @@ pub fn vfs_read(file: &File, buf: &mut [u8]) -> KResult<usize> {
 pub fn vfs_write(file: &File, buf: &[u8]) -> KResult<usize> {
     check_mode(file, FMode::WRITE)?;
     let count = buf.len().min(MAX_RW_COUNT);
-    let n = with_pos(file, |pos| file.f_op.write(file, &buf[..count], pos))?;
+    let n = file_write(file, || with_pos(file, |pos| file.f_op.write(file, &buf[..count], pos)))?;
     super::sync::generic_write_sync(file, n)
+}
+
+/// Runs a write to `file`, which waits first while its file system is
+/// frozen if it is a regular file (Linux: `file_start_write`,
+/// `file_end_write`; fs/freeze.rs).
+fn file_write<T>(file: &File, write: impl FnOnce() -> KResult<T>) -> KResult<T> {
+    if file.f_inode.file_type() != super::inode::FileType::Regular {
+        return write();
+    }
+    super::freeze::sb_start_write(&file.f_inode.sb);
+    let result = write();
+    super::freeze::sb_end_write(&file.f_inode.sb);
+    result
 }
 
 fn check_offset(file: &File, offset: i64, need: FMode) -> KResult<u64> {
@@ -157,7 +170,7 @@ pub fn vfs_pwrite(file: &File, buf: &[u8], offset: i64) -> KResult<usize> {
     check_mode(file, FMode::WRITE)?;
     let mut pos = check_offset(file, offset, FMode::PWRITE)?;
     let count = buf.len().min(MAX_RW_COUNT);
-    let n = file.f_op.write(file, &buf[..count], &mut pos)?;
+    let n = file_write(file, || file.f_op.write(file, &buf[..count], &mut pos))?;
     super::sync::generic_write_sync(file, n)
 }
 

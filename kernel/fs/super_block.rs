@@ -122,6 +122,16 @@ pub trait SuperOperations: Send + Sync {
         Ok(())
     }
     fn put_super(&self, sb: &SuperBlock) {}
+    /// Whether `FIFREEZE` may freeze it (Linux: a `freeze_fs` operation);
+    /// the generic code in fs/freeze.rs does the rest.
+    fn can_freeze(&self) -> bool {
+        false
+    }
+    /// Appends the file system's own options to a /proc/mounts line,
+    /// each after a comma (Linux: `show_options`).
+    fn show_options(&self, sb: &SuperBlock, m: &mut super::proc::generic::SeqBuf) -> KResult<()> {
+        Ok(())
+    }
     /// The last reference to `inode` is gone (Linux: `evict_inode`): a
     /// disk file system frees an unlinked inode's blocks here.
     fn evict_inode(&self, inode: &Inode) {}
@@ -164,6 +174,9 @@ pub struct SuperBlock {
     /// Inodes with dirty metadata or pages, oldest first (Linux:
     /// `wb->b_dirty`); an inode is on it once, while `i_state` is dirty.
     pub(super) s_dirty: SpinLock<Vec<Weak<Inode>>>,
+    /// Writers in flight and the frozen state (Linux: `s_writers`;
+    /// fs/freeze.rs).
+    pub s_writers: super::freeze::SbWriters,
 }
 
 /// The parameters of [`SuperBlock::new`] beyond the type.
@@ -222,6 +235,7 @@ impl SuperBlock {
             s_op: p.s_op,
             s_bdev: p.s_bdev,
             s_dirty: SpinLock::new(Vec::new()),
+            s_writers: super::freeze::SbWriters::new(),
         });
         let mut list = SUPER_BLOCKS.lock();
         list.retain(|w| w.strong_count() > 0);

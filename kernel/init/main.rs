@@ -62,6 +62,7 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     }
     drivers::pci::pci_subsys_init();
     drivers::block::loop_dev::loop_init();
+    drivers::block::brd::brd_init(cmdline.get("brd.rd_nr"), cmdline.get("brd.rd_size"));
     local_irq_enable();
     pr_info!("Kernel initialisation done");
     drivers::misc::lkdtm::run(params.cmdline());

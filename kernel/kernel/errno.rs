@@ -74,6 +74,8 @@ errnos! {
     EDEADLK: "Resource deadlock avoided",
     ENAMETOOLONG: "File name too long",
     ENOLCK: "No locks available",
+    ENOMSG: "No message of desired type",
+    EIDRM: "Identifier removed",
     ENODATA: "No data available",
     ENOSYS: "Function not implemented",
     ENOTEMPTY: "Directory not empty",

@@ -57,6 +57,7 @@ fn exit_prepare(code: i32) {
     }
     tsk.set_flags(PF_EXITING);
     tsk.exit_code.store(code, Ordering::Relaxed);
+    crate::kernel::trace::events::sched::trace_sched_process_exit(&tsk);
     crate::kernel::time::cputime::exit_cputime(&tsk);
     exit_mm_release(&tsk);
     // Linux: exit_mm, exit_files, exit_fs. Taken out under the lock,
@@ -67,6 +68,10 @@ fn exit_prepare(code: i32) {
     let files = tsk.files.lock().take();
     let fs = tsk.fs.lock().take();
     drop((mm, files, fs));
+    // Linux: exit_sem, once the group's last thread goes.
+    if tsk.threads().iter().all(|t| Arc::ptr_eq(t, &tsk) || t.flags() & PF_EXITING != 0) {
+        crate::ipc::sem::exit_sem(tsk.tgid);
+    }
     if let Some(kthread) = &tsk.kthread {
         kthread.exited(code);
     }
@@ -211,6 +216,14 @@ pub fn zap_pid_ns_processes(ns: &pid::PidNamespace, me: &Arc<Task>) {
         // Linux sleeps until the last `free_pid` wakes it; a tick's poll
         // is simpler and this happens once per namespace.
         crate::kernel::time::timer::schedule_timeout_uninterruptible(1);
+    }
+    // reboot(2) in the namespace: its parent sees init killed by SIGHUP or
+    // SIGINT (Linux: `group_exit_code = pid_ns->reboot`).
+    if let Some(sig) = crate::kernel::signal::Signal::new(ns.reboot()) {
+        use crate::kernel::signal::SigTask;
+        let status = crate::kernel::signal::w_signaled(sig, false);
+        me.group_signal().lock().group_exit_code = status;
+        me.exit_code.store(status, Ordering::Relaxed);
     }
 }
 

@@ -77,6 +77,7 @@ bitflags! {
         const PARENT = uapi::CLONE_PARENT as u64;
         const THREAD = uapi::CLONE_THREAD as u64;
         const NEWNS = uapi::CLONE_NEWNS as u64;
+        const NEWUTS = uapi::CLONE_NEWUTS as u64;
         const SYSVSEM = uapi::CLONE_SYSVSEM as u64;
         const SETTLS = uapi::CLONE_SETTLS as u64;
         const PARENT_SETTID = uapi::CLONE_PARENT_SETTID as u64;
@@ -278,6 +279,8 @@ pub fn copy_process(args: KernelCloneArgs) -> KResult<Arc<Task>> {
     copy_mm(args.flags, &parent, &child)?;
     copy_files(args.flags, &parent, &child)?;
     copy_fs(args.flags, &parent, &child)?;
+    let ns_flags = u32::try_from(args.flags.bits() & u64::from(u32::MAX)).unwrap_or(0);
+    crate::kernel::nsproxy::copy_namespaces(ns_flags, &parent, &child)?;
     crate::kernel::signal::copy_signals(args.flags, &parent, &child);
     if args.flags.contains(CloneFlags::CLEAR_SIGHAND) {
         // The child's table is its own copy: clone3 refuses CLONE_SIGHAND
@@ -398,6 +401,7 @@ fn link_thread(parent: &Arc<Task>, child: &Arc<Task>) -> KResult<()> {
 /// callers (and `CLONE_VFORK`) go through `user_clone`.
 pub fn kernel_clone(args: KernelCloneArgs) -> KResult<Arc<Task>> {
     let child = copy_process(args)?;
+    crate::kernel::trace::events::sched::trace_sched_process_fork(&child);
     sched::wake_up_new_task(&child);
     Ok(child)
 }
@@ -432,9 +436,7 @@ const CSIGNAL: u64 = uapi::CSIGNAL as u64;
 
 /// Flags Ferrite cannot honour yet; Linux would create namespaces or a
 /// cgroup move for them.
-const CLONE_UNSUPPORTED: u64 = (uapi::CLONE_NEWNS
-    | uapi::CLONE_NEWCGROUP
-    | uapi::CLONE_NEWUTS
+const CLONE_UNSUPPORTED: u64 = (uapi::CLONE_NEWCGROUP
     | uapi::CLONE_NEWIPC
     | uapi::CLONE_NEWUSER
     | uapi::CLONE_NEWNET
@@ -509,6 +511,7 @@ fn user_clone(regs: &PtRegs, uargs: UserCloneArgs) -> KResult<i32> {
     if let Some(done) = &vfork_done {
         *child.vfork_done.lock() = Some(done.clone());
     }
+    crate::kernel::trace::events::sched::trace_sched_process_fork(&child);
     sched::wake_up_new_task(&child);
     drop(child);
     if let Some(done) = vfork_done {

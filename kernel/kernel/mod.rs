@@ -3,6 +3,7 @@
 //! Linux: kernel/.
 #![deny(unsafe_code)]
 
+pub mod capability;
 pub mod clone3;
 pub mod cred;
 pub mod errno;
@@ -25,7 +26,10 @@ pub mod rseq;
 pub mod rusage;
 pub mod sched;
 pub mod signal;
+pub mod softirq;
 pub mod sys;
 pub mod syscall;
 pub mod time;
+pub mod trace;
+pub mod utsname;
 pub mod wait;

@@ -46,7 +46,7 @@
 
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use idr::{Idr, IdrError};
 
@@ -78,6 +78,8 @@ pub struct PidNamespace {
     idr: SpinLock<Idr<Weak<Pid>>>,
     /// 0 for the initial namespace.
     pub level: u32,
+    /// /proc/PID/ns/pid's `pid:[N]` (Linux: `ns.inum`).
+    pub ns_inum: u32,
     pub parent: Option<Arc<PidNamespace>>,
     pid_max: u32,
     /// Who adopts orphans: the namespace's init (Linux: `child_reaper`).
@@ -85,6 +87,9 @@ pub struct PidNamespace {
     /// New PIDs may still be made here: cleared when the namespace's init
     /// dies (Linux: the `PIDNS_ADDING` bit of `pid_allocated`).
     adding: AtomicBool,
+    /// The signal its init's parent sees it killed by after a reboot(2)
+    /// inside the namespace, 0 if none (Linux: `pid_namespace::reboot`).
+    reboot: AtomicU32,
 }
 
 impl PidNamespace {
@@ -92,10 +97,15 @@ impl PidNamespace {
         Self {
             idr: SpinLock::new(Idr::new()),
             level: parent.as_ref().map_or(0, |p| p.level + 1),
+            ns_inum: match parent {
+                None => crate::kernel::nsproxy::PROC_PID_INIT_INO,
+                Some(_) => crate::kernel::nsproxy::proc_alloc_inum(),
+            },
             parent,
             pid_max,
             child_reaper: SpinLock::new(Weak::new()),
             adding: AtomicBool::new(true),
+            reboot: AtomicU32::new(0),
         }
     }
 
@@ -113,9 +123,32 @@ impl PidNamespace {
         *self.child_reaper.lock() = Arc::downgrade(task);
     }
 
+    /// Records that reboot(2) ends this namespace with `sig` (Linux:
+    /// `reboot_pid_ns`).
+    pub fn set_reboot(&self, sig: u32) {
+        self.reboot.store(sig, Ordering::Relaxed);
+    }
+
+    /// The signal set by [`Self::set_reboot`], 0 if none.
+    pub fn reboot(&self) -> u32 {
+        self.reboot.load(Ordering::Relaxed)
+    }
+
     /// How many PIDs are allocated here (Linux: `pid_allocated`).
     pub fn nr_allocated(&self) -> usize {
         self.idr.lock().len()
+    }
+
+    /// The IDR's occupancy, for /sys/kernel/debug/pid_idr: IDs allocated,
+    /// where the next cyclic allocation starts, the tree's shape.
+    pub fn idr_stats(&self) -> (usize, u32, idr::IdrShape) {
+        let idr = self.idr.lock();
+        (idr.len(), idr.cursor(), idr.shape())
+    }
+
+    /// The largest PID plus one (Linux: `pid_max`).
+    pub fn pid_max(&self) -> u32 {
+        self.pid_max
     }
 }
 

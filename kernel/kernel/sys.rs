@@ -10,7 +10,7 @@
 //! include/uapi/linux/sysinfo.h, include/uapi/linux/prctl.h.
 //!
 //! # Locking
-//! `UTS_NAMES` is a leaf. setpgid and setsid hold `fork::TASKLIST_LOCK` (PID lookups nest inside
+//! The UTS namespace's names are a leaf (kernel/utsname.rs). setpgid and setsid hold `fork::TASKLIST_LOCK` (PID lookups nest inside
 //! it); the rest reads atomics, the page allocator's counters or one of the
 //! task's own locks at a time.
 
@@ -28,7 +28,6 @@ use alloc::vec::Vec;
 use crate::arch::uaccess::UserAddr;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::fork::TASKLIST_LOCK;
-use crate::kernel::locking::SpinLock;
 use crate::kernel::pid::{self, Pid, PidType, find_task_by_vpid};
 use crate::kernel::sched::task::PF_FORKNOEXEC;
 use crate::kernel::sched::{Task, current};
@@ -57,10 +56,16 @@ const fn uts_field(s: &str) -> [core::ffi::c_char; 65] {
     field
 }
 
-/// The two names root may change, NUL-padded (Linux: `init_uts_ns.name`'s
-/// `nodename` and `domainname`, under `uts_sem`); a leaf lock.
-static UTS_NAMES: SpinLock<[[core::ffi::c_char; 65]; 2]> =
-    SpinLock::new([uts_field(UTS_NODENAME), uts_field(UTS_DOMAINNAME)]);
+/// The initial UTS namespace's names (Linux: `init_uts_ns.name`'s
+/// `nodename` and `domainname`).
+pub fn init_uts_ns() -> Arc<crate::kernel::utsname::UtsNamespace> {
+    crate::kernel::utsname::init_uts_ns([uts_field(UTS_NODENAME), uts_field(UTS_DOMAINNAME)])
+}
+
+/// The caller's UTS namespace (Linux: `current->nsproxy->uts_ns`).
+fn current_uts_ns() -> Arc<crate::kernel::utsname::UtsNamespace> {
+    crate::kernel::nsproxy::task_nsproxy(&current()).uts_ns.clone()
+}
 
 /// Which changeable name of the host (Linux: `UTS_PROC_HOSTNAME`,
 /// `UTS_PROC_DOMAINNAME`).
@@ -71,7 +76,7 @@ pub enum UtsName {
 }
 
 fn uts_names() -> [[core::ffi::c_char; 65]; 2] {
-    *UTS_NAMES.lock()
+    current_uts_ns().names()
 }
 
 /// The current name, without its NUL padding.
@@ -90,11 +95,10 @@ pub fn set_uts_name(which: UtsName, name: &[u8]) -> KResult<()> {
     for (dst, &b) in field.iter_mut().zip(name) {
         *dst = b.cast_signed();
     }
-    UTS_NAMES.lock()[which as usize] = field;
-    Ok(())
+    current_uts_ns().set(which as usize, field)
 }
 
-/// The host's identity (Linux: `init_uts_ns.name`; per UTS namespace later).
+/// The caller's identity (Linux: `utsname()`, its UTS namespace's).
 pub fn utsname() -> new_utsname {
     let [nodename, domainname] = uts_names();
     new_utsname {
@@ -130,10 +134,21 @@ pub fn sys_setdomainname(name: UserPtr<u8>, len: i32) -> KResult<()> {
     do_set_uts_name(UtsName::Domain, name, len)
 }
 
-/// uname(2) (Linux: `newuname`).
+/// uname(2) (Linux: `newuname`). Under `PER_LINUX32` (linux32, setarch i686) the machine is `i686`
+/// (Linux: `override_architecture`, `COMPAT_UTS_MACHINE`).
 pub fn sys_newuname(name: UserPtr<new_utsname>) -> KResult<()> {
-    name.write(&utsname())
+    let mut uts = utsname();
+    let personality = current().personality.load(core::sync::atomic::Ordering::Relaxed);
+    if personality & PER_MASK == PER_LINUX32 {
+        uts.machine = uts_field("i686");
+    }
+    name.write(&uts)
 }
+
+/// The execution domain's bits of a personality, and the 32-bit Linux
+/// domain (Linux: include/uapi/linux/personality.h, not in linux-raw-sys).
+const PER_MASK: u32 = 0xff;
+const PER_LINUX32: u32 = 0x0008;
 
 /// `struct sysinfo` with its padding spelled out, so it can be copied to
 /// user space without leaking kernel bytes (Linux zeroes the C struct).
@@ -223,7 +238,8 @@ fn prctl_put_int(arg2: UserAddr, value: i32) -> KResult<i32> {
 
 /// prctl(2) (Linux: kernel/sys.c `SYSCALL_DEFINE5(prctl)`): the thread's
 /// name, the parent-death signal, child subreaping, the dumpable flag
-/// and no_new_privs. Other options give `EINVAL`, as an unknown one does.
+/// and no_new_privs; the capability bounding and ambient sets are read
+/// only. Other options give `EINVAL`, as an unknown one does.
 pub fn sys_prctl(option: u32, arg2: UserAddr, arg3: u64, arg4: u64, arg5: u64) -> KResult<i32> {
     use core::sync::atomic::Ordering::Relaxed;
     use linux_raw_sys::prctl as pr;
@@ -257,6 +273,12 @@ pub fn sys_prctl(option: u32, arg2: UserAddr, arg3: u64, arg4: u64, arg5: u64) -
         pr::PR_SET_DUMPABLE if value <= 1 => {
             me.thread_group().dumpable.store(u32::from(value == 1), Relaxed);
             Ok(0)
+        }
+        // Every process's bounding set is full, its ambient set empty
+        // (kernel/capability.rs).
+        pr::PR_CAPBSET_READ if crate::kernel::capability::cap_valid(value) => Ok(1),
+        pr::PR_CAP_AMBIENT if value == u64::from(pr::PR_CAP_AMBIENT_IS_SET) => {
+            crate::kernel::capability::cap_valid(arg3).then_some(0).ok_or(Errno::EINVAL)
         }
         pr::PR_SET_NO_NEW_PRIVS if value == 1 && arg3 | arg4 | arg5 == 0 => {
             me.no_new_privs.store(true, Relaxed);
@@ -441,17 +463,21 @@ pub fn sys_setsid() -> KResult<i32> {
     Ok(pid::pid_vnr(&sid))
 }
 
-/// reboot(2) (Linux: kernel/reboot.c). The magic numbers guard against a
-/// stray call; `CAP_SYS_BOOT` (EPERM) comes with credentials. Before
+/// reboot(2) (Linux: kernel/reboot.c). `CAP_SYS_BOOT` first (`EPERM`),
+/// then the magic numbers guard against a stray call. Before
 /// powering off, integration should sync and shut devices down (Linux:
 /// `kernel_power_off` → `kernel_shutdown_prepare`).
 pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32, _arg: UserAddr) -> KResult<()> {
+    if !crate::kernel::cred::capable(linux_raw_sys::general::CAP_SYS_BOOT) {
+        return Err(Errno::EPERM);
+    }
     let magic2_ok =
         [LINUX_REBOOT_MAGIC2, LINUX_REBOOT_MAGIC2A, LINUX_REBOOT_MAGIC2B, LINUX_REBOOT_MAGIC2C]
             .contains(&magic2);
     if magic1 != LINUX_REBOOT_MAGIC1 || !magic2_ok {
         return Err(Errno::EINVAL);
     }
+    reboot_pid_ns(cmd)?;
     match cmd {
         LINUX_REBOOT_CMD_RESTART | LINUX_REBOOT_CMD_RESTART2 => {
             crate::arch::reboot::kernel_restart()
@@ -465,6 +491,29 @@ pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32, _arg: UserAddr) -> KResult
         LINUX_REBOOT_CMD_KEXEC => Err(Errno::EINVAL),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// reboot(2) inside a PID namespace ends the namespace, not the machine
+/// (Linux: `reboot_pid_ns`): its init dies of SIGKILL, its parent sees it
+/// killed by SIGHUP (restart) or SIGINT (power off, halt), and the caller
+/// exits. Other commands there are `EINVAL`. Returns in the initial one.
+fn reboot_pid_ns(cmd: u32) -> KResult<()> {
+    let me = current();
+    let ns = pid::task_active_pid_ns(&me);
+    if ns.level == 0 {
+        return Ok(());
+    }
+    let sig = match cmd {
+        LINUX_REBOOT_CMD_RESTART | LINUX_REBOOT_CMD_RESTART2 => linux_raw_sys::general::SIGHUP,
+        LINUX_REBOOT_CMD_POWER_OFF | LINUX_REBOOT_CMD_HALT => linux_raw_sys::general::SIGINT,
+        _ => return Err(Errno::EINVAL),
+    };
+    ns.set_reboot(sig);
+    if let Some(init) = ns.child_reaper() {
+        crate::kernel::signal::send_sigkill(&init);
+    }
+    drop((me, ns));
+    crate::kernel::exit::do_exit(0)
 }
 
 /// Stops the machine without powering it off (Linux: `kernel_halt`).

@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 
 pub mod msg;
+pub mod proc;
 pub mod scm;
 pub mod sock;
 pub mod socket;

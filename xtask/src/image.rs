@@ -44,6 +44,10 @@ pub const DEV_NODES: [(&str, char, u32, u32, u32); 8] = [
     ("vda", 'b', 254, 0, 0o660),
 ];
 
+/// The home of /etc/passwd's `user` (user/init/disk/etc/), with its uid
+/// and gid.
+const USER_HOME: (&str, u32, u32) = ("home/user", 1000, 100);
+
 /// `cargo xtask image [--out PATH]`.
 pub fn cmd_image(args: &[String]) -> Result<ExitCode, String> {
     let mut out = workspace_root().join(DEFAULT_IMAGE);
@@ -134,7 +138,11 @@ pub fn fixup_script(paths: &[String]) -> String {
         script += &format!("mknod {name} {kind} {major} {minor}\n");
         script += &format!("sif {name} mode 0{:o}\n", type_bits | perm);
     }
-    script + "cd /\n"
+    let (home, uid, gid) = USER_HOME;
+    script += &format!("cd /\nsif \"/{home}\" uid {uid}\nsif \"/{home}\" gid {gid}\n");
+    // Set-user-ID root, as a distribution installs su and passwd: busybox
+    // keeps root only for the applets that need it (su, passwd, login...).
+    script + "sif /bin/busybox mode 0104755\n"
 }
 
 /// Fills the staging directory; returns the image paths ("/bin/busybox")
@@ -145,6 +153,9 @@ fn stage(dir: &Path) -> Result<Vec<String>, String> {
     for d in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys", "root", "data"] {
         staged.dir(d, 0o755)?;
     }
+    // The unprivileged login of /etc/passwd (fixup_script gives it to them).
+    staged.dir("home", 0o755)?;
+    staged.dir(USER_HOME.0, 0o755)?;
     staged.dir("tmp", 0o1777)?;
     deps::ensure(&[BUSYBOX])?;
     staged.copy("bin/busybox", Path::new(BUSYBOX.program), 0o755)?;
@@ -286,6 +297,8 @@ mod tests {
         assert!(script.contains("sif \"/etc\" gid 0\n"));
         assert!(script.contains("cd /dev\nmknod console c 5 1\nsif console mode 020600\n"));
         assert!(script.contains("mknod vda b 254 0\nsif vda mode 060660\ncd /\n"));
+        assert!(script.contains("sif \"/home/user\" uid 1000\nsif \"/home/user\" gid 100\n"));
+        assert!(script.ends_with("sif /bin/busybox mode 0104755\n"));
         assert_eq!(script.matches("mknod").count(), DEV_NODES.len());
     }
 }

@@ -17,6 +17,11 @@
 //!                                             the disk tier: root=/dev/vda on an ext2 image
 //! cargo xtask systest --ext2root [--linux] [--ferrite] [FILTER]
 //!                                             the user-space tests with / and /tmp on ext2
+//! cargo xtask systest --terminal [--linux] [--ferrite]
+//!                                             a login session typed through a host pty
+//! cargo xtask applets [--linux] [--ferrite] [--write] [PATTERN]
+//!                                             the busybox applet matrix on both kernels;
+//!                                             --write regenerates docs/applets.md
 //! cargo xtask image [--out PATH]              the ext2 root image (target/rootfs.ext2)
 //! ```
 
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         "test" => test::cmd_test(rest),
         "bench" => bench::cmd_bench(rest),
         "systest" => systest::cmd_systest(rest),
+        "applets" => systest::applets::cmd_applets(rest),
         "image" => image::cmd_image(rest),
         other => {
             Err(format!("unknown command `{other}`; try build, run, test, bench, systest or image"))

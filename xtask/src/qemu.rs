@@ -30,6 +30,9 @@ pub struct Machine {
     pub disk: Option<PathBuf>,
     /// QEMU's `-cpu` model under TCG (`max` unless a check needs another).
     pub cpu: &'static str,
+    /// The serial port on a host pseudo-terminal QEMU opens (it names it on
+    /// stdout: "char device redirected to /dev/pts/N") instead of stdio.
+    pub serial_pty: bool,
 }
 
 impl Machine {
@@ -45,6 +48,7 @@ impl Machine {
             stdin_piped: false,
             disk: None,
             cpu: "max",
+            serial_pty: false,
         }
     }
 
@@ -59,7 +63,12 @@ impl Machine {
         } else {
             qemu.args(["-accel", "tcg", "-cpu", self.cpu]);
         }
-        qemu.args(["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot"]);
+        qemu.args(["-display", "none", "-monitor", "none", "-no-reboot"]);
+        if self.serial_pty {
+            qemu.args(["-chardev", "pty,id=s0", "-serial", "chardev:s0"]);
+        } else {
+            qemu.args(["-serial", "stdio"]);
+        }
         qemu.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
         qemu.arg("-kernel").arg(&self.kernel);
         if let Some(initrd) = &self.initrd {
@@ -123,6 +132,11 @@ pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
         let root = crate::workspace_root().join(crate::image::DEFAULT_IMAGE);
         if fresh || !root.is_file() {
             crate::image::build_image(&root)?;
+        } else if etc_newer_than(&root) {
+            eprintln!(
+                "xtask: user/init/disk/etc changed since {}: --fresh rebuilds it",
+                root.display()
+            );
         }
         machine.disk = Some(root);
         // After "console=", before the user's words, which may override.
@@ -139,6 +153,26 @@ pub fn cmd_run(args: &[String]) -> Result<ExitCode, String> {
         Some(0) | Some(EXIT_SUCCESS) => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     })
+}
+
+/// Whether a file of the image's /etc (user/init/disk/etc/) was changed
+/// after `image` was built.
+fn etc_newer_than(image: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(built) = modified(image) else { return false };
+    let etc = crate::workspace_root().join("user/init/disk/etc");
+    let mut dirs = vec![etc];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if modified(&path).is_some_and(|m| m > built) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// A running QEMU whose serial console we read line by line, each line

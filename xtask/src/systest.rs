@@ -19,6 +19,9 @@
 //! Each boot's console is kept in `target/systest/console-K.log` (a
 //! filtered run's in `console-K-FILTER.log`, beside its own archive).
 //!
+//! A login session typed through a host pty is the terminal tier
+//! (`--terminal`, systest/terminal.rs).
+//!
 //! The same /init runs the same tests from an ext2 root in the ext2-root
 //! tier (`--ext2root`, systest/ext2root.rs), booted as the disk tier boots
 //! (`--disk`, systest/disk.rs).
@@ -27,11 +30,13 @@
 //! `cargo xtask test`) until it runs user space, then always: flip
 //! [`FERRITE_RUNS_USER_SPACE`].
 
+pub(crate) mod applets;
 pub(crate) mod build;
 pub(crate) mod disk;
 pub(crate) mod ext2root;
 mod listing;
 pub(crate) mod scratch;
+pub(crate) mod terminal;
 mod tour;
 
 use std::path::PathBuf;
@@ -102,6 +107,9 @@ pub fn cmd_systest(args: &[String]) -> Result<ExitCode, String> {
     }
     if args.iter().any(|a| a == "--ext2root") {
         return ext2root::cmd_ext2root(args);
+    }
+    if args.iter().any(|a| a == "--terminal") {
+        return terminal::cmd_terminal(args);
     }
     let (mut kernels, mut bless, mut filter) = (Vec::new(), false, None);
     for arg in args {

@@ -55,6 +55,12 @@ pub fn cmd_test(_args: &[String]) -> Result<ExitCode, String> {
     for outcome in crate::systest::ext2root::tier()? {
         tally.record(&outcome.name, outcome.ok, &outcome.why);
     }
+    for outcome in crate::systest::terminal::tier()? {
+        tally.record(&outcome.name, outcome.ok, &outcome.why);
+    }
+    for outcome in crate::systest::applets::tier()? {
+        tally.record(&outcome.name, outcome.ok, &outcome.why);
+    }
     for name in &tally.failed {
         println!("failed: {name}");
     }

@@ -46,6 +46,13 @@ pub const X86_PF_PK: u64 = 1 << 5;
 extern "C" fn exc_page_fault(regs: &mut PtRegs, error_code: u64) {
     // Read CR2 first: a fault while handling this one would overwrite it.
     let address = Cr2::read_raw();
+    // Linux: `trace_page_fault_entries` in `handle_page_fault`.
+    crate::kernel::trace::events::exceptions::trace_page_fault_entries(
+        regs.user_mode(),
+        address,
+        regs.rip,
+        error_code,
+    );
     // Linux: `fault_in_kernel_space`; user mode touching the kernel half
     // gets its signal there too.
     if address < TASK_SIZE || regs.user_mode() {

@@ -36,11 +36,27 @@ pub fn get_stack_info(addr: u64) -> Option<(u64, u64)> {
 pub struct FrameWalker {
     rbp: u64,
     frames: usize,
+    /// The one stack the chain may use, for a task that is not running
+    /// here; `None`: this CPU's stacks (`get_stack_info`).
+    stack: Option<(u64, u64)>,
 }
 
 impl FrameWalker {
     pub fn new(rbp: u64) -> Self {
-        Self { rbp, frames: 0 }
+        Self { rbp, frames: 0, stack: None }
+    }
+
+    /// Walks a switched-out task's stack `[bottom, top)` from its saved
+    /// frame pointer (Linux: `unwind_start(&state, task, NULL, NULL)`).
+    pub fn for_stack(rbp: u64, bottom: u64, top: u64) -> Self {
+        Self { rbp, frames: 0, stack: Some((bottom, top)) }
+    }
+
+    fn stack_of(&self, addr: u64) -> Option<(u64, u64)> {
+        match self.stack {
+            Some((bottom, top)) => (bottom <= addr && addr < top).then_some((bottom, top)),
+            None => get_stack_info(addr),
+        }
     }
 
     /// Starts at the caller of this function.
@@ -58,7 +74,7 @@ impl Iterator for FrameWalker {
         if rbp == 0 || !rbp.is_multiple_of(8) || self.frames >= MAX_FRAMES {
             return None;
         }
-        let (_, top) = get_stack_info(rbp)?;
+        let (_, top) = self.stack_of(rbp)?;
         if rbp + 16 > top {
             return None;
         }
@@ -66,7 +82,7 @@ impl Iterator for FrameWalker {
         let ret = probe_read_u64(VirtAddr::new(rbp + 8)).ok()?;
         // Within one stack frames only go up; a jump to another known stack
         // (from an IST stack back to the task stack) is allowed.
-        let same_stack = get_stack_info(next) == get_stack_info(rbp);
+        let same_stack = self.stack_of(next) == self.stack_of(rbp);
         self.rbp = if next != 0 && same_stack && next <= rbp { 0 } else { next };
         self.frames += 1;
         // The first frame (head.rs) returns into the identity-mapped
@@ -74,6 +90,36 @@ impl Iterator for FrameWalker {
         let text = super::sections::text();
         (text.start < ret && ret <= text.end).then_some(ret)
     }
+}
+
+/// Fills `out` with the return addresses on `task`'s kernel stack,
+/// innermost first, and returns how many (Linux: `stack_trace_save_tsk`):
+/// from here for the running task, from its switch frame for one that is
+/// switched out, none for one running on another CPU. A task woken while
+/// this walks gives a stale but harmless trace: every read is bounded by
+/// its stack and cannot fault.
+pub fn stack_trace_save_tsk(task: &crate::kernel::sched::Task, out: &mut [u64]) -> usize {
+    let mut n = 0;
+    let mut push = |ret: u64| {
+        if let Some(slot) = out.get_mut(n) {
+            *slot = ret;
+            n += 1;
+        }
+    };
+    let is_current = super::current::with_current(|c| c.is_some_and(|c| core::ptr::eq(c, task)));
+    if is_current {
+        FrameWalker::from_here().for_each(&mut push);
+    } else if !task.on_cpu.load(core::sync::atomic::Ordering::Acquire)
+        && let Some((rbp, ret)) = task.thread.inactive_frame()
+    {
+        let text = super::sections::text();
+        if text.start < ret && ret <= text.end {
+            push(ret);
+        }
+        let (bottom, top) = task.thread.stack();
+        FrameWalker::for_stack(rbp, bottom, top).for_each(&mut push);
+    }
+    n
 }
 
 /// This function's caller's frame pointer.

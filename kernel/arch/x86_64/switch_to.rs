@@ -201,6 +201,25 @@ impl ThreadStruct {
     pub fn stack(&self) -> (u64, u64) {
         (self.stack_bottom, self.stack_top)
     }
+
+    /// A switched-out task's saved frame pointer and the return address
+    /// of its `InactiveTaskFrame`: where an unwind of its stack starts
+    /// (Linux: `unwind_start` for a task that is not current). `None` if
+    /// the saved RSP is not within the stack. Meaningless (but harmless:
+    /// the reads cannot fault) for a task that is running.
+    pub fn inactive_frame(&self) -> Option<(u64, u64)> {
+        let sp = self.sp.load(Ordering::Relaxed);
+        let size = core::mem::size_of::<InactiveTaskFrame>() as u64;
+        if sp < self.stack_bottom || sp.checked_add(size)? > self.stack_top {
+            return None;
+        }
+        let read = |offset: usize| {
+            super::extable::probe_read_u64(crate::mm::addr::VirtAddr::new(sp + offset as u64)).ok()
+        };
+        let rbp = read(core::mem::offset_of!(InactiveTaskFrame, rbp))?;
+        let ret = read(core::mem::offset_of!(InactiveTaskFrame, ret_addr))?;
+        Some((rbp, ret))
+    }
 }
 
 /// The task this CPU switched away from, whose reference `switch_to` left

@@ -22,7 +22,9 @@
 //! marked failed and every later request gets `EIO`.
 //!
 //! A flush (`VIRTIO_BLK_T_FLUSH`) is sent when the device offers
-//! `VIRTIO_BLK_F_FLUSH`, i.e. has a write cache.
+//! `VIRTIO_BLK_F_FLUSH`, i.e. has a write cache; a discard
+//! (`VIRTIO_BLK_T_DISCARD`, for `BLKDISCARD`) when it offers
+//! `VIRTIO_BLK_F_DISCARD`.
 //!
 //! # Locking
 //! `VIRTBLK_DISKS` (the interrupt handler's list) → `VirtioBlk::inner`
@@ -53,6 +55,7 @@ use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::wait::WaitQueue;
 use crate::kernel::time::jiffies::msecs_to_jiffies;
 use crate::kernel::time::ktime_get_ns;
+use crate::kernel::trace::events::block::traced_io;
 use crate::mm::addr::PAGE_SIZE;
 use crate::{pr_err, pr_info, pr_warn};
 
@@ -68,6 +71,14 @@ const VIRTIO_BLK_PCI_IDS: [u16; 2] = [0x1001, 0x1042];
 const VIRTIO_BLK_F_RO: u32 = 5;
 /// Feature: the disk has a write cache that `VIRTIO_BLK_T_FLUSH` empties.
 const VIRTIO_BLK_F_FLUSH: u32 = 9;
+/// Feature: the disk takes `VIRTIO_BLK_T_DISCARD` (unused sectors).
+const VIRTIO_BLK_F_DISCARD: u32 = 13;
+/// Request type: discard the sectors one `virtio_blk_discard_write_zeroes`
+/// names (Linux: `REQ_OP_DISCARD`).
+const VIRTIO_BLK_T_DISCARD: u32 = 11;
+/// `struct virtio_blk_config`: 64 bits at 32 hold `max_discard_sectors`
+/// in their high half (offset 36).
+const VIRTIO_BLK_CFG_WRITEBACK_QUEUES_DISCARD: usize = 32;
 /// The block major Linux's `virtblk` gets on Debian (dynamic, the first
 /// free from 254 down), and the minors per disk (Linux: `PART_BITS = 4`).
 pub const VIRTBLK_MAJOR: u32 = 254;
@@ -86,6 +97,8 @@ pub struct VirtioBlk {
     read_only: bool,
     /// The device has a write cache to flush.
     flush: bool,
+    /// The longest discard it takes, in sectors; 0 without discard.
+    max_discard_sectors: u32,
     devt: DevT,
     /// The MSI-X vector completions arrive on; `None`: polled only.
     vector: Option<u8>,
@@ -201,7 +214,9 @@ impl BlockDevice for VirtioBlk {
         let len = buf.len();
         let sectors = (len / SECTOR_SIZE) as u64;
         let io = || self.transfer(VIRTIO_BLK_T_IN, lba, Data::Read(buf), len);
-        self.stats.account(ReqOp::Read, sectors, io)
+        traced_io(self.devt, ReqOp::Read, lba, sectors, || {
+            self.stats.account(ReqOp::Read, sectors, io)
+        })
     }
 
     fn write_blocks(&self, lba: u64, buf: &[u8]) -> KResult<()> {
@@ -211,7 +226,9 @@ impl BlockDevice for VirtioBlk {
         }
         let sectors = (buf.len() / SECTOR_SIZE) as u64;
         let io = || self.transfer(VIRTIO_BLK_T_OUT, lba, Data::Write(buf), buf.len());
-        self.stats.account(ReqOp::Write, sectors, io)
+        traced_io(self.devt, ReqOp::Write, lba, sectors, || {
+            self.stats.account(ReqOp::Write, sectors, io)
+        })
     }
 
     /// Linux: `virtblk_setup_cmd` with `REQ_OP_FLUSH`; a disk without a
@@ -221,7 +238,27 @@ impl BlockDevice for VirtioBlk {
             return Ok(());
         }
         let io = || self.transfer(VIRTIO_BLK_T_FLUSH, 0, Data::None, 0);
-        self.stats.account(ReqOp::Flush, 0, io)
+        traced_io(self.devt, ReqOp::Flush, 0, 0, || self.stats.account(ReqOp::Flush, 0, io))
+    }
+
+    /// Linux: `virtblk_setup_discard_write_zeroes_erase`: one
+    /// `{ sector, num_sectors, flags }` segment per request, at most
+    /// `max_discard_sectors` each.
+    fn discard(&self, lba: u64, sectors: u64) -> KResult<()> {
+        if self.max_discard_sectors == 0 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let end = lba.checked_add(sectors).filter(|&e| e <= self.capacity).ok_or(Errno::EIO)?;
+        let mut at = lba;
+        while at < end {
+            let n = (end - at).min(u64::from(self.max_discard_sectors));
+            let mut seg = [0u8; 16];
+            seg[..8].copy_from_slice(&at.to_le_bytes());
+            seg[8..12].copy_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+            self.transfer(VIRTIO_BLK_T_DISCARD, 0, Data::Write(&seg), seg.len())?;
+            at += n;
+        }
+        Ok(())
     }
 
     fn stats(&self) -> Option<&DiskStats> {
@@ -246,7 +283,8 @@ impl BlockDevice for VirtioBlk {
         }
         check_io(lba, len, self.capacity)?;
         let sectors = (len / SECTOR_SIZE) as u64;
-        self.stats.account(op, sectors, || self.transfer(kind, lba, Data::Pages(segs), len))
+        let io = || self.transfer(kind, lba, Data::Pages(segs), len);
+        traced_io(self.devt, op, lba, sectors, || self.stats.account(op, sectors, io))
     }
 }
 
@@ -319,7 +357,10 @@ fn virtblk_setup(
     if offered & 1 << VIRTIO_F_VERSION_1 == 0 {
         return Err(Errno::ENODEV);
     }
-    let wanted = 1 << VIRTIO_F_VERSION_1 | 1 << VIRTIO_BLK_F_RO | 1 << VIRTIO_BLK_F_FLUSH;
+    let wanted = 1 << VIRTIO_F_VERSION_1
+        | 1 << VIRTIO_BLK_F_RO
+        | 1 << VIRTIO_BLK_F_FLUSH
+        | 1 << VIRTIO_BLK_F_DISCARD;
     let features = offered & wanted;
     vdev.set_features(features);
     vdev.add_status(VIRTIO_CONFIG_S_FEATURES_OK);
@@ -352,6 +393,11 @@ fn virtblk_probe(pci: Arc<PciDev>, index: u32) -> KResult<Arc<VirtioBlk>> {
         }
     };
     let capacity = vdev.config_read64(VIRTIO_BLK_CFG_CAPACITY)?;
+    let max_discard_sectors = if features & 1 << VIRTIO_BLK_F_DISCARD != 0 {
+        (vdev.config_read64(VIRTIO_BLK_CFG_WRITEBACK_QUEUES_DISCARD)? >> 32) as u32
+    } else {
+        0
+    };
     let vector = if msix.is_some() { virtblk_vector() } else { None };
     let slots = alloc_slots(vq.num())?;
     let inner = VirtioBlkInner { vdev, vq, slots, _msix: msix, broken: false };
@@ -360,6 +406,7 @@ fn virtblk_probe(pci: Arc<PciDev>, index: u32) -> KResult<Arc<VirtioBlk>> {
         capacity,
         read_only: features & 1 << VIRTIO_BLK_F_RO != 0,
         flush: features & 1 << VIRTIO_BLK_F_FLUSH != 0,
+        max_discard_sectors,
         devt: DevT::new(VIRTBLK_MAJOR, index.saturating_mul(VIRTBLK_MINORS)),
         vector,
         inner: SpinLock::new(inner),

@@ -106,7 +106,7 @@ pub fn chr_dev_init() -> KResult<()> {
     for (minor, name, fops) in devices {
         register_chrdev_region(DevT::new(MEM_MAJOR, minor), 1, name, fops)?;
     }
-    Ok(())
+    super::kmsg::devkmsg_init()
 }
 
 /// The bytes of `[start, end)` of physical RAM, for the initrd the boot

@@ -1,4 +1,5 @@
 //! Character devices. Linux: drivers/char/.
 
+pub mod kmsg;
 pub mod mem;
 pub mod random;

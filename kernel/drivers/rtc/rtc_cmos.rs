@@ -10,11 +10,16 @@
 //! an update, so the time is read until two reads agree, each after the
 //! update-in-progress bit clears.
 //!
+//! Setting the clock (Linux: `mc146818_set_time`) writes the same
+//! registers in the RTC's own format with the SET bit holding the update
+//! cycle off meanwhile.
+//!
 //! # Locking
 //! `RTC_LOCK` (Linux: `rtc_lock`) serialises the index/data port pair.
 
 use x86_64::instructions::port::Port;
 
+use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 
 const RTC_PORT_INDEX: u16 = 0x70;
@@ -32,6 +37,8 @@ const RTC_CONTROL: u8 = 0x0b;
 const RTC_24H: u8 = 0x02;
 const RTC_DM_BINARY: u8 = 0x04;
 const RTC_PM: u8 = 0x80;
+const RTC_SET: u8 = 0x80;
+const RTC_DIV_RESET2: u8 = 0x60;
 
 /// Linux: `rtc_lock`.
 static RTC_LOCK: SpinLock<()> = SpinLock::new(());
@@ -46,6 +53,59 @@ fn cmos_read(reg: u8) -> u8 {
     unsafe { index.write(reg) };
     // SAFETY: as above.
     unsafe { data.read() }
+}
+
+/// Linux: `CMOS_WRITE`. Call with `RTC_LOCK` held.
+fn cmos_write(reg: u8, val: u8) {
+    let mut index = Port::<u8>::new(RTC_PORT_INDEX);
+    let mut data = Port::<u8>::new(RTC_PORT_DATA);
+    // SAFETY: ports 0x70/0x71 are the CMOS index and data registers on
+    // every PC; the lock keeps the pair from interleaving with another
+    // user, and the callers write only the clock's registers.
+    unsafe { index.write(reg) };
+    // SAFETY: as above.
+    unsafe { data.write(val) };
+}
+
+fn bin2bcd(v: u8) -> u8 {
+    ((v / 10) << 4) | (v % 10)
+}
+
+/// Sets the RTC to `tm`, which `rtc_valid_tm` accepted (Linux:
+/// `mc146818_set_time`); `ERANGE` past what the century register holds.
+pub fn rtc_set_time(tm: &super::lib::RtcTime) -> KResult<()> {
+    let year = u32::try_from(tm.year).map_err(|_| Errno::EINVAL)? + 1900;
+    if !(1970..=9999).contains(&year) {
+        return Err(Errno::ERANGE);
+    }
+    let field = |v: i32| u8::try_from(v).map_err(|_| Errno::EINVAL);
+    let (mon, mday) = (field(tm.mon + 1)?, field(tm.mday)?);
+    let (hour, min, sec) = (field(tm.hour)?, field(tm.min)?, field(tm.sec)?);
+    let byte = |v: u32| u8::try_from(v).map_err(|_| Errno::EINVAL);
+    let (century, yy) = (byte(year / 100)?, byte(year % 100)?);
+    let _guard = RTC_LOCK.lock();
+    let control = cmos_read(RTC_CONTROL);
+    let conv = |v: u8| if control & RTC_DM_BINARY != 0 { v } else { bin2bcd(v) };
+    let hour = if control & RTC_24H != 0 {
+        conv(hour)
+    } else {
+        // 12-hour form: 12 AM is 12, the PM bit above the digits.
+        let h12 = if hour % 12 == 0 { 12 } else { hour % 12 };
+        conv(h12) | if hour >= 12 { RTC_PM } else { 0 }
+    };
+    cmos_write(RTC_CONTROL, control | RTC_SET);
+    let freq_select = cmos_read(RTC_FREQ_SELECT);
+    cmos_write(RTC_FREQ_SELECT, freq_select | RTC_DIV_RESET2);
+    cmos_write(RTC_YEAR, conv(yy));
+    cmos_write(RTC_MONTH, conv(mon));
+    cmos_write(RTC_DAY_OF_MONTH, conv(mday));
+    cmos_write(RTC_HOURS, hour);
+    cmos_write(RTC_MINUTES, conv(min));
+    cmos_write(RTC_SECONDS, conv(sec));
+    cmos_write(RTC_CENTURY, conv(century));
+    cmos_write(RTC_CONTROL, control);
+    cmos_write(RTC_FREQ_SELECT, freq_select);
+    Ok(())
 }
 
 /// One broken-down reading: (sec, min, hour, mday, mon, year, century).

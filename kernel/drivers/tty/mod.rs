@@ -1,6 +1,7 @@
 //! Terminals. Linux: drivers/tty/.
 
 pub mod n_tty;
+pub mod pty;
 pub mod serial;
 pub mod serial_core;
 pub mod tty_io;

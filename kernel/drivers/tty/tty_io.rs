@@ -10,7 +10,9 @@
 //! N_TTY line discipline that edits and echoes input (n_tty.rs), and the
 //! job-control state of the session it controls (tty_jobctrl.rs). Drivers
 //! register a [`TtyDriver`] with [`tty_register_driver`]; a character
-//! device open (majors 4 and 5) finds the tty with [`tty_lookup`].
+//! device open (majors 4 and 5) finds the tty with [`tty_lookup`]. A pty
+//! is two ttys linked to each other (`Tty::link`, pty.rs), found through
+//! devpts instead of a driver table.
 //!
 //! # Locking
 //! `TTY_DRIVERS` (the driver list), then per tty `Tty::ctrl` (session,
@@ -22,16 +24,19 @@
 #![deny(unsafe_code)]
 
 use alloc::boxed::Box;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::any::Any;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use linux_raw_sys::general as uapi;
 use n_tty::{NTty, Termios, Winsize};
 
 use super::n_tty::{n_tty_poll, n_tty_read, n_tty_write};
-use super::tty_ioctl::tty_ioctl;
-use super::tty_jobctrl::{CurrentJobControl, JobControl, TtyCtrl, tty_open_proc_set_tty};
+use super::tty_ioctl::{IoctlArg, tty_ioctl};
+use super::tty_jobctrl::{
+    CurrentJobControl, JobControl, TtyCtrl, tty_open_proc_set_tty, tty_rw_job_control,
+};
 use crate::arch::uaccess::{UserAddr, copy_from_user, copy_to_user};
 use crate::fs::char_dev::register_chrdev_region;
 use crate::fs::file_table::{File, FileOps, PollMask};
@@ -57,7 +62,30 @@ pub trait TtyOperations: Send + Sync {
     }
     /// The termios changed: program baud rate, parity and the like.
     fn set_termios(&self, _tty: &Tty, _old: &Termios) {}
+    /// A file is opening the tty; an error fails the open (Linux:
+    /// `tty->ops->open`).
+    fn open(&self, _tty: &Tty) -> KResult<()> {
+        Ok(())
+    }
+    /// An open file of the tty was released and `opens_left` remain
+    /// (Linux: `tty->ops->close`, which reads `tty->count` itself).
+    fn close(&self, _tty: &Tty, _opens_left: usize) {}
+    /// The driver's own ioctls; `None` passes `cmd` on to the tty core
+    /// (Linux: `tty->ops->ioctl` returning `-ENOIOCTLCMD`).
+    fn ioctl(&self, _tty: &Tty, _cmd: u32, _arg: &dyn IoctlArg) -> Option<KResult<i64>> {
+        None
+    }
+    /// A reader emptied some of the input buffer: there is room for more
+    /// (Linux: `tty->ops->unthrottle`, which a pty uses to wake its writer).
+    fn unthrottle(&self, _tty: &Tty) {}
+    /// Discards output not yet sent (Linux: `tty->ops->flush_buffer`).
+    fn flush_buffer(&self, _tty: &Tty) {}
 }
+
+/// `Tty::flags`: the other end of a pty is closed (Linux: `TTY_OTHER_CLOSED`).
+pub const TTY_OTHER_CLOSED: u32 = 1 << 2;
+/// `Tty::flags`: a pty master's slave may not be opened (Linux: `TTY_PTY_LOCK`).
+pub const TTY_PTY_LOCK: u32 = 1 << 16;
 
 /// A family of terminals with one driver (Linux: `struct tty_driver`):
 /// `ttyS` is minors 64.. of major 4.
@@ -67,6 +95,10 @@ pub struct TtyDriver {
     pub major: u32,
     pub minor_start: u32,
     pub ops: &'static dyn TtyOperations,
+    /// The master side of a pty: termios, window-size and job-control
+    /// ioctls act on its slave (Linux: `TTY_DRIVER_TYPE_PTY` with
+    /// `PTY_TYPE_MASTER`).
+    pub pty_master: bool,
     /// The settings each tty starts with (Linux: `init_termios`).
     pub init_termios: Termios,
     /// The ttys, by index; created on first lookup.
@@ -89,6 +121,7 @@ impl TtyDriver {
             major,
             minor_start,
             ops,
+            pty_master: false,
             init_termios: Termios::default(),
             ttys: SpinLock::new(ttys),
         }
@@ -126,10 +159,23 @@ pub struct Tty {
     pub count: AtomicUsize,
     /// The line hung up: reads see end of file, writes `EIO`.
     hung_up: AtomicBool,
+    /// `TTY_OTHER_CLOSED`, `TTY_PTY_LOCK` (Linux: `tty->flags`).
+    pub flags: AtomicU32,
+    /// The other end of a pty (Linux: `tty->link`); weak, so that the
+    /// pair's owner (pty.rs) decides when it goes.
+    pub link: spin::Once<Weak<Tty>>,
+    /// The driver's own state (Linux: `tty->driver_data`).
+    pub driver_data: spin::Once<Box<dyn Any + Send + Sync>>,
+    /// A pty master in packet mode (Linux: `tty->ctrl.packet`).
+    pub packet: AtomicBool,
+    /// `TIOCPKT_*` events for the packet-mode master, kept on its slave
+    /// (Linux: `tty->ctrl.pktstatus`).
+    pub pktstatus: AtomicU32,
 }
 
 impl Tty {
-    fn new(driver: Arc<TtyDriver>, index: usize) -> Self {
+    /// A tty of `driver`, not yet in its table (Linux: `alloc_tty_struct`).
+    pub(super) fn new(driver: Arc<TtyDriver>, index: usize) -> Self {
         let termios = driver.init_termios;
         Self {
             driver,
@@ -140,6 +186,38 @@ impl Tty {
             write_wait: WaitQueue::new(),
             count: AtomicUsize::new(0),
             hung_up: AtomicBool::new(false),
+            flags: AtomicU32::new(0),
+            link: spin::Once::new(),
+            driver_data: spin::Once::new(),
+            packet: AtomicBool::new(false),
+            pktstatus: AtomicU32::new(0),
+        }
+    }
+
+    pub fn test_flag(&self, flag: u32) -> bool {
+        self.flags.load(Ordering::Acquire) & flag != 0
+    }
+
+    pub fn set_flag(&self, flag: u32, on: bool) {
+        if on {
+            self.flags.fetch_or(flag, Ordering::AcqRel);
+        } else {
+            self.flags.fetch_and(!flag, Ordering::AcqRel);
+        }
+    }
+
+    /// The other end of a pty, while it exists.
+    pub fn link(&self) -> Option<Arc<Tty>> {
+        self.link.get().and_then(Weak::upgrade)
+    }
+
+    /// The tty that termios, window-size and job-control ioctls act on: a
+    /// pty master's slave, else the tty itself (Linux: `tty_pair_get_tty`).
+    pub fn pair_get_tty(self: &Arc<Self>) -> Arc<Tty> {
+        if self.driver.pty_master {
+            self.link().unwrap_or_else(|| self.clone())
+        } else {
+            self.clone()
         }
     }
 
@@ -178,7 +256,6 @@ impl Tty {
     }
 
     /// The device number (major, minor) of this tty.
-    #[allow(dead_code, reason = "for /proc/PID/stat's tty_nr")]
     pub fn devt(&self) -> (u32, u32) {
         let index = u32::try_from(self.index).unwrap_or(u32::MAX);
         (self.driver.major, self.driver.minor_start.saturating_add(index))
@@ -190,12 +267,49 @@ impl Tty {
 
     /// The carrier dropped or the session ended (Linux: `tty_vhangup`, much
     /// simplified): blocked readers and writers return.
-    #[allow(dead_code, reason = "the pty driver (issue 7) and vhangup call it")]
     pub fn hangup(&self) {
         self.hung_up.store(true, Ordering::Release);
         self.read_wait.wake_up_all();
         self.write_wait.wake_up_all();
+        crate::fs::select::poll_wake();
     }
+}
+
+/// Hangs `tty` up (Linux: `tty_vhangup` -> `__tty_hangup`): it forgets its
+/// session and foreground group, its readers see end of file and its
+/// writers `EIO`, and the leader of the session it controlled gets SIGHUP
+/// and SIGCONT (Linux: `tty_signal_session_leader`).
+pub fn tty_vhangup(tty: &Tty) {
+    let session = {
+        let mut ctrl = tty.ctrl.lock();
+        ctrl.pgrp = None;
+        ctrl.session.take()
+    };
+    tty.hangup();
+    let Some(sid) = session else { return };
+    let mut leaders = Vec::new();
+    crate::kernel::pid::for_each_process(|t| {
+        if t.tgid == sid && t.session() == sid && t.exit_state() == 0 {
+            leaders.push(t.clone());
+        }
+    });
+    use crate::kernel::signal::{SendTo, SigInfo, Signal, send_signal};
+    for leader in leaders {
+        for sig in [Signal::SIGHUP, Signal::SIGCONT] {
+            send_signal(SigInfo::kernel(sig), &leader, SendTo::Group, true);
+        }
+    }
+}
+
+/// `/proc/PID/stat`'s `tty_nr` and foreground group for a process of
+/// session `sid`: its controlling tty's device number as `stat` encodes
+/// it, and that tty's foreground group (initial-namespace number); (0,
+/// None) without one (Linux: `do_task_stat`, `tty_devnum`).
+pub fn proc_tty_nr(sid: i32) -> (u64, Option<i32>) {
+    let Some(tty) = super::tty_jobctrl::session_tty(sid) else { return (0, None) };
+    let (major, minor) = tty.devt();
+    let pgrp = tty.ctrl.lock().pgrp;
+    (DevT::new(major, minor).encode(), pgrp)
 }
 
 /// Every registered tty driver (Linux: `tty_drivers`).
@@ -249,16 +363,28 @@ pub fn tty_open(major: u32, minor: u32, controlling: Option<Arc<Tty>>) -> KResul
         (TTYAUX_MAJOR, 1) => console_tty().ok_or(Errno::ENODEV)?,
         _ => tty_lookup(major, minor)?,
     };
+    tty_reopen(&tty)?;
+    Ok(tty)
+}
+
+/// Counts one more open of `tty` and lets its driver refuse it (Linux:
+/// `tty_reopen` + `tty->ops->open`).
+pub fn tty_reopen(tty: &Tty) -> KResult<()> {
     if tty.is_hung_up() {
         return Err(Errno::EIO);
     }
     tty.count.fetch_add(1, Ordering::AcqRel);
-    Ok(tty)
+    if let Err(e) = tty.driver.ops.open(tty) {
+        tty.count.fetch_sub(1, Ordering::AcqRel);
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// The last close of an open file (Linux: `tty_release`).
 pub fn tty_release(tty: &Tty) {
-    tty.count.fetch_sub(1, Ordering::AcqRel);
+    let left = tty.count.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
+    tty.driver.ops.close(tty, left);
 }
 
 /// The ioctl argument of a system call: a number or a user address.
@@ -284,6 +410,20 @@ fn file_tty(file: &File) -> KResult<&Arc<Tty>> {
     file.private::<Arc<Tty>>().ok_or(Errno::EIO)
 }
 
+/// The device number `file` was opened as (`/dev/console` or the tty's own).
+fn file_rdev(file: &File) -> (u32, u32) {
+    let rdev = file.f_inode.attr().rdev;
+    (rdev.major(), rdev.minor())
+}
+
+/// Ties an opened `tty` to `file`; a session leader without a terminal
+/// takes it as its controlling tty unless `noctty` (Linux: the end of
+/// `tty_open`, `tty_add_file`).
+pub fn tty_open_file(tty: Arc<Tty>, file: &File, caller: &CurrentJobControl, noctty: bool) {
+    tty_open_proc_set_tty(&tty, caller, noctty || file.flags() & uapi::O_NOCTTY != 0);
+    file.set_private(Box::new(tty));
+}
+
 impl FileOps for TtyFileOps {
     fn open(&self, inode: &Arc<Inode>, file: &File) -> KResult<()> {
         let rdev = inode.attr().rdev;
@@ -291,9 +431,7 @@ impl FileOps for TtyFileOps {
         let tty = tty_open(rdev.major(), rdev.minor(), caller.controlling_tty())?;
         // /dev/tty and /dev/console never become anyone's controlling tty
         // (Linux: `noctty` in `tty_open`).
-        let noctty = file.flags() & uapi::O_NOCTTY != 0 || rdev.major() == TTYAUX_MAJOR;
-        tty_open_proc_set_tty(&tty, &caller, noctty);
-        file.set_private(Box::new(tty));
+        tty_open_file(tty, file, &caller, rdev.major() == TTYAUX_MAJOR);
         Ok(())
     }
     fn release(&self, file: &File) {
@@ -302,13 +440,22 @@ impl FileOps for TtyFileOps {
         }
     }
     fn read(&self, file: &File, buf: &mut [u8], _pos: &mut u64) -> KResult<usize> {
-        n_tty_read(file_tty(file)?, buf, file.is_nonblocking())
+        let tty = file_tty(file)?;
+        tty_rw_job_control(tty, file_rdev(file), uapi::SIGTTIN)?;
+        n_tty_read(tty, buf, file.is_nonblocking())
     }
     fn write(&self, file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
-        n_tty_write(file_tty(file)?, buf, file.is_nonblocking())
+        let tty = file_tty(file)?;
+        tty_rw_job_control(tty, file_rdev(file), uapi::SIGTTOU)?;
+        n_tty_write(tty, buf, file.is_nonblocking())
     }
     fn ioctl(&self, file: &File, cmd: u32, arg: u64) -> KResult<i64> {
-        tty_ioctl(file_tty(file)?, &CurrentJobControl::new(), cmd, &UserIoctlArg(arg))
+        let tty = file_tty(file)?;
+        // Special because it needs the file (Linux: `tty_ioctl`).
+        if cmd == linux_raw_sys::ioctl::TIOCGPTPEER {
+            return super::pty::ptm_open_peer(file, tty, arg);
+        }
+        tty_ioctl(tty, &CurrentJobControl::new(), cmd, &UserIoctlArg(arg))
     }
     fn poll(&self, file: &File) -> PollMask {
         file_tty(file).map_or(uapi::POLLNVAL, |tty| n_tty_poll(tty))
@@ -322,7 +469,7 @@ static TTY_FOPS: TtyFileOps = TtyFileOps;
 
 /// Registers the tty device numbers with the VFS (Linux: `tty_init` for
 /// 5:0 and 5:1, `tty_register_driver` for 4:64..): `/dev/tty`,
-/// `/dev/console`, `/dev/ttyS0`.
+/// `/dev/console`, `/dev/ttyS0`; then the ptys' (pty.rs).
 pub fn tty_chrdev_init() -> KResult<()> {
     register_chrdev_region(DevT::new(TTYAUX_MAJOR, 0), 1, "/dev/tty", &TTY_FOPS)?;
     register_chrdev_region(DevT::new(TTYAUX_MAJOR, 1), 1, "/dev/console", &TTY_FOPS)?;
@@ -336,5 +483,5 @@ pub fn tty_chrdev_init() -> KResult<()> {
             &TTY_FOPS,
         )?;
     }
-    Ok(())
+    super::pty::unix98_pty_init()
 }

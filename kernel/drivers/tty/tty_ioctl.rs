@@ -22,7 +22,7 @@ use n_tty::{TERMIOS_SIZE, Termios, WINSIZE_SIZE, Winsize};
 use super::n_tty::{n_tty_flush_input, n_tty_inq};
 use super::tty_io::Tty;
 use super::tty_jobctrl::{
-    JobControl, tiocgpgrp, tiocgsid, tiocnotty, tiocsctty, tiocspgrp, tty_isig,
+    JobControl, tiocgpgrp, tiocgsid, tiocnotty, tiocsctty, tiocspgrp, tty_check_change, tty_isig,
 };
 use crate::kernel::errno::{Errno, KResult};
 
@@ -54,37 +54,52 @@ pub fn tty_ioctl(
     cmd: u32,
     arg: &dyn IoctlArg,
 ) -> KResult<i64> {
+    // A pty master's termios, window size and job control are its slave's
+    // (Linux: `tty_pair_get_tty`, the `real_tty` of `tty_mode_ioctl`).
+    let real_tty = &tty.pair_get_tty();
     match cmd {
         cmds::TCGETS => {
-            arg.write_bytes(&tty.termios().to_bytes())?;
+            arg.write_bytes(&real_tty.termios().to_bytes())?;
             Ok(0)
         }
-        cmds::TCSETS | cmds::TCSETSW | cmds::TCSETSF => set_termios(tty, cmd, arg),
+        cmds::TCSETS | cmds::TCSETSW | cmds::TCSETSF => {
+            tty_check_change(real_tty, caller, uapi::SIGTTOU)?;
+            set_termios(real_tty, cmd, arg)
+        }
         cmds::TIOCGWINSZ => {
-            arg.write_bytes(&tty.winsize().to_bytes())?;
+            arg.write_bytes(&real_tty.winsize().to_bytes())?;
             Ok(0)
         }
         cmds::TIOCSWINSZ => {
             let mut bytes = [0; WINSIZE_SIZE];
             arg.read_bytes(&mut bytes)?;
-            if tty.set_winsize(Winsize::from_bytes(&bytes)) {
-                tty_isig(tty, uapi::SIGWINCH);
+            if real_tty.set_winsize(Winsize::from_bytes(&bytes)) {
+                tty_isig(real_tty, uapi::SIGWINCH);
             }
             Ok(0)
         }
-        cmds::TIOCSCTTY => tiocsctty(tty, caller, arg.value() == 1).map(|()| 0),
-        cmds::TIOCNOTTY => tiocnotty(tty, caller).map(|()| 0),
-        cmds::TIOCGPGRP => write_i32(arg, tiocgpgrp(tty, caller)?),
-        cmds::TIOCSPGRP => tiocspgrp(tty, caller, read_i32(arg)?).map(|()| 0),
-        cmds::TIOCGSID => write_i32(arg, tiocgsid(tty, caller)?),
+        cmds::TIOCSCTTY => tiocsctty(real_tty, caller, arg.value() == 1).map(|()| 0),
+        cmds::TIOCNOTTY => tiocnotty(real_tty, caller).map(|()| 0),
+        // Anyone with the master may ask (Linux: `tiocgpgrp`'s `tty == real_tty` test).
+        cmds::TIOCGPGRP if tty.driver.pty_master => {
+            let pgrp = real_tty.ctrl.lock().pgrp;
+            write_i32(arg, pgrp.map_or(0, |nr| caller.nr_to_vnr(nr)))
+        }
+        cmds::TIOCGPGRP => write_i32(arg, tiocgpgrp(real_tty, caller)?),
+        cmds::TIOCSPGRP => tiocspgrp(real_tty, caller, read_i32(arg)?).map(|()| 0),
+        cmds::TIOCGSID => write_i32(arg, tiocgsid(real_tty, caller)?),
         cmds::FIONREAD => write_i32(arg, i32::try_from(n_tty_inq(tty)).unwrap_or(i32::MAX)),
         // Output goes to the UART synchronously: nothing is ever queued.
         cmds::TIOCOUTQ => write_i32(arg, 0),
-        cmds::TCFLSH => tty_perform_flush(tty, arg.value()),
+        cmds::TCFLSH => {
+            tty_check_change(real_tty, caller, uapi::SIGTTOU)?;
+            tty_perform_flush(tty, arg.value())
+        }
         // tcdrain() and tcflow(): polled output has already drained and
         // never stops.
         cmds::TCSBRK | cmds::TCSBRKP | cmds::TCXONC => Ok(0),
-        _ => Err(Errno::ENOTTY),
+        // The driver's own (a pty master's TIOCGPTN...), else unknown.
+        _ => tty.driver.ops.ioctl(tty, cmd, arg).unwrap_or(Err(Errno::ENOTTY)),
     }
 }
 
@@ -97,14 +112,20 @@ fn set_termios(tty: &Tty, cmd: u32, arg: &dyn IoctlArg) -> KResult<i64> {
         n_tty_flush_input(tty);
     }
     tty.set_termios(Termios::from_bytes(&bytes));
+    // Turning IXON off restarts output held by VSTOP.
+    tty.write_wait.wake_up_all();
     Ok(0)
 }
 
 /// `TCFLSH` (Linux: `tty_perform_flush`).
 fn tty_perform_flush(tty: &Tty, how: u64) -> KResult<i64> {
     match u32::try_from(how).map_err(|_| Errno::EINVAL)? {
-        uapi::TCIFLUSH | uapi::TCIOFLUSH => n_tty_flush_input(tty),
-        uapi::TCOFLUSH => {}
+        uapi::TCIFLUSH => n_tty_flush_input(tty),
+        uapi::TCIOFLUSH => {
+            n_tty_flush_input(tty);
+            tty.driver.ops.flush_buffer(tty);
+        }
+        uapi::TCOFLUSH => tty.driver.ops.flush_buffer(tty),
         _ => return Err(Errno::EINVAL),
     }
     Ok(0)

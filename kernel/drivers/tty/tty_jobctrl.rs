@@ -15,9 +15,10 @@
 //! A session leader's first open of a tty without `O_NOCTTY` makes it the
 //! controlling tty ([`tty_open_proc_set_tty`]).
 //!
-//! Background reads and writes (SIGTTIN, SIGTTOU, `tty_check_change`) and
-//! the EPERM rules that need them come with ptys and full job control
-//! (issue 7).
+//! A background process group that reads its controlling tty, changes its
+//! settings, or writes to it under `TOSTOP`, is stopped by SIGTTIN or
+//! SIGTTOU ([`tty_check_change`]), or gets `EIO` when nobody could continue
+//! it (the signal ignored or blocked, or its group orphaned).
 //!
 //! # Locking
 //! `Tty::ctrl`, a leaf lock: never held while signalling or calling into
@@ -28,13 +29,16 @@
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 
+use linux_raw_sys::general as uapi;
 use n_tty::Winsize;
 
-use super::tty_io::Tty;
+use super::tty_io::{TTYAUX_MAJOR, Tty};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 use crate::kernel::pid::{find_pid_ns, for_each_process, nr_to_ns, task_active_pid_ns};
 use crate::kernel::sched::{Task, current};
+use crate::kernel::signal::orphan::is_pgrp_orphaned;
+use crate::kernel::signal::{SigHandler, SigTask, Signal};
 
 /// A tty's job-control state (Linux: `tty->session`, `tty->pgrp`,
 /// `tty->winsize`).
@@ -68,6 +72,16 @@ pub trait JobControl {
     /// leader exits, `disassociate_ctty`; nothing calls that here yet).
     fn session_exists(&self, _sid: i32) -> bool {
         true
+    }
+    /// Whether `sig` is blocked or set to `SIG_IGN` by the caller (Linux:
+    /// `is_ignored` in tty_jobctrl.c).
+    fn is_ignored(&self, _sig: u32) -> bool {
+        false
+    }
+    /// Whether the caller's process group has no member with a parent in
+    /// another group of its session (Linux: `is_current_pgrp_orphaned`).
+    fn is_pgrp_orphaned(&self) -> bool {
+        false
     }
     /// The caller's number for `nr`, 0 if its namespace has none (Linux:
     /// `pid_vnr`).
@@ -141,6 +155,14 @@ impl JobControl for CurrentJobControl {
         for_each_process(|t| alive |= t.session() == sid && t.exit_state() == 0);
         alive
     }
+    fn is_ignored(&self, sig: u32) -> bool {
+        let Some(sig) = Signal::new(sig) else { return false };
+        self.0.thread_signal().lock().blocked.contains(sig)
+            || self.0.sighand().action(sig).sig_handler() == SigHandler::Ignore
+    }
+    fn is_pgrp_orphaned(&self) -> bool {
+        is_pgrp_orphaned(self.pgrp())
+    }
     fn nr_to_vnr(&self, nr: i32) -> i32 {
         nr_to_ns(nr, &task_active_pid_ns(&self.0))
     }
@@ -148,6 +170,14 @@ impl JobControl for CurrentJobControl {
         let pid = find_pid_ns(vnr, &task_active_pid_ns(&self.0))?;
         Some(pid.nr())
     }
+}
+
+/// The tty session `sid` controls, if it still does (Linux: a process's
+/// `signal->tty`, as /proc/PID/stat reads it).
+pub fn session_tty(sid: i32) -> Option<Arc<Tty>> {
+    let tty = SESSION_TTYS.lock().get(&sid).cloned()?;
+    let ours = tty.ctrl.lock().session == Some(sid);
+    ours.then_some(tty)
 }
 
 /// An open of `tty` by a session leader without a terminal makes it the
@@ -227,6 +257,10 @@ pub fn tiocgpgrp(tty: &Arc<Tty>, caller: &dyn JobControl) -> KResult<i32> {
 /// `TIOCSPGRP`: makes `pgrp`, a group of the caller's session numbered in
 /// the caller's PID namespace, the foreground group.
 pub fn tiocspgrp(tty: &Arc<Tty>, caller: &dyn JobControl, pgrp: i32) -> KResult<()> {
+    match tty_check_change(tty, caller, uapi::SIGTTOU) {
+        Err(Errno::EIO) => return Err(Errno::ENOTTY),
+        other => other?,
+    }
     if !is_controlling(tty, caller) || tty.ctrl.lock().session != Some(caller.sid()) {
         return Err(Errno::ENOTTY);
     }
@@ -239,6 +273,45 @@ pub fn tiocspgrp(tty: &Arc<Tty>, caller: &dyn JobControl, pgrp: i32) -> KResult<
     }
     tty.ctrl.lock().pgrp = Some(pgrp);
     Ok(())
+}
+
+/// The job-control check before a read (`sig` SIGTTIN), a change of the
+/// settings or a write under `TOSTOP` (SIGTTOU): a process of a background
+/// group of the session `tty` controls stops its group with `sig` and gets
+/// `ERESTARTSYS`, so that the call is made again once the group is
+/// continued. Where nobody could continue it, an ignored or blocked SIGTTIN
+/// or an orphaned group gets `EIO`, an ignored or blocked SIGTTOU goes
+/// ahead (Linux: `__tty_check_change`).
+pub fn tty_check_change(tty: &Arc<Tty>, caller: &dyn JobControl, sig: u32) -> KResult<()> {
+    if !is_controlling(tty, caller) {
+        return Ok(());
+    }
+    let pgrp = caller.pgrp();
+    if tty.ctrl.lock().pgrp.is_none_or(|fg| fg == pgrp) {
+        return Ok(());
+    }
+    if caller.is_ignored(sig) {
+        return if sig == uapi::SIGTTIN { Err(Errno::EIO) } else { Ok(()) };
+    }
+    if caller.is_pgrp_orphaned() {
+        return Err(Errno::EIO);
+    }
+    kill_pgrp(pgrp, sig);
+    Err(Errno::ERESTARTSYS)
+}
+
+/// The check at the start of a read (`sig` SIGTTIN) or of a write (SIGTTOU,
+/// only under `TOSTOP`) of `tty` through a file opened as device `rdev`:
+/// `/dev/console` is exempt (Linux: `job_control` in n_tty.c, the `TOSTOP`
+/// test of `n_tty_write`, both skipping `redirected_tty_write` files).
+pub fn tty_rw_job_control(tty: &Arc<Tty>, rdev: (u32, u32), sig: u32) -> KResult<()> {
+    if rdev == (TTYAUX_MAJOR, 1) {
+        return Ok(());
+    }
+    if sig == uapi::SIGTTOU && tty.termios().c_lflag & uapi::TOSTOP == 0 {
+        return Ok(());
+    }
+    tty_check_change(tty, &CurrentJobControl::new(), sig)
 }
 
 /// `TIOCGSID`: the session the tty controls.

@@ -16,7 +16,7 @@ use n_tty::{TERMIOS_SIZE, Termios};
 use super::n_tty::{n_tty_poll, n_tty_read, n_tty_receive_buf, n_tty_write};
 use super::tty_io::{Tty, TtyDriver, TtyOperations};
 use super::tty_ioctl::{IoctlArg, tty_ioctl};
-use super::tty_jobctrl::JobControl;
+use super::tty_jobctrl::{JobControl, tty_check_change};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 
@@ -91,6 +91,11 @@ impl JobControl for Leader {
     }
     fn capable_sys_admin(&self) -> bool {
         false
+    }
+    /// A job-control shell: SIGTTOU ignored, so that it may set the tty
+    /// from the background.
+    fn is_ignored(&self, sig: u32) -> bool {
+        sig == uapi::SIGTTOU
     }
 }
 
@@ -212,6 +217,9 @@ impl JobControl for NestedLeader {
     fn capable_sys_admin(&self) -> bool {
         false
     }
+    fn is_ignored(&self, sig: u32) -> bool {
+        sig == uapi::SIGTTOU
+    }
     fn nr_to_vnr(&self, nr: i32) -> i32 {
         if matches!(nr, 110 | 111 | 120) { nr - 100 } else { 0 }
     }
@@ -241,5 +249,63 @@ crate::ktest!(tty_job_control_pid_namespace, {
         get(cmds::TIOCGPGRP) == Ok(0) && *mem.lock() == 0i32.to_ne_bytes(),
         "unseen: 0"
     );
+    Ok(())
+});
+
+/// A process of background group 11 in session 10, whose controlling tty
+/// has group 10 in the foreground.
+struct Background {
+    ctty: Arc<Tty>,
+    ignored: bool,
+    orphaned: bool,
+}
+
+impl JobControl for Background {
+    fn pid(&self) -> i32 {
+        11
+    }
+    fn pgrp(&self) -> i32 {
+        11
+    }
+    fn sid(&self) -> i32 {
+        10
+    }
+    fn controlling_tty(&self) -> Option<Arc<Tty>> {
+        Some(self.ctty.clone())
+    }
+    fn set_controlling_tty(&self, _tty: Option<Arc<Tty>>) {}
+    fn session_of_pgrp(&self, _pgrp: i32) -> Option<i32> {
+        Some(10)
+    }
+    fn capable_sys_admin(&self) -> bool {
+        false
+    }
+    fn is_ignored(&self, _sig: u32) -> bool {
+        self.ignored
+    }
+    fn is_pgrp_orphaned(&self) -> bool {
+        self.orphaned
+    }
+}
+
+// The cases that send no signal (the stop itself is the terminal tier's:
+// xtask/src/systest/terminal.rs, `cat &` and `stty tostop`).
+crate::ktest!(tty_background_check_change, {
+    let tty = test_tty().map_err(|_| "tty")?;
+    {
+        let mut ctrl = tty.ctrl.lock();
+        ctrl.session = Some(10);
+        ctrl.pgrp = Some(10);
+    }
+    let (ttin, ttou) = (uapi::SIGTTIN, uapi::SIGTTOU);
+    let bg = |ignored, orphaned| Background { ctty: tty.clone(), ignored, orphaned };
+    crate::kassert!(
+        tty_check_change(&tty, &bg(true, false), ttin) == Err(Errno::EIO),
+        "TTIN ignored"
+    );
+    crate::kassert!(tty_check_change(&tty, &bg(true, false), ttou) == Ok(()), "TTOU ignored");
+    crate::kassert!(tty_check_change(&tty, &bg(false, true), ttou) == Err(Errno::EIO), "orphaned");
+    tty.ctrl.lock().pgrp = Some(11);
+    crate::kassert!(tty_check_change(&tty, &bg(false, true), ttin) == Ok(()), "foreground");
     Ok(())
 });

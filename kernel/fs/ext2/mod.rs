@@ -446,6 +446,11 @@ impl SuperOperations for Ext2SuperOps {
         true
     }
 
+    /// Linux: `ext2_freeze`: everything is written by `freeze_super`.
+    fn can_freeze(&self) -> bool {
+        true
+    }
+
     fn write_inode(&self, inode: &Inode, _wait: bool) -> KResult<()> {
         inode::ext2_write_inode(inode)
     }

@@ -253,6 +253,16 @@ impl<'a> Nameidata<'a> {
             if self.path.mnt.flags().contains(crate::fs::namespace::MntFlags::NOSYMFOLLOW) {
                 return Err(Errno::ELOOP);
             }
+            if let Some(to) = inode.i_op.get_link_jump(&inode)? {
+                // A magic link: the walk goes on from the object itself
+                // (Linux: `nd_jump_link`).
+                self.total_link_count += 1;
+                if self.total_link_count > MAXSYMLINKS {
+                    return Err(Errno::ELOOP);
+                }
+                self.path = to;
+                return Ok(false);
+            }
             let target = inode.i_op.get_link(&inode)?;
             self.push_link(target)?;
             return Ok(true);

@@ -16,8 +16,14 @@
 //! (`EROFS`) in every modifying operation, with open files counted
 //! (`mnt_get_write_access`) so that a remount read-only of a mount being
 //! written is `EBUSY`; `may_open_dev` (`nodev`) in open; `path_noexec`
-//! (`noexec`) in execve and mmap. Every mount is private: the propagation
-//! flags are accepted and change nothing.
+//! (`noexec`) in execve and mmap.
+//!
+//! Each mount belongs to one mount namespace (`mnt_ns.rs`, Linux: `struct
+//! mnt_namespace`): the list below is global, as Linux's hash is, and a
+//! mount is found through its parent mount, so a copied tree is seen only
+//! by the tasks whose root lies in it. A new mount joins its parent's
+//! namespace. Propagation types (`MS_SHARED`...) are recorded per mount and
+//! shown in mountinfo, but mount events are not propagated to peers.
 //!
 //! # Locking
 //! `MOUNTS` (the mount list, Linux's `mount_hash` + `namespace_sem`) is
@@ -30,8 +36,6 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use spin::Once;
-
 use linux_raw_sys::general as uapi;
 
 use super::dcache::{Dentry, shrink_dcache_sb};
@@ -40,7 +44,11 @@ use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::{SpinLock, SpinLockNoIrq};
 use crate::mm::slab_common::kmemdup;
 
+mod mnt_ns;
+mod pivot_root;
 mod syscalls;
+pub use mnt_ns::{MntNamespace, Propagation, copy_mnt_ns, init_mnt_ns, mnt_ns_mounts};
+pub use pivot_root::sys_pivot_root;
 pub use syscalls::{sys_mount, sys_umount};
 
 /// A place in the tree: a dentry as seen through a mount (Linux: `struct path`).
@@ -78,6 +86,12 @@ pub struct VfsMount {
     pub mnt_flags: AtomicU32,
     /// Open files writing through this mount (Linux: `mnt_writers`).
     mnt_writers: AtomicU32,
+    /// The id of the namespace it is in, 0 once out of every tree (Linux:
+    /// `mnt_ns`); set when attached.
+    mnt_ns: AtomicU64,
+    /// Peer group, master and unbindable bit (Linux: `mnt_share`,
+    /// `mnt_master`, `MNT_SHARED`...); a leaf lock.
+    mnt_propagation: SpinLockNoIrq<Propagation>,
 }
 
 bitflags::bitflags! {
@@ -112,6 +126,8 @@ impl VfsMount {
             mnt_devname: name.into_boxed_slice(),
             mnt_flags: AtomicU32::new(flags.bits()),
             mnt_writers: AtomicU32::new(0),
+            mnt_ns: AtomicU64::new(0),
+            mnt_propagation: SpinLockNoIrq::new(Propagation::default()),
         }))
     }
 
@@ -126,7 +142,18 @@ impl VfsMount {
             mnt_devname: alloc::boxed::Box::default(),
             mnt_flags: AtomicU32::new(0),
             mnt_writers: AtomicU32::new(0),
+            mnt_ns: AtomicU64::new(0),
+            mnt_propagation: SpinLockNoIrq::new(Propagation::default()),
         }
+    }
+
+    /// The id of the namespace it is in, 0 if none.
+    pub fn ns_id(&self) -> u64 {
+        self.mnt_ns.load(Ordering::Acquire)
+    }
+
+    pub fn propagation(&self) -> Propagation {
+        *self.mnt_propagation.lock()
     }
 
     pub fn flags(&self) -> MntFlags {
@@ -187,10 +214,9 @@ pub fn path_noexec(path: &Path) -> bool {
 }
 
 static NEXT_MNT_ID: AtomicU64 = AtomicU64::new(1);
-/// Every mount but the root one (Linux: `mount_hashtable`).
+/// Every attached mount of every namespace but their root mounts (Linux:
+/// `mount_hashtable`).
 static MOUNTS: SpinLock<Vec<Arc<VfsMount>>> = SpinLock::new(Vec::new());
-/// The root mount (Linux: `init_task.nsproxy->mnt_ns->root`).
-static ROOT_MNT: Once<Arc<VfsMount>> = Once::new();
 
 /// The mount on top of `path`, if any (Linux: `lookup_mnt`).
 pub fn lookup_mnt(path: &Path) -> Option<Arc<VfsMount>> {
@@ -206,9 +232,9 @@ pub fn lookup_mnt(path: &Path) -> Option<Arc<VfsMount>> {
         .cloned()
 }
 
-/// The root of the mount tree.
+/// The root of the initial mount namespace's tree.
 pub fn root_path() -> KResult<Path> {
-    let mnt = ROOT_MNT.get().ok_or(Errno::ENOENT)?.clone();
+    let mnt = init_mnt_ns().root().ok_or(Errno::ENOENT)?;
     Ok(Path::new(mnt.clone(), mnt.mnt_root.clone()))
 }
 
@@ -268,6 +294,7 @@ fn do_add_mount(mnt: Arc<VfsMount>) -> KResult<Arc<VfsMount>> {
     let mut mounts = MOUNTS.lock();
     mounts.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
     mp.dentry.set_mounted(true);
+    mnt.mnt_ns.store(mp.mnt.ns_id(), Ordering::Release);
     mounts.push(mnt.clone());
     Ok(mnt)
 }
@@ -285,19 +312,35 @@ pub fn do_loopback(mountpoint: &Path, old: &Path, recurse: bool) -> KResult<Arc<
     if old.dentry.is_unhashed() {
         return Err(Errno::ENOENT);
     }
-    let devname = old.mnt.mnt_devname.clone();
-    let top =
-        VfsMount::alloc(old.dentry.clone(), Some(mountpoint.clone()), &devname, old.mnt.flags())?;
-    let top = do_add_mount(top)?;
+    // Linux: `do_loopback`: an unbindable mount may not be bound.
+    if old.mnt.propagation().unbindable {
+        return Err(Errno::EINVAL);
+    }
+    let top = do_add_mount(clone_mnt(&old.mnt, &old.dentry, Some(mountpoint.clone()))?)?;
     if recurse {
-        copy_submounts(&old.mnt, &old.dentry, &top)?;
+        copy_submounts(&old.mnt, &old.dentry, &top, &mut Vec::new())?;
     }
     Ok(top)
 }
 
+/// A new mount of `root` (in `old`'s file system) at `at`, with `old`'s
+/// flags and peer group: a bind of a shared mount is its peer (Linux:
+/// `clone_mnt` without `CL_PRIVATE`).
+fn clone_mnt(old: &VfsMount, root: &Arc<Dentry>, at: Option<Path>) -> KResult<Arc<VfsMount>> {
+    let copy = VfsMount::alloc(root.clone(), at, &old.mnt_devname, old.flags())?;
+    *copy.mnt_propagation.lock() = old.propagation();
+    Ok(copy)
+}
+
 /// Copies the mounts below `src` that lie under `src_root` onto the copy
-/// `dst` of `src`, and theirs below them (Linux: `copy_tree`).
-fn copy_submounts(src: &Arc<VfsMount>, src_root: &Arc<Dentry>, dst: &Arc<VfsMount>) -> KResult<()> {
+/// `dst` of `src`, and theirs below them, noting each (original, copy)
+/// pair in `copies` (Linux: `copy_tree`).
+fn copy_submounts(
+    src: &Arc<VfsMount>,
+    src_root: &Arc<Dentry>,
+    dst: &Arc<VfsMount>,
+    copies: &mut Vec<(Arc<VfsMount>, Arc<VfsMount>)>,
+) -> KResult<()> {
     let children: Vec<Arc<VfsMount>> =
         MOUNTS.lock().iter().filter(|m| m.is_child_of(src)).cloned().collect();
     for child in children {
@@ -306,10 +349,10 @@ fn copy_submounts(src: &Arc<VfsMount>, src_root: &Arc<Dentry>, dst: &Arc<VfsMoun
             continue;
         }
         let at = Path::new(dst.clone(), mp.dentry.clone());
-        let copy =
-            VfsMount::alloc(child.mnt_root.clone(), Some(at), &child.mnt_devname, child.flags())?;
-        let copy = do_add_mount(copy)?;
-        copy_submounts(&child, &child.mnt_root, &copy)?;
+        let copy = do_add_mount(clone_mnt(&child, &child.mnt_root, Some(at))?)?;
+        copies.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        copies.push((child.clone(), copy.clone()));
+        copy_submounts(&child, &child.mnt_root, &copy, copies)?;
     }
     Ok(())
 }
@@ -374,20 +417,6 @@ pub fn do_move_mount(old: &Path, new: &Path) -> KResult<()> {
     let prev = old.mnt.mnt_mountpoint.lock().replace(new.clone());
     if let Some(prev) = prev {
         prev.dentry.set_mounted(false);
-    }
-    Ok(())
-}
-
-/// `MS_SHARED`, `MS_PRIVATE`, `MS_SLAVE`, `MS_UNBINDABLE` (Linux:
-/// `do_change_type`): `EINVAL` unless `path` is a mount root and exactly
-/// one type is asked for. Every mount is private here and stays so: the
-/// call succeeds without effect, and /proc/self/mountinfo shows no
-/// propagation fields.
-pub(super) fn do_change_type(path: &Path, ms: u32) -> KResult<()> {
-    check_mnt_root(path)?;
-    let types = ms & (uapi::MS_SHARED | uapi::MS_PRIVATE | uapi::MS_SLAVE | uapi::MS_UNBINDABLE);
-    if types.count_ones() != 1 {
-        return Err(Errno::EINVAL);
     }
     Ok(())
 }
@@ -460,7 +489,8 @@ pub fn path_umount(path: &Path, flags: UmountFlags) -> KResult<()> {
         if let Some(mp) = victim.mnt_mountpoint.lock().take() {
             mp.dentry.set_mounted(false);
         }
-        if !mounts().iter().any(|m| Arc::ptr_eq(&m.mnt_sb, &victim.mnt_sb)) {
+        victim.mnt_ns.store(0, Ordering::Release);
+        if !sb_is_mounted(&victim.mnt_sb) {
             shrink_dcache_sb(&victim.mnt_sb);
             // The last mount of it: on the disk before umount returns.
             super::sync::deactivate_super(&victim.mnt_sb);
@@ -469,26 +499,22 @@ pub fn path_umount(path: &Path, flags: UmountFlags) -> KResult<()> {
     Ok(())
 }
 
-/// All mounts, root first (for /proc/mounts and umount by device).
-pub fn mounts() -> Vec<Arc<VfsMount>> {
-    let mut all: Vec<Arc<VfsMount>> = ROOT_MNT.get().cloned().into_iter().collect();
-    all.extend(MOUNTS.lock().iter().cloned());
-    all
+/// Whether any namespace still has a mount of `sb`.
+fn sb_is_mounted(sb: &Arc<SuperBlock>) -> bool {
+    MOUNTS.lock().iter().any(|m| Arc::ptr_eq(&m.mnt_sb, sb))
+        || mnt_ns::ns_roots().iter().any(|m| Arc::ptr_eq(&m.mnt_sb, sb))
 }
 
-/// Mounts the root file system, a tmpfs (Linux: `init_mount_tree`, with
-/// the rootfs being tmpfs as with `CONFIG_TMPFS` and no `root=`).
+/// Mounts the root file system, a tmpfs, as the root of the initial mount
+/// namespace (Linux: `init_mount_tree`, with the rootfs being tmpfs as
+/// with `CONFIG_TMPFS` and no `root=`).
 pub fn init_mount_tree() -> KResult<()> {
     let mnt = vfs_kern_mount(b"tmpfs", b"rootfs", b"")?;
-    if ROOT_MNT.get().is_some() {
-        return Err(Errno::EBUSY);
-    }
-    ROOT_MNT.call_once(|| mnt);
-    Ok(())
+    mnt_ns::set_init_root(mnt)
 }
 
-/// Whether `mnt` is the root of the mount tree (Linux: `mnt_has_parent`
-/// negated), for /proc/mounts's "rootfs".
+/// Whether `mnt` is the root of its namespace's tree (Linux:
+/// `mnt_has_parent` negated), for /proc/mounts's "rootfs".
 pub fn is_root_mount(mnt: &Arc<VfsMount>) -> bool {
-    ROOT_MNT.get().is_some_and(|root| Arc::ptr_eq(root, mnt))
+    mnt.ns_id() != 0 && mnt.mountpoint().is_none()
 }

@@ -12,9 +12,9 @@ use alloc::vec::Vec;
 
 use linux_raw_sys::general as uapi;
 
+use super::mnt_ns::{check_mnt, do_change_type};
 use super::{
-    MntFlags, Path, UmountFlags, do_change_type, do_loopback, do_move_mount, do_new_mount,
-    do_remount, path_umount,
+    MntFlags, Path, UmountFlags, do_loopback, do_move_mount, do_new_mount, do_remount, path_umount,
 };
 use crate::arch::uaccess::{StrncpyError, strncpy_from_user};
 use crate::fs::namei::{AT_FDCWD, user_path_at};
@@ -93,15 +93,26 @@ fn path_mount(
         mnt_flags = (mnt_flags - MNT_ATIME_MASK) | (path.mnt.flags() & MNT_ATIME_MASK);
     }
     let propagation = uapi::MS_SHARED | uapi::MS_PRIVATE | uapi::MS_SLAVE | uapi::MS_UNBINDABLE;
+    // Linux: the `check_mnt` tests of each operation: no mount of
+    // another namespace is changed or used as a place.
+    if !check_mnt(&path.mnt) {
+        return Err(Errno::EINVAL);
+    }
     if flags & uapi::MS_REMOUNT != 0 {
         do_remount(path, mnt_flags, flags & uapi::MS_BIND != 0)
     } else if flags & uapi::MS_BIND != 0 {
         let old = user_path_at(ctx, AT_FDCWD, dev_name, 0)?;
+        if !check_mnt(&old.mnt) {
+            return Err(Errno::EINVAL);
+        }
         do_loopback(path, &old, flags & uapi::MS_REC != 0).map(drop)
     } else if flags & propagation != 0 {
         do_change_type(path, flags)
     } else if flags & uapi::MS_MOVE != 0 {
         let old = user_path_at(ctx, AT_FDCWD, dev_name, 0)?;
+        if !check_mnt(&old.mnt) {
+            return Err(Errno::EINVAL);
+        }
         do_move_mount(&old, path)
     } else if fstype.is_empty() {
         Err(Errno::EINVAL)
@@ -149,5 +160,8 @@ pub fn sys_umount(name: UserPtr<u8>, flags: u32) -> KResult<()> {
         if flags.contains(UmountFlags::NOFOLLOW) { uapi::AT_SYMLINK_NOFOLLOW } else { 0 };
     let path = user_path_at(current_fs()?.ctx(), AT_FDCWD, &name, at_flags)?;
     may_mount()?;
+    if !check_mnt(&path.mnt) {
+        return Err(Errno::EINVAL);
+    }
     path_umount(&path, flags)
 }

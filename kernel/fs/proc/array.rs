@@ -158,8 +158,11 @@ fn do_task_stat(task: &Arc<Task>, m: &mut SeqBuf, whole: bool) -> KResult<()> {
     let rsslim = task.rlimit(uapi::RLIMIT_RSS as usize).cur;
     let (faults, cfaults) = task_faults(task, whole);
     let ns = m.pid_ns();
+    // The controlling tty (drivers/tty/tty_io.rs): -1 for tpgid without one.
+    let (tty_nr, tty_pgrp) = crate::drivers::tty::tty_io::proc_tty_nr(task.session());
+    let tpgid = if tty_nr == 0 { -1 } else { tty_pgrp.map_or(0, |nr| pid::nr_to_ns(nr, &ns)) };
     m.printf(format_args!(
-        "{} ({}) {} {} {} {} 0 -1 {} {} {} {} {} {} 0 0 0 {} {} {} 0 {} {} {} {}",
+        "{} ({}) {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 {} {} {} 0 {} {} {} {}",
         if whole {
             pid::task_tgid_nr_ns(task, &ns)
         } else {
@@ -170,6 +173,8 @@ fn do_task_stat(task: &Arc<Task>, m: &mut SeqBuf, whole: bool) -> KResult<()> {
         pid::task_ppid_nr_ns(task, &ns),
         pid::pid_nr_ns(&task.task_pgrp(), &ns),
         pid::pid_nr_ns(&task.task_session(), &ns),
+        tty_nr,
+        tpgid,
         task.flags(),
         faults.0,
         cfaults.0,
@@ -185,7 +190,7 @@ fn do_task_stat(task: &Arc<Task>, m: &mut SeqBuf, whole: bool) -> KResult<()> {
         rsslim,
     ))?;
     m.printf(format_args!(
-        " {} {} {} 0 0 {} {} {} {} 0 0 0 {} {} {} {} 0 0 0",
+        " {} {} {} 0 0 {} {} {} {} {} 0 0 {} {} {} {} 0 0 0",
         mmv.start_code,
         mmv.end_code,
         mmv.start_stack,
@@ -193,6 +198,9 @@ fn do_task_stat(task: &Arc<Task>, m: &mut SeqBuf, whole: bool) -> KResult<()> {
         sig.blocked & 0x7fff_ffff,
         sig.ignored & 0x7fff_ffff,
         sig.caught & 0x7fff_ffff,
+        // Field 35, `wchan`: since Linux 5.16 only whether the task sleeps
+        // (the function is in /proc/PID/wchan).
+        u8::from(task.state() != crate::kernel::sched::task::TASK_RUNNING),
         task.exit_signal,
         task.cpu(),
         rt_priority,

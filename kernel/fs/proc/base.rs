@@ -4,8 +4,13 @@
 //! `environ_read`, `comm_show`, `proc_cwd_link`, `proc_root_link`,
 //! `proc_exe_link`).
 //!
-//! The bigger renderers live in `array` (stat, status), `task_mmu` (maps)
-//! and `fd` (the fd directory); /proc/PID/mounts in fs/proc_namespace.rs.
+//! The bigger renderers live in `array` (stat, status), `task_mmu` (maps),
+//! `task_smaps` (smaps, smaps_rollup), `task_sched` (sched) and `fd` (the
+//! fd directory); /proc/PID/mounts in fs/proc_namespace.rs. `wchan` and
+//! `stack` unwind the task's kernel stack (arch stacktrace.rs); `wchan`
+//! names the first function outside the scheduler, sleeping locks and
+//! `schedule_timeout` (Linux's `__sched` functions), by its last path
+//! segment, as Linux prints a C function's name.
 //!
 //! # Locking
 //! Each renderer takes the task's `mm`, `fs` or `comm` lock just long
@@ -20,7 +25,7 @@ use super::generic::{
     ProcEntry, ProcInode, ProcKind, SeqBuf, emit_dots_and_entries, fake_ino, itoa, lookup_entry,
     name_to_int, proc_inode,
 };
-use super::{array, task_mmu};
+use super::{array, task_mmu, task_sched, task_smaps};
 use crate::fs::current_fs;
 use crate::fs::d_path::d_path;
 use crate::fs::file_table::File;
@@ -48,11 +53,17 @@ static PID_ENTRIES: &[ProcEntry] = &[
     ProcEntry { name: "stat", kind: ProcKind::PidFile(array::proc_tgid_stat) },
     ProcEntry { name: "statm", kind: ProcKind::PidFile(array::proc_pid_statm) },
     ProcEntry { name: "maps", kind: ProcKind::PidFile(task_mmu::show_maps) },
+    ProcEntry { name: "smaps", kind: ProcKind::PidFile(task_smaps::show_smaps) },
+    ProcEntry { name: "smaps_rollup", kind: ProcKind::PidFile(task_smaps::show_smaps_rollup) },
+    ProcEntry { name: "sched", kind: ProcKind::PidFile(task_sched::proc_sched_show_task) },
+    ProcEntry { name: "wchan", kind: ProcKind::PidFile(proc_pid_wchan) },
+    ProcEntry { name: "stack", kind: ProcKind::PidFileOwner(proc_pid_stack) },
     ProcEntry { name: "cwd", kind: ProcKind::PidLink(proc_cwd_link) },
     ProcEntry { name: "root", kind: ProcKind::PidLink(proc_root_link) },
     ProcEntry { name: "exe", kind: ProcKind::PidLink(proc_exe_link) },
     ProcEntry { name: "mounts", kind: ProcKind::PidFile(proc_namespace::show_mounts) },
     ProcEntry { name: "mountinfo", kind: ProcKind::PidFile(proc_namespace::show_mountinfo) },
+    ProcEntry { name: "ns", kind: ProcKind::StaticDir(super::namespaces::NS_ENTRIES) },
 ];
 
 /// The entries of /proc/PID/task/TID (Linux: `tid_base_stuff`): the same
@@ -67,11 +78,17 @@ static TID_ENTRIES: &[ProcEntry] = &[
     ProcEntry { name: "stat", kind: ProcKind::PidFile(array::proc_tid_stat) },
     ProcEntry { name: "statm", kind: ProcKind::PidFile(array::proc_pid_statm) },
     ProcEntry { name: "maps", kind: ProcKind::PidFile(task_mmu::show_maps) },
+    ProcEntry { name: "smaps", kind: ProcKind::PidFile(task_smaps::show_smaps) },
+    ProcEntry { name: "smaps_rollup", kind: ProcKind::PidFile(task_smaps::show_smaps_rollup) },
+    ProcEntry { name: "sched", kind: ProcKind::PidFile(task_sched::proc_sched_show_task) },
+    ProcEntry { name: "wchan", kind: ProcKind::PidFile(proc_pid_wchan) },
+    ProcEntry { name: "stack", kind: ProcKind::PidFileOwner(proc_pid_stack) },
     ProcEntry { name: "cwd", kind: ProcKind::PidLink(proc_cwd_link) },
     ProcEntry { name: "root", kind: ProcKind::PidLink(proc_root_link) },
     ProcEntry { name: "exe", kind: ProcKind::PidLink(proc_exe_link) },
     ProcEntry { name: "mounts", kind: ProcKind::PidFile(proc_namespace::show_mounts) },
     ProcEntry { name: "mountinfo", kind: ProcKind::PidFile(proc_namespace::show_mountinfo) },
+    ProcEntry { name: "ns", kind: ProcKind::StaticDir(super::namespaces::NS_ENTRIES) },
 ];
 
 /// Linux: `proc_tgid_base_lookup`.
@@ -216,4 +233,63 @@ fn proc_exe_link(task: &Arc<Task>) -> KResult<Vec<u8>> {
 fn proc_root_link(task: &Arc<Task>) -> KResult<Vec<u8>> {
     let root = task.fs.lock().as_ref().map(|fs| fs.root()).ok_or(Errno::ENOENT)?;
     d_path(&root, &reader_root(task)?)
+}
+
+/// Where the scheduler's own frames are: skipped to find what a task
+/// waits in (Linux: `in_sched_functions`, the `__sched` section, which
+/// also holds `schedule_timeout` and the sleeping locks).
+fn in_sched_functions(name: &str) -> bool {
+    ["::kernel::sched::", "::switch_to::", "::kernel::locking::", "::schedule_timeout"]
+        .iter()
+        .any(|part| name.contains(part))
+}
+
+/// A symbol's last path segment, closures folded into their function:
+/// the C-like name Linux shows (`do_wait`).
+fn short_symbol_name(mut name: &str) -> &str {
+    while let Some(outer) = name.strip_suffix("::{{closure}}") {
+        name = outer;
+    }
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+/// The function a sleeping task waits in, or `0` for a running one
+/// (Linux: `proc_pid_wchan` over `get_wchan`).
+fn proc_pid_wchan(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
+    use crate::arch::stacktrace::{MAX_FRAMES, stack_trace_save_tsk};
+    if task.state() == crate::kernel::sched::task::TASK_RUNNING {
+        return m.puts(b"0");
+    }
+    let mut frames = [0u64; MAX_FRAMES];
+    let n = stack_trace_save_tsk(task, &mut frames);
+    let waiting = frames.iter().take(n).find_map(|&ret| {
+        let (name, _, _) = crate::kernel::kallsyms::lookup(ret.saturating_sub(1))?;
+        (!in_sched_functions(name)).then_some(name)
+    });
+    match waiting {
+        Some(name) => m.puts(short_symbol_name(name).as_bytes()),
+        None => m.puts(b"0"),
+    }
+}
+
+/// The task's kernel stack, one `[<0>] symbol+0xoff/0xsize` line per
+/// frame, addresses hidden as Linux hides them; root only (Linux:
+/// `proc_pid_stack`, which asks for CAP_SYS_ADMIN when read).
+fn proc_pid_stack(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
+    use crate::arch::stacktrace::{MAX_FRAMES, stack_trace_save_tsk};
+    if crate::kernel::sched::current().cred().euid != 0 {
+        return Err(Errno::EACCES);
+    }
+    let mut frames = [0u64; MAX_FRAMES];
+    let n = stack_trace_save_tsk(task, &mut frames);
+    for &ret in frames.iter().take(n) {
+        // A return address belongs to the call before it (Linux: `%pB`).
+        match crate::kernel::kallsyms::lookup(ret.saturating_sub(1)) {
+            Some((name, off, size)) => {
+                m.printf(format_args!("[<0>] {name}+{:#x}/{size:#x}\n", off + 1))?
+            }
+            None => m.puts(b"[<0>] 0x0\n")?,
+        }
+    }
+    Ok(())
 }

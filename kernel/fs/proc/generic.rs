@@ -75,19 +75,33 @@ pub enum ProcKind {
     SysDir(&'static str),
     /// A tunable under /proc/sys.
     SysFile(&'static CtlTable),
+    /// A file with its own operations and permission bits, as /proc/kmsg
+    /// (Linux: a `proc_ops` other than `seq_file`'s).
+    Fops(&'static dyn FileOps, u32),
+    /// A fixed directory of fixed entries, as /proc/sysvipc (Linux: a
+    /// `proc_mkdir` with `proc_create`d files).
+    StaticDir(&'static [ProcEntry]),
+    /// /proc/PID/ns/NAME: a magic link to the namespace's nsfs file.
+    NsLink(super::namespaces::NsType),
 }
 
 impl ProcKind {
     fn mode(self) -> u32 {
         match self {
-            Self::Root | Self::PidDir | Self::TaskDir | Self::TidDir | Self::SysDir(_) => {
-                uapi::S_IFDIR | 0o555
-            }
+            Self::Root
+            | Self::PidDir
+            | Self::TaskDir
+            | Self::TidDir
+            | Self::SysDir(_)
+            | Self::StaticDir(_) => uapi::S_IFDIR | 0o555,
             Self::FdDir | Self::FdInfoDir => uapi::S_IFDIR | 0o500,
             Self::Global(_) | Self::PidFile(_) | Self::FdInfo(_) => uapi::S_IFREG | 0o444,
             Self::PidFileOwner(_) => uapi::S_IFREG | 0o400,
             Self::SysFile(table) => uapi::S_IFREG | table.mode,
-            Self::SelfLink | Self::StaticLink(_) | Self::PidLink(_) => uapi::S_IFLNK | 0o777,
+            Self::Fops(_, mode) => uapi::S_IFREG | mode,
+            Self::SelfLink | Self::StaticLink(_) | Self::PidLink(_) | Self::NsLink(_) => {
+                uapi::S_IFLNK | 0o777
+            }
             Self::FdLink(_) => uapi::S_IFLNK | 0o700,
         }
     }
@@ -140,7 +154,9 @@ pub fn proc_inode(
         | ProcKind::FdInfoDir
         | ProcKind::TaskDir
         | ProcKind::TidDir
-        | ProcKind::SysDir(_) => &PROC_DIR_OPS,
+        | ProcKind::SysDir(_)
+        | ProcKind::StaticDir(_) => &PROC_DIR_OPS,
+        ProcKind::Fops(fops, _) => fops,
         _ => &PROC_FILE_OPS,
     };
     Inode::new(sb, attr, &PROC_INODE_OPS, fops, Box::new(ProcInode { kind, pid }))
@@ -240,6 +256,7 @@ impl InodeOps for ProcInodeOps {
                 Some(kind) => proc_inode(dir.sb.clone(), kind, None).map(Some),
                 None => Ok(None),
             },
+            ProcKind::StaticDir(entries) => lookup_entry(dir, pi.pid.clone(), entries, name),
             _ => Err(Errno::ENOTDIR),
         }
     }
@@ -251,7 +268,15 @@ impl InodeOps for ProcInodeOps {
             ProcKind::StaticLink(target) => Ok(target.as_bytes().to_vec()),
             ProcKind::PidLink(link) => link(&pi.task().map_err(|_| Errno::ENOENT)?),
             ProcKind::FdLink(fd) => super::fd::proc_fd_link(&pi.task()?, fd),
+            ProcKind::NsLink(ns) => super::namespaces::proc_ns_get_link(&pi.task()?, ns),
             _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn get_link_jump(&self, inode: &Inode) -> KResult<Option<crate::fs::namespace::Path>> {
+        match proc_i(inode)?.kind {
+            ProcKind::NsLink(ns) => super::namespaces::proc_ns_jump(&proc_i(inode)?.task()?, ns),
+            _ => Ok(None),
         }
     }
 
@@ -402,6 +427,10 @@ impl FileOps for ProcDirOps {
             ProcKind::TidDir => super::base::proc_tid_readdir(file, pi, ctx),
             ProcKind::SysDir(path) => {
                 emit_dots_and_entries(file, ctx, &super::proc_sysctl::sysctl_entries(path)?);
+                Ok(())
+            }
+            ProcKind::StaticDir(entries) => {
+                emit_dots_and_entries(file, ctx, entries);
                 Ok(())
             }
             _ => Err(Errno::ENOTDIR),

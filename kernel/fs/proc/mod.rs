@@ -16,11 +16,14 @@
 //! that namespace numbers them. Renderers find it in their [`SeqBuf`](generic::SeqBuf).
 //!
 //! Submodules by Linux file: `root` (root.c), `generic` (generic.c,
-//! seq_file.c), `base` (base.c), `array` (array.c), `fd` (fd.c),
-//! `task_mmu` (task_mmu.c), `meminfo`, `stat`, `uptime` (with loadavg),
-//! `version` (with cmdline), `interrupts`, `cpuinfo` (arch/x86 proc.c),
-//! `devices`, `slabinfo` (mm/slab_common.c), `vmstat` (mm/vmstat.c:
-//! buddyinfo, vmstat, zoneinfo), `proc_sysctl` (/proc/sys);
+//! seq_file.c), `base` (base.c, with wchan and stack), `array` (array.c),
+//! `fd` (fd.c), `task_mmu` (task_mmu.c: maps; `task_smaps` its smaps and
+//! smaps_rollup), `task_sched` (kernel/sched/debug.c: /proc/PID/sched),
+//! `sched_debug` (kernel/sched/debug.c: /proc/sched_debug), `meminfo`,
+//! `stat`, `uptime` (with loadavg), `version` (with cmdline),
+//! `interrupts`, `softirqs`, `cpuinfo` (arch/x86 proc.c), `devices`,
+//! `slabinfo` (mm/slab_common.c), `vmstat` (mm/vmstat.c: buddyinfo,
+//! pagetypeinfo, vmstat, zoneinfo), `proc_sysctl` (/proc/sys);
 //! /proc/mounts and /proc/filesystems are in fs/proc_namespace.rs.
 //!
 //! # Locking
@@ -35,13 +38,19 @@ pub mod devices;
 pub mod fd;
 pub mod generic;
 pub mod interrupts;
+pub mod kmsg;
 pub mod meminfo;
+pub mod namespaces;
 pub mod partitions;
 pub mod proc_sysctl;
 pub mod root;
+pub mod sched_debug;
 pub mod slabinfo;
+pub mod softirqs;
 pub mod stat;
 pub mod task_mmu;
+pub mod task_sched;
+pub mod task_smaps;
 mod tests;
 pub mod uptime;
 pub mod version;

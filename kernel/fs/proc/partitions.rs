@@ -37,7 +37,7 @@ pub fn show_partition(m: &mut SeqBuf) -> KResult<()> {
 }
 
 /// Linux: `diskstats_show`: 20 fields, times in milliseconds; discards
-/// are not supported, so their four fields are 0.
+/// are not counted yet, so their four fields are 0.
 pub fn diskstats_show(m: &mut SeqBuf) -> KResult<()> {
     for entry in all_bdevs() {
         let dev = &entry.bdev;

@@ -28,6 +28,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use super::generic::{ProcEntry, ProcKind, SeqBuf};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::pid::PID_MAX_DEFAULT;
+use crate::kernel::printk;
 use crate::kernel::sched::current;
 use crate::kernel::sys::{self, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION, UtsName};
 use crate::mm::page_writeback as pw;
@@ -91,11 +92,28 @@ impl CtlTable {
 pub static SYSCTL_TABLE: &[CtlTable] = &[
     CtlTable::string("kernel/domainname", domainname, set_domainname),
     CtlTable::string("kernel/hostname", hostname, set_hostname),
+    CtlTable::int("kernel/dmesg_restrict", &printk::syslog::DMESG_RESTRICT, 0, 1),
+    CtlTable::show("kernel/msgmax", crate::ipc::proc_msgmax_show),
+    CtlTable::show("kernel/msgmnb", crate::ipc::proc_msgmnb_show),
+    CtlTable::show("kernel/msgmni", crate::ipc::proc_msgmni_show),
     CtlTable::show("kernel/ngroups_max", |m| m.printf(format_args!("{}\n", NGROUPS_MAX))),
     CtlTable::show("kernel/osrelease", |m| m.printf(format_args!("{UTS_RELEASE}\n"))),
     CtlTable::show("kernel/ostype", |m| m.printf(format_args!("{UTS_SYSNAME}\n"))),
+    CtlTable::show("kernel/sem", crate::ipc::proc_sem_show),
+    CtlTable::show("kernel/shmall", crate::ipc::proc_shmall_show),
+    CtlTable::show("kernel/shmmax", crate::ipc::proc_shmmax_show),
+    CtlTable::show("kernel/shmmni", crate::ipc::proc_shmmni_show),
+    CtlTable::string(
+        "kernel/printk",
+        printk::syslog::proc_printk_get,
+        printk::syslog::proc_printk_set,
+    ),
     // Read-only here: the PID allocator's limit is fixed per namespace.
     CtlTable::show("kernel/pid_max", |m| m.printf(format_args!("{PID_MAX_DEFAULT}\n"))),
+    CtlTable::int("kernel/pty/max", &crate::fs::devpts::PTY_LIMIT, 0, i32::MAX as u32),
+    CtlTable::show("kernel/pty/nr", |m| {
+        m.printf(format_args!("{}\n", crate::fs::devpts::PTY_COUNT.load(Ordering::Relaxed)))
+    }),
     CtlTable::show("kernel/random/boot_id", boot_id_show),
     CtlTable::show("kernel/version", |m| m.printf(format_args!("{UTS_VERSION}\n"))),
     CtlTable::int("vm/dirty_background_ratio", &pw::DIRTY_BACKGROUND_RATIO, 0, 100),

@@ -42,6 +42,7 @@ pub fn show_stat(m: &mut SeqBuf) -> KResult<()> {
     let processes = tgids().last().copied().unwrap_or(0);
     m.printf(format_args!(
         "\nctxt {ctxt}\nbtime {btime}\nprocesses {processes}\nprocs_running {running}\n\
-         procs_blocked {blocked}\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n"
-    ))
+         procs_blocked {blocked}\n"
+    ))?;
+    super::softirqs::softirq_stat_line(m)
 }

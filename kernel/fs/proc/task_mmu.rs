@@ -30,7 +30,12 @@ use crate::mm::vma::{VmFlags, Vma};
 const NAME_COLUMN: usize = 73;
 
 /// The bracketed name Linux gives an anonymous area, if any.
-fn vma_name(vma: &Vma, start_brk: u64, brk: u64, start_stack: u64) -> Option<&'static str> {
+pub(super) fn vma_name(
+    vma: &Vma,
+    start_brk: u64,
+    brk: u64,
+    start_stack: u64,
+) -> Option<&'static str> {
     if vma.shmem.is_some() {
         Some("/dev/zero (deleted)")
     } else if vma.start <= brk && vma.end >= start_brk && brk > start_brk {
@@ -43,13 +48,13 @@ fn vma_name(vma: &Vma, start_brk: u64, brk: u64, start_stack: u64) -> Option<&'s
 }
 
 /// One line's worth of a VMA, copied out under `mmap_lock`.
-struct MapLine {
-    start: u64,
-    end: u64,
-    flags: VmFlags,
-    pgoff: u64,
-    file: Option<Arc<File>>,
-    name: Option<&'static str>,
+pub(super) struct MapLine {
+    pub start: u64,
+    pub end: u64,
+    pub flags: VmFlags,
+    pub pgoff: u64,
+    pub file: Option<Arc<File>>,
+    pub name: Option<&'static str>,
 }
 
 /// Linux: `show_map` for every VMA.
@@ -73,7 +78,7 @@ pub fn show_maps(task: &Arc<Task>, m: &mut SeqBuf) -> KResult<()> {
 }
 
 /// Linux: `show_map_vma`.
-fn show_map_vma(m: &mut SeqBuf, vma: &MapLine, root: &Path) -> KResult<()> {
+pub(super) fn show_map_vma(m: &mut SeqBuf, vma: &MapLine, root: &Path) -> KResult<()> {
     let line_start = m.buf.len();
     let f = vma.flags;
     let bit = |flag: VmFlags, c: char| if f.contains(flag) { c } else { '-' };

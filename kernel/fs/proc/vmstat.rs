@@ -90,3 +90,45 @@ pub fn zoneinfo_show(m: &mut SeqBuf) -> KResult<()> {
          \x20 node_unreclaimable:  0\n  start_pfn:           0\n"
     ))
 }
+
+/// Linux: `pageblock_order` (2 MiB blocks on x86-64) and the migrate
+/// types of `migratetype_names` without CMA.
+const PAGEBLOCK_ORDER: u32 = 9;
+const MIGRATETYPE_NAMES: [&str; 5] =
+    ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"];
+
+/// /proc/pagetypeinfo (Linux: `pagetypeinfo_show`,
+/// `pagetypeinfo_showfree_print`, `pagetypeinfo_showblockcount_print`).
+/// Ferrite's buddy allocator keeps one free list per order, not one per
+/// migrate type, and nothing it hands out can be migrated (there is no
+/// compaction): every free block and every page block is counted as
+/// `Unmovable`, the other types as empty.
+pub fn pagetypeinfo_show(m: &mut SeqBuf) -> KResult<()> {
+    m.printf(format_args!(
+        "Page block order: {PAGEBLOCK_ORDER}\nPages per block:  {}\n\n",
+        1u64 << PAGEBLOCK_ORDER
+    ))?;
+    let counts = free_area_counts();
+    m.printf(format_args!("{:<43} ", "Free pages count per migrate type at order"))?;
+    for order in 0..counts.len() {
+        m.printf(format_args!("{order:>6} "))?;
+    }
+    m.puts(b"\n")?;
+    for (i, name) in MIGRATETYPE_NAMES.iter().enumerate() {
+        m.printf(format_args!("Node {:>4}, zone {ZONE_NAME:>8}, type {name:>12} ", 0))?;
+        for count in counts {
+            m.printf(format_args!("{:>6} ", if i == 0 { count } else { 0 }))?;
+        }
+        m.puts(b"\n")?;
+    }
+    m.printf(format_args!("\n{:<23}", "Number of blocks type "))?;
+    for name in MIGRATETYPE_NAMES {
+        m.printf(format_args!("{name:>12} "))?;
+    }
+    let blocks = (mem_map().len() as u64).div_ceil(1 << PAGEBLOCK_ORDER);
+    m.printf(format_args!("\nNode 0, zone {ZONE_NAME:>8} "))?;
+    for i in 0..MIGRATETYPE_NAMES.len() {
+        m.printf(format_args!("{:>12} ", if i == 0 { blocks } else { 0 }))?;
+    }
+    m.puts(b"\n")
+}

@@ -10,17 +10,19 @@
 //!
 //! # Locking
 //! The disk list is copied once (`all_bdevs`); attributes hold their
-//! device by reference count and take no lock but the device's own.
+//! device by a weak reference (a partition a new table dropped must not
+//! look busy to `BLKRRPART`; its files then read `ENODEV`, as Linux's of a
+//! deleted device) and take no lock but the device's own.
 #![deny(unsafe_code)]
 
 use alloc::format;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 
 use super::kernfs::KernfsBuilder;
 use crate::block::genhd::all_bdevs;
 use crate::block::{BlockDevice, SECTOR_SIZE};
 use crate::fs::proc::generic::SeqBuf;
-use crate::kernel::errno::KResult;
+use crate::kernel::errno::{Errno, KResult};
 
 /// Where a disk's directory is (see the module header of sysfs).
 const BLOCK_DEVICES: &str = "devices/virtual/block";
@@ -37,20 +39,28 @@ fn stat_show(dev: &dyn BlockDevice, m: &mut SeqBuf) -> KResult<()> {
     Ok(())
 }
 
+/// Attribute `name` of `dev`, shown by `show` while the device lives.
+fn dev_attr(
+    b: &mut KernfsBuilder,
+    dir: &str,
+    name: &str,
+    dev: &Arc<dyn BlockDevice>,
+    show: fn(&dyn BlockDevice, &mut SeqBuf) -> KResult<()>,
+) -> KResult<()> {
+    let weak: Weak<dyn BlockDevice> = Arc::downgrade(dev);
+    b.attr(dir, name, move |m| show(&*weak.upgrade().ok_or(Errno::ENODEV)?, m))
+}
+
 /// The attributes a disk and a partition share.
 fn add_common(b: &mut KernfsBuilder, dir: &str, dev: &Arc<dyn BlockDevice>) -> KResult<()> {
     let devt = dev.devt();
     b.attr(dir, "dev", move |m| m.printf(format_args!("{}:{}\n", devt.major(), devt.minor())))?;
-    let d = dev.clone();
-    b.attr(dir, "size", move |m| m.printf(format_args!("{}\n", d.capacity())))?;
-    let d = dev.clone();
-    b.attr(dir, "ro", move |m| m.printf(format_args!("{}\n", u8::from(d.read_only()))))?;
-    let d = dev.clone();
-    b.attr(dir, "stat", move |m| stat_show(&*d, m))?;
-    let d = dev.clone();
+    dev_attr(b, dir, "size", dev, |d, m| m.printf(format_args!("{}\n", d.capacity())))?;
+    dev_attr(b, dir, "ro", dev, |d, m| m.printf(format_args!("{}\n", u8::from(d.read_only()))))?;
+    dev_attr(b, dir, "stat", dev, stat_show)?;
     // Linux splits in-flight I/O by direction; the block layer counts one
     // total, shown as reads.
-    b.attr(dir, "inflight", move |m| {
+    dev_attr(b, dir, "inflight", dev, |d, m| {
         let n = d.stats().map_or(0, |s| s.snapshot().in_flight);
         m.printf(format_args!("{n:>8} {:>8}\n", 0))
     })

@@ -17,6 +17,7 @@
 #![deny(unsafe_code)]
 
 use alloc::format;
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -55,13 +56,14 @@ const fn chr(
 
 /// Linux's numbers and devtmpfs modes (drivers/char/mem.c `devlist`,
 /// drivers/tty/tty_io.c, drivers/tty/serial/8250).
-const KNOWN_CHAR_DEVICES: [CharDevice; 11] = [
+const KNOWN_CHAR_DEVICES: [CharDevice; 12] = [
     chr("mem", "null", 1, 3, 0o666),
     chr("mem", "zero", 1, 5, 0o666),
     chr("mem", "full", 1, 7, 0o666),
     chr("mem", "random", 1, 8, 0o666),
     chr("mem", "urandom", 1, 9, 0o666),
     chr("mem", "kmsg", 1, 11, 0o644),
+    chr("rtc", "rtc0", crate::drivers::rtc::dev::RTC_MAJOR, 0, 0o600),
     chr("misc", "loop-control", 10, 237, 0o600),
     chr("tty", "tty", 5, 0, 0o666),
     chr("tty", "console", 5, 1, 0o600),
@@ -88,7 +90,19 @@ pub fn add_char_devices(b: &mut KernfsBuilder) -> KResult<()> {
         b.link(&dir, "subsystem", &format!("../../../../class/{}", d.class))?;
         b.link(&format!("class/{}", d.class), d.name, &format!("../../{dir}"))?;
         b.link("dev/char", &format!("{major}:{minor}"), &format!("../../{dir}"))?;
+        if d.class == "rtc" {
+            crate::drivers::rtc::dev::rtc_sysfs_attrs(b, &dir)?;
+        }
     }
+    // Linux: `show_cons_active` (drivers/tty/tty_io.c): the tty behind
+    // /dev/console, which `cttyhack` opens.
+    b.attr("devices/virtual/tty/console", "active", |m| {
+        let mut name = String::new();
+        if let Some(tty) = crate::drivers::tty::tty_io::console_tty() {
+            let _ = tty.name(&mut name);
+        }
+        m.printf(format_args!("{name}\n"))
+    })?;
     Ok(())
 }
 

@@ -76,6 +76,11 @@ pub fn build_tree() -> KResult<Arc<KernfsNode>> {
     for dir in ["kernel", "module", "power"] {
         b.mkdir(dir)?;
     }
+    // tracefs's mount point (Linux: `tracefs_create_mount_point` in
+    // `tracefs_init`).
+    b.mkdir("kernel/tracing")?;
+    // debugfs's mount point (Linux: `debugfs_init`).
+    b.mkdir("kernel/debug")?;
     block::add_block_devices(&mut b)?;
     devices::add_char_devices(&mut b)?;
     devices::add_pci_devices(&mut b)?;
@@ -91,7 +96,9 @@ fn node_of(inode: &Inode) -> KResult<&Arc<KernfsNode>> {
 }
 
 /// The inode of `node` (Linux: `kernfs_get_inode`), owned by root.
-fn sysfs_inode(sb: Arc<SuperBlock>, node: Arc<KernfsNode>) -> KResult<Arc<Inode>> {
+/// An inode for `node` with sysfs's operations (debugfs serves its tree
+/// with them too).
+pub(crate) fn sysfs_inode(sb: Arc<SuperBlock>, node: Arc<KernfsNode>) -> KResult<Arc<Inode>> {
     let mut attr = InodeAttr::new(node.mode, 0, 0);
     attr.size = match &node.kind {
         KernfsKind::Dir(_) => 0,

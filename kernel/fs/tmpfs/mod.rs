@@ -8,10 +8,11 @@
 //! (issue 6) plugs into the same VFS paths. An inode is freed, data and
 //! all, when its last link, dentry and open file are gone.
 //!
-//! No `size=`/`nr_inodes=` options yet: `statfs` reports Linux's
-//! defaults (half of RAM in pages, as many inodes), counted against the
-//! pages and inodes in use, but nothing enforces them: a tmpfs can fill
-//! memory (`ENOMEM`). The initramfs root reports no limits (all zero), as
+//! `statfs` reports the `size=`/`nr_inodes=` limits of the mount options
+//! ([`options`]) or Linux's defaults (half of RAM in pages, as many
+//! inodes), counted against the pages and inodes in use.
+//! TODO(issue 7): nothing enforces the limits yet: a tmpfs can fill
+//! memory (`ENOMEM`) instead of failing with `ENOSPC`. The initramfs root reports no limits (all zero), as
 //! Linux's kernel-mounted rootfs does.
 //!
 //! # Locking
@@ -23,6 +24,7 @@
 
 pub mod dir;
 pub mod file;
+pub mod options;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -33,6 +35,7 @@ use linux_raw_sys::general as uapi;
 use super::FsCred;
 use super::file_table::FileOps;
 use super::inode::{DevT, FileType, Inode, InodeAttr, InodeOps};
+use super::proc::generic::SeqBuf;
 use super::statfs::KStatfs;
 use super::super_block::{FileSystemType, SuperBlock, SuperOperations, register_filesystem};
 use crate::kernel::errno::KResult;
@@ -56,22 +59,31 @@ impl FileSystemType for Tmpfs {
 
     /// A new, empty instance: a root directory owned by root, mode 1777 as
     /// Linux's tmpfs default (Linux: `shmem_fill_super`); the rootfs gets 0755.
-    fn mount(&'static self, source: &[u8], _data: &[u8], _sb_flags: u32) -> KResult<Arc<Inode>> {
+    fn mount(&'static self, source: &[u8], data: &[u8], _sb_flags: u32) -> KResult<Arc<Inode>> {
+        let opts = options::parse_options(data, totalram_pages())?;
         let info = TmpfsSbInfo {
             limited: source != b"rootfs",
+            opts,
             used_blocks: AtomicU64::new(0),
             used_inodes: AtomicU64::new(0),
         };
         let sb = SuperBlock::new_anon_with_ops(self, TMPFS_MAGIC, &TMPFS_SUPER_OPS, Box::new(info));
         let perm = if source == b"rootfs" { 0o755 } else { 0o1777 };
-        new_inode(sb, uapi::S_IFDIR | perm, FsCred::ROOT, DevT(0), None)
+        let perm = opts.mode.unwrap_or(perm);
+        let owner = FsCred {
+            fsuid: opts.uid.unwrap_or(FsCred::ROOT.fsuid),
+            fsgid: opts.gid.unwrap_or(FsCred::ROOT.fsgid),
+        };
+        new_inode(sb, uapi::S_IFDIR | perm, owner, DevT(0), None)
     }
 }
 
 /// Per-instance counts for `statfs` (Linux: `struct shmem_sb_info`).
 struct TmpfsSbInfo {
-    /// Whether it reports Linux's default limits (not the rootfs).
+    /// Whether it reports limits (not the rootfs).
     limited: bool,
+    /// The mount options' limits, else Linux's defaults.
+    opts: options::TmpfsOptions,
     /// 512-byte blocks of file data (Linux: `used_blocks`, in pages).
     used_blocks: AtomicU64,
     /// Linux: `max_inodes - free_inodes`.
@@ -108,14 +120,40 @@ impl SuperOperations for TmpfsSuperOps {
         let mut st = KStatfs::simple(sb);
         let Some(info) = sb_info(sb).filter(|i| i.limited) else { return Ok(st) };
         let half = totalram_pages() / 2;
+        let (blocks, inodes) =
+            (info.opts.max_blocks.unwrap_or(half), info.opts.max_inodes.unwrap_or(half));
         let used =
             info.used_blocks.load(Ordering::Relaxed) / (crate::mm::addr::PAGE_SIZE as u64 / 512);
-        st.f_blocks = half;
-        st.f_bfree = half.saturating_sub(used);
+        st.f_blocks = blocks;
+        st.f_bfree = blocks.saturating_sub(used);
         st.f_bavail = st.f_bfree;
-        st.f_files = half;
-        st.f_ffree = half.saturating_sub(info.used_inodes.load(Ordering::Relaxed));
+        st.f_files = inodes;
+        st.f_ffree = inodes.saturating_sub(info.used_inodes.load(Ordering::Relaxed));
         Ok(st)
+    }
+
+    /// Linux: `shmem_show_options`: what differs from the defaults.
+    fn show_options(&self, sb: &SuperBlock, m: &mut SeqBuf) -> KResult<()> {
+        let Some(info) = sb_info(sb).filter(|i| i.limited) else { return Ok(()) };
+        let o = &info.opts;
+        let half = totalram_pages() / 2;
+        if let Some(pages) = o.max_blocks.filter(|&p| p != half) {
+            let kib = pages.saturating_mul(crate::mm::addr::PAGE_SIZE as u64 / 1024);
+            m.printf(format_args!(",size={kib}k"))?;
+        }
+        if let Some(inodes) = o.max_inodes.filter(|&n| n != half) {
+            m.printf(format_args!(",nr_inodes={inodes}"))?;
+        }
+        if let Some(mode) = o.mode.filter(|&mode| mode != 0o1777) {
+            m.printf(format_args!(",mode={mode:03o}"))?;
+        }
+        if let Some(uid) = o.uid.filter(|&uid| uid != 0) {
+            m.printf(format_args!(",uid={uid}"))?;
+        }
+        if let Some(gid) = o.gid.filter(|&gid| gid != 0) {
+            m.printf(format_args!(",gid={gid}"))?;
+        }
+        Ok(())
     }
 
     /// Linux: `shmem_evict_inode`: its pages go with the inode.

@@ -56,6 +56,12 @@ pub fn handle_irq(vector: u8) -> bool {
     }
 }
 
+/// How often `vector` fired, handler or not (Linux: `kstat_irqs`):
+/// the spurious vector's count is read this way.
+pub fn kstat_irqs(vector: u8) -> u64 {
+    DESCS[usize::from(vector)].count.load(Ordering::Relaxed)
+}
+
 /// Calls `f(vector, name, count)` for each vector with a handler.
 pub fn for_each_action(mut f: impl FnMut(u8, &'static str, u64)) {
     for (vector, desc) in (0..=u8::MAX).zip(&DESCS) {

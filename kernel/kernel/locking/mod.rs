@@ -45,13 +45,16 @@
 //!    `Dentry`'s `d_lock` (noirq), a tmpfs directory's `entries` or file's
 //!    page-cache `i_pages`, an `Inode`'s `i_lock` (noirq); then the leaves
 //!    `FILE_SYSTEMS`, `CHRDEVS`, a `VfsMount`'s `mnt_mountpoint` (noirq,
-//!    taken under `MOUNTS` by MS_MOVE and umount), an `FdTable`'s and an
+//!    taken under `MOUNTS` by MS_MOVE, umount and pivot_root) and
+//!    `mnt_propagation` (noirq), `namespace::mnt_ns::NS_ROOTS` (never
+//!    with `MOUNTS`), a `Task`'s `nsproxy` (kernel/nsproxy.rs), an `FdTable`'s and an
 //!    `FsStruct`'s lock (both noirq); `fdget` takes an `FdTable`'s lock inside its task's
 //!    `files` slot lock, which nothing else nests.
 //!    Page cache and writeback (fs/pagecache.rs, fs/fs_writeback.rs,
 //!    fs/buffer.rs): `read_folio`/`writepage` run with no spinlock held;
 //!    a page cache's `ra` and `wb_err`, a super block's `s_dirty`,
-//!    `super_block::SUPER_BLOCKS` and `buffer::BDEV_INODES` are leaves
+//!    `super_block::SUPER_BLOCKS`, `buffer::BDEV_INODES` and
+//!    `block_dev::POLICY_RO` (noirq, BLKROSET's devices) are leaves
 //!    (`mark_inode_dirty` wakes the flusher's queue after dropping
 //!    `s_dirty`); `PAGE_WAIT` is a wait queue (e below) woken with no
 //!    page-cache lock held. `mm::vmscan::RECLAIMABLE` (the page trees
@@ -61,15 +64,19 @@
 //!    Under them only 2 (initrd lookup), 3, 4 and 7.
 //! 0p. procfs (fs/proc/) renders a file under that file's `f_pos` (S1)
 //!    and looks names up under the proc super block's `s_vfs_rename_lock`
-//!    (S2), and there takes an `Mm`'s locks (S3, 0), the signal locks
-//!    (0s), the pid and task locks (0 b, c, g, one at a time), the mount
+//!    (S2), and there takes an `Mm`'s locks (S3, 0; smaps walks the page
+//!    table with each file page's `i_pages` under it), the signal locks
+//!    (0s), the pid and task locks (0 b, c, g, one at a time), a CPU's
+//!    run-queue lock alone (0 f, /proc/sched_debug copies it out), the mount
 //!    list, the leaf `proc::generic::SeqState::text`, and one at a time
 //!    the leaves a system file reads (3, 4, 5, 7, `CHRDEVS`). Nothing takes a
 //!    procfs file's or super block's lock under those, so no cycle closes.
 //!    sysfs (fs/sysfs/) is the same with fewer locks: its tree is built at
 //!    mount (copying the disk, PCI and `CHRDEVS` lists, leaves) and then
 //!    only read; an open attribute's text is the leaf `AttrText`; PCI
-//!    `config` reads take `PCI_CONFIG_LOCK` (a leaf) per dword. devtmpfs
+//!    `config` reads take `PCI_CONFIG_LOCK` (a leaf) per dword. debugfs
+//!    (fs/debugfs.rs) serves a kernfs tree the same way; its `pid_idr`
+//!    takes each `PidNamespace::idr` (0 c) alone. devtmpfs
 //!    fills its tmpfs under the instance's `s_vfs_rename_lock` (S2).
 //! 0s. The signal locks (kernel/signal/mod.rs), never across a user copy:
 //!    a `GroupSignal` (shared pending, group flags), then one `ThreadSignal`
@@ -131,7 +138,13 @@
 //!    a `VirtioBlk::inner` (never held while waiting) → 3, 4; its wait
 //!    queue (0e) is woken after `inner` is dropped.
 //!    `drivers::pci::access::PCI_CONFIG_LOCK` (the 0xCF8/0xCFC pair) is a
-//!    leaf taken under none of them.
+//!    leaf taken under none of them. A RAM disk's `Brd::pages`
+//!    (drivers/block/brd.rs) is a leaf.
+//! 0v. SysV IPC (ipc/): a kind's registry (`ipc::shm::SHM_IDS`,
+//!    `ipc::sem::SEM_IDS`, `ipc::msg::MSG_IDS`), then one object's `state`;
+//!    `ipc::sem::SEM_UNDOS` is a leaf taken with neither held. Under them
+//!    only 3 and 4; their wait queues (0e) are woken after `state` is
+//!    dropped, and shmat/shmdt take the mmap lock with none of them held.
 //! 1. `mm::vmalloc::VMAP_AREAS` (the vmalloc area list)
 //! 2. `mm::page_table::KERNEL_PGTABLE` (the kernel page tables)
 //! 3. each `mm::slub::KmemCache`'s slab lists
@@ -139,17 +152,35 @@
 //! 5. `mm::memblock::MEMBLOCK` (boot-time memory, before the buddy exists)
 //! 6. `arch::ioapic::IOAPICS` (IOAPIC redirection entries)
 //! 7. `drivers::char::random::BASE_CRNG` (the random generator),
-//!    `kernel::sys::UTS_NAMES` (host and domain name) and
-//!    `drivers::rtc::rtc_cmos::RTC_LOCK` (the CMOS ports): leaves that
-//!    take nothing else; neither is held across a user copy.
+//!    a `kernel::utsname::UtsNamespace`'s `names` (host and domain name) and
+//!    `drivers::rtc::rtc_cmos::RTC_LOCK` (the CMOS ports),
+//!    `kernel::time::timekeeping::NTP` and `SYS_TZ`, and a /dev/kmsg
+//!    open's `DevkmsgUser::state` (never with 9): leaves that take
+//!    nothing else; none is held across a user copy.
 //! 8. `drivers::tty::tty_io::TTY_DRIVERS`, then a `TtyDriver`'s `ttys`;
 //!    then one tty's `Tty::ctrl` or `Tty::ldisc` (never both, and neither
 //!    while calling the driver or signalling); `fs::pipe`'s
 //!    `PipeInodeInfo::inner` (a leaf, never held while sleeping);
 //!    `tty_jobctrl::SESSION_TTYS` (a leaf, never with a `Tty::ctrl`).
-//! 9. `kernel::printk::LOG` (the log ring), then the console port
-//!    (`uart_8250::Uart8250::port`), then its input ring (`Uart8250::rx`):
-//!    printk may be called under any lock.
+//!    A pty (drivers/tty/pty.rs) writes into its other end's `Tty::ldisc`
+//!    holding none of its own; the master never echoes, so a write nests
+//!    master -> slave -> master at most, each step lock-free. devpts
+//!    (fs/devpts/) keeps its instance's `PtsFsInfo::opts` and `ptys`
+//!    (noirq leaves, taken with no tty lock).
+//! 9. `kernel::printk::LOG` (the log ring and the syslog readers'
+//!    positions), then the console port (`uart_8250::Uart8250::port`),
+//!    then its input ring (`Uart8250::rx`): printk may be called under any
+//!    lock. The readers' queue `printk::LOG_WAIT` (0e) is woken by the
+//!    tick (`printk_tick`), never by printk itself.
+//! 10. `kernel::trace::ring_buffer::RINGS` (one per CPU): the last leaf.
+//!     A tracepoint writes its CPU's ring under any lock (the run-queue
+//!     lock, in a fault, in an interrupt) after dropping the task locks it
+//!     read (`sched`, `comm`); nothing is taken under it and nothing is
+//!     allocated or woken there (the tick wakes `trace_pipe` readers).
+//!     tracefs (kernel/trace/tracefs*.rs) reads under a file's `f_pos`
+//!     (S1): `trace::RESIZE_LOCK` and an open `trace`'s or `trace_pipe`'s
+//!     reader are sleeping leaves taken under it, the rings (one at a
+//!     time) and the poll queue (e) under them.
 
 pub mod mutex;
 pub mod rwsem;

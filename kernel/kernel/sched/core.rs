@@ -295,6 +295,7 @@ fn __schedule(preempt: bool) {
             rq.nr_switches += 1;
             next.on_cpu.store(true, core::sync::atomic::Ordering::Release);
             rq.curr = Some(next.clone());
+            crate::kernel::trace::events::sched::trace_sched_switch(preempt, &prev, &next, state);
             Some(next)
         }
     };
@@ -412,6 +413,7 @@ pub fn try_to_wake_up(p: &Arc<Task>, state: u32) -> bool {
         rq.activate_task(p.clone(), EnqueueFlags::WAKEUP);
     }
     rq.check_preempt_curr(p);
+    crate::kernel::trace::events::sched::trace_sched_wakeup(p);
     true
 }
 
@@ -434,6 +436,7 @@ pub fn wake_up_new_task(p: &Arc<Task>) {
         rq.update_rq_clock();
         rq.activate_task(p.clone(), EnqueueFlags::INITIAL);
         rq.check_preempt_curr(p);
+        crate::kernel::trace::events::sched::trace_sched_wakeup_new(p);
     }
     preempt_check_resched();
 }
@@ -491,6 +494,7 @@ fn default_sched_info() -> SchedInfo {
         time_slice: RR_TIMESLICE,
         cpus_allowed: 1 << this_cpu().cpu(),
         reset_on_fork: false,
+        ioprio: crate::block::ioprio::IOPRIO_DEFAULT,
         on_rq: false,
     }
 }
@@ -531,6 +535,33 @@ pub fn sched_init() {
         rq.update_rq_clock();
     }
     crate::arch::current::set_initial_current(idle);
+}
+
+/// What /proc/sched_debug shows of one CPU's run queue (Linux: the
+/// fields `print_cpu`, `print_cfs_rq` and `print_rt_rq` read).
+pub struct RqDebug {
+    pub nr_running: u32,
+    pub nr_switches: u64,
+    /// Nanoseconds (Linux: `rq->clock`).
+    pub clock: u64,
+    /// The running task, the idle task included.
+    pub curr: Option<Arc<Task>>,
+    pub cfs: fair::CfsRqDebug,
+    pub rt_nr_running: u32,
+}
+
+/// Copies out `cpu`'s run-queue figures under its lock; the task
+/// references are dropped by the caller, after the lock.
+pub fn rq_debug(cpu: usize) -> RqDebug {
+    let rq = cpu_rq(cpu).lock();
+    RqDebug {
+        nr_running: rq.nr_running,
+        nr_switches: rq.nr_switches,
+        clock: rq.clock,
+        curr: rq.curr.clone(),
+        cfs: rq.cfs.debug(),
+        rt_nr_running: rq.rt.nr_running(),
+    }
 }
 
 /// Counters for /proc/stat-style reporting: (running, context switches).

@@ -214,6 +214,39 @@ impl CfsRunQueue {
     }
 }
 
+/// What /proc/sched_debug shows of a CFS queue (Linux: `print_cfs_rq`).
+pub struct CfsRqDebug {
+    pub nr_running: u64,
+    /// Total weight of the queued tasks, the running one included.
+    pub load: u64,
+    pub min_vruntime: u64,
+    /// The leftmost and rightmost keys of the timeline, if any (Linux:
+    /// `MIN_vruntime`, `max_vruntime`).
+    pub leftmost_vruntime: Option<u64>,
+    pub rightmost_vruntime: Option<u64>,
+    /// Serial numbers of the queued tasks in timeline order, the one to
+    /// run next first; the running task is not among them.
+    pub timeline: alloc::vec::Vec<u64>,
+}
+
+impl CfsRunQueue {
+    /// The queue's figures and its tree order, for /proc/sched_debug.
+    pub fn debug(&self) -> CfsRqDebug {
+        let mut timeline = alloc::vec::Vec::new();
+        if timeline.try_reserve(self.tasks_timeline.len()).is_ok() {
+            timeline.extend(self.tasks_timeline.keys().map(|&(_, serial)| serial));
+        }
+        CfsRqDebug {
+            nr_running: self.nr_running,
+            load: self.load,
+            min_vruntime: self.min_vruntime,
+            leftmost_vruntime: self.tasks_timeline.keys().next().map(|&(vr, _)| vr),
+            rightmost_vruntime: self.tasks_timeline.keys().next_back().map(|&(vr, _)| vr),
+            timeline,
+        }
+    }
+}
+
 impl Default for CfsRunQueue {
     fn default() -> Self {
         Self::new()

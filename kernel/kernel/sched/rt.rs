@@ -52,6 +52,11 @@ impl RtRunQueue {
         Self { queue: Vec::new(), bitmap: [0; 2], nr_running: 0, curr: None, clock: 0 }
     }
 
+    /// Queued RT tasks, the running one included (Linux: `rt_nr_running`).
+    pub fn nr_running(&self) -> u32 {
+        self.nr_running
+    }
+
     /// The list index of `task`: its `prio`, 0 (most urgent) .. 99.
     fn prio_of(task: &Task) -> usize {
         usize::try_from(task.sched.lock().prio).unwrap_or(0).min(NR_PRIO - 1)

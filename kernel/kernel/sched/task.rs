@@ -129,6 +129,9 @@ pub struct SchedInfo {
     pub cpus_allowed: u64,
     /// Children start as SCHED_NORMAL, nice >= 0 (Linux: `sched_reset_on_fork`).
     pub reset_on_fork: bool,
+    /// The I/O priority ioprio_set(2) gave, inherited by children
+    /// (Linux: `io_context->ioprio`; block/ioprio.rs).
+    pub ioprio: u16,
     /// Whether the task is in a class's queue, or running (Linux: `on_rq`).
     pub on_rq: bool,
 }
@@ -234,6 +237,9 @@ pub struct Task {
     /// came from: after `unshare(CLONE_NEWPID)` (Linux:
     /// `nsproxy->pid_ns_for_children`).
     pub pid_ns_for_children: SpinLock<Option<Arc<PidNamespace>>>,
+    /// Its mount and UTS namespaces, `None` for the initial ones (Linux:
+    /// `nsproxy`); a leaf lock (kernel/nsproxy.rs).
+    pub nsproxy: SpinLock<Option<Arc<crate::kernel::nsproxy::NsProxy>>>,
     /// Signal sent to this task when its parent thread exits (Linux:
     /// `pdeath_signal`, prctl `PR_SET_PDEATHSIG`); 0 for none.
     pub pdeath_signal: AtomicI32,
@@ -357,6 +363,7 @@ impl Task {
             session: SpinLock::new(crate::kernel::pid::init_struct_pid()),
             vfork_done: SpinLock::new(None),
             pid_ns_for_children: SpinLock::new(None),
+            nsproxy: SpinLock::new(None),
             pdeath_signal: AtomicI32::new(0),
             no_new_privs: AtomicBool::new(false),
             personality: AtomicU32::new(0),

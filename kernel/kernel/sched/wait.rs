@@ -44,7 +44,8 @@ use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 
 use super::task::{
-    TASK_INTERRUPTIBLE, TASK_NORMAL, TASK_RUNNING, TASK_UNINTERRUPTIBLE, Task, signal_pending,
+    TASK_IDLE, TASK_INTERRUPTIBLE, TASK_NORMAL, TASK_RUNNING, TASK_UNINTERRUPTIBLE, Task,
+    signal_pending,
 };
 use super::{current, preempt_check_resched, schedule, try_to_wake_up};
 use crate::kernel::errno::{Errno, KResult};
@@ -289,6 +290,33 @@ impl WaitQueue {
         };
         self.finish_wait(&task);
         result
+    }
+
+    /// Sleeps in `TASK_IDLE` until `cond()` holds (`true`) or `timeout`
+    /// jiffies pass (`false`): an idle kernel thread waiting for work,
+    /// deaf to signals and not counted as load, shown as `I` by `ps`
+    /// (Linux: `wait_event_idle_timeout`).
+    pub fn wait_event_idle_timeout(&self, mut cond: impl FnMut() -> bool, timeout: u64) -> bool {
+        if cond() {
+            return true;
+        }
+        let task = current();
+        let mut left = timeout;
+        let done = loop {
+            let queued = self.prepare_to_wait(&task, TASK_IDLE, false);
+            if cond() {
+                break true;
+            }
+            if left == 0 {
+                break false;
+            }
+            if !queued {
+                task.set_state(TASK_RUNNING);
+            }
+            left = schedule_timeout(left);
+        };
+        self.finish_wait(&task);
+        done
     }
 
     /// An exclusive uninterruptible sleep: a `wake_up` wakes one such

@@ -99,7 +99,10 @@ fn next_signal<T: SigTask>() -> Result<Option<KSignal>, i32> {
             DefaultAction::Ignore | DefaultAction::Continue => {}
             DefaultAction::Stop => do_signal_stop(&cur, sig),
             DefaultAction::Term => return Err(w_signaled(sig, false)),
-            DefaultAction::Core => return Err(w_signaled(sig, true)),
+            // No core file is written, so the status has no "core dumped"
+            // bit (Linux sets it only when `do_coredump` wrote one, which
+            // the default RLIMIT_CORE of 0 prevents).
+            DefaultAction::Core => return Err(w_signaled(sig, false)),
         }
     }
 }

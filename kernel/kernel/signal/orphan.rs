@@ -42,6 +42,13 @@ fn will_become_orphaned_pgrp(pgrp: i32, ignored: Option<&Task>) -> bool {
     orphaned
 }
 
+/// Whether group `pgrp` is orphaned now: a background read or write of
+/// its terminal gets `EIO` instead of a stop nobody would end (Linux:
+/// `is_current_pgrp_orphaned`).
+pub fn is_pgrp_orphaned(pgrp: i32) -> bool {
+    will_become_orphaned_pgrp(pgrp, None)
+}
+
 /// Whether a process of group `pgrp` is stopped (Linux: `has_stopped_jobs`).
 fn has_stopped_jobs(pgrp: i32) -> bool {
     let mut stopped = false;

@@ -27,6 +27,7 @@ pub use entry_common::exit_to_user_mode_loop;
 
 use crate::arch::ptrace::PtRegs;
 use crate::kernel::errno::Errno;
+use crate::kernel::trace::events::raw_syscalls;
 use crate::pr_warn;
 
 /// One bit per syscall number already warned about; numbers past the
@@ -37,6 +38,16 @@ static LOGGED: [AtomicU64; names::NR_SYSCALLS.div_ceil(64) + 1] =
 /// Runs system call `nr` with the arguments in `regs`; returns what RAX
 /// gets: the result, or `-errno` (Linux: `x64_sys_call`).
 pub fn x64_sys_call(regs: &mut PtRegs, nr: i64) -> i64 {
+    // Linux: the `SYSCALL_WORK_SYSCALL_TRACEPOINT` test of
+    // `syscall_enter_from_user_mode`: one load while tracing is off.
+    if raw_syscalls::syscall_tracepoints_on() {
+        return raw_syscalls::traced_sys_call(regs, nr, invoke_sys_call);
+    }
+    invoke_sys_call(regs, nr)
+}
+
+#[inline(always)]
+fn invoke_sys_call(regs: &mut PtRegs, nr: i64) -> i64 {
     match table::dispatch(regs, nr) {
         Some(Ok(ret)) => ret,
         Some(Err(e)) => -(e as i64),

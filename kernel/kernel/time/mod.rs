@@ -21,6 +21,7 @@ pub mod jiffies;
 pub mod posix;
 pub mod posix_timers;
 pub mod tick;
+pub mod timekeeping;
 pub mod timer;
 
 use core::sync::atomic::{AtomicU64, Ordering};

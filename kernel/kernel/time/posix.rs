@@ -15,9 +15,12 @@
 //! (Linux: the time of the last tick), with a tick's resolution.
 //!
 //! # Locking
-//! `REAL_OFFSET` is set once (`spin::Once`); everything else is atomics.
+//! `REAL_OFFSET` is made once (`spin::Once`) and then stepped atomically
+//! by settimeofday and its kin (timekeeping.rs); everything else is
+//! atomics.
 
 use alloc::boxed::Box;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use linux_raw_sys::general::{
     __kernel_old_timeval, __kernel_timespec, CLOCK_BOOTTIME, CLOCK_MONOTONIC,
@@ -68,26 +71,33 @@ impl FromSyscallArg for ClockId {
 }
 
 /// Wall-clock nanoseconds at monotonic time 0 (Linux: the inverse of
-/// `wall_to_monotonic`, `offs_real`).
-static REAL_OFFSET: spin::Once<u64> = spin::Once::new();
+/// `wall_to_monotonic`, `offs_real`), modulo 2^64: a clock set to before
+/// the boot's length past the epoch makes it "negative".
+static REAL_OFFSET: spin::Once<AtomicU64> = spin::Once::new();
 
 /// Reads the RTC once and fixes the realtime offset (Linux:
 /// `timekeeping_init`).
-fn real_offset_ns() -> u64 {
-    *REAL_OFFSET.call_once(|| {
+fn real_offset() -> &'static AtomicU64 {
+    REAL_OFFSET.call_once(|| {
         let mono = ktime_get_ns();
         let Some(secs) = crate::drivers::rtc::rtc_cmos::rtc_read_time() else {
             crate::pr_warn!("rtc_cmos: no valid time, the clock starts at the epoch");
-            return 0;
+            return AtomicU64::new(0);
         };
         crate::pr_info!("rtc_cmos: setting system clock to {secs} (seconds since the epoch)");
-        secs.saturating_mul(NSEC_PER_SEC).saturating_sub(mono)
+        AtomicU64::new(secs.saturating_mul(NSEC_PER_SEC).saturating_sub(mono))
     })
 }
 
 /// `CLOCK_REALTIME` in nanoseconds since the epoch (Linux: `ktime_get_real_ns`).
 pub fn ktime_get_real_ns() -> u64 {
-    real_offset_ns().saturating_add(ktime_get_ns())
+    real_offset().load(Ordering::Relaxed).wrapping_add(ktime_get_ns())
+}
+
+/// Steps `CLOCK_REALTIME` to `ns` since the epoch (Linux: the clock part
+/// of `do_settimeofday64`); see timekeeping.rs for the checks.
+pub fn set_real_ns(ns: u64) {
+    real_offset().store(ns.wrapping_sub(ktime_get_ns()), Ordering::Relaxed);
 }
 
 /// The CPU time of the current thread, or of its whole process with the
@@ -156,15 +166,15 @@ pub fn sys_clock_getres(which: ClockId, tp: UserPtr<__kernel_timespec>) -> KResu
     tp.write(&ns_to_timespec(clock_getres_ns(which)))
 }
 
-/// gettimeofday(2): the timezone is always UTC, as Linux's default
-/// `sys_tz`; either pointer may be NULL.
+/// gettimeofday(2): the timezone is what settimeofday last set (UTC at
+/// boot, as Linux's `sys_tz`); either pointer may be NULL.
 pub fn sys_gettimeofday(tv: UserPtr<__kernel_old_timeval>, tz: UserPtr<timezone>) -> KResult<()> {
     if !tv.is_null() {
         let ts = ns_to_timespec(ktime_get_real_ns());
         tv.write(&__kernel_old_timeval { tv_sec: ts.tv_sec, tv_usec: ts.tv_nsec / 1000 })?;
     }
     if !tz.is_null() {
-        tz.write(&timezone { tz_minuteswest: 0, tz_dsttime: 0 })?;
+        tz.write(&super::timekeeping::sys_tz())?;
     }
     Ok(())
 }

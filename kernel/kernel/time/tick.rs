@@ -83,6 +83,10 @@ fn update_process_times(user_tick: bool) {
     // poll's timeouts and a tty's VTIME: their sleepers share one queue
     // and their earliest deadline (fs/select.rs).
     crate::fs::select::poll_timer_tick();
+    // Readers of the kernel log that a printk could not wake itself.
+    crate::kernel::printk::printk_tick();
+    // trace_pipe readers, which a tracepoint cannot wake itself.
+    crate::kernel::trace::trace_tick();
     scheduler_tick();
 }
 

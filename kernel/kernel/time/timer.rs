@@ -162,6 +162,8 @@ pub fn run_timers() {
     if now < NEXT_EXPIRY.load(Ordering::Acquire) {
         return;
     }
+    // Where Linux raises TIMER_SOFTIRQ; Ferrite runs the timers inline.
+    crate::kernel::softirq::kstat_incr_softirqs_this_cpu(crate::kernel::softirq::SoftirqNr::Timer);
     loop {
         let entry = {
             let mut base = TIMER_BASE.lock();

@@ -51,6 +51,17 @@ enum Node<T> {
     Inner { children: Vec<Option<Node<T>>>, full: u64 },
 }
 
+/// The shape of an [`Idr`]'s tree, for debugging output (Linux prints
+/// the nodes with `xa_dump`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IdrShape {
+    /// Levels from the root down to the leaves; 0 for an empty tree.
+    pub layers: u32,
+    /// Inner nodes and leaves allocated.
+    pub inner_nodes: usize,
+    pub leaves: usize,
+}
+
 /// A vector of `IDR_SIZE` empty slots, or `NoMemory`.
 fn empty_slots<S>() -> Result<Vec<Option<S>>, IdrError> {
     let mut v = Vec::new();
@@ -77,6 +88,19 @@ impl<T> Node<T> {
         match self {
             Node::Leaf { used, .. } => *used == u64::MAX,
             Node::Inner { full, .. } => *full == u64::MAX,
+        }
+    }
+
+    /// Adds this subtree's nodes to `shape`.
+    fn count_nodes(&self, shape: &mut IdrShape) {
+        match self {
+            Node::Leaf { .. } => shape.leaves += 1,
+            Node::Inner { children, .. } => {
+                shape.inner_nodes += 1;
+                for child in children.iter().flatten() {
+                    child.count_nodes(shape);
+                }
+            }
         }
     }
 
@@ -313,6 +337,17 @@ impl<T> Idr<T> {
             Some(slot) => Ok(core::mem::replace(slot, value)),
             None => Err(value),
         }
+    }
+
+    /// The tree's levels and nodes; `len() / (leaves * IDR_SIZE)` is how
+    /// full its leaves are.
+    pub fn shape(&self) -> IdrShape {
+        let mut shape = IdrShape::default();
+        if let Some(root) = &self.root {
+            shape.layers = self.shift / IDR_BITS + 1;
+            root.count_nodes(&mut shape);
+        }
+        shape
     }
 
     /// Where the next cyclic allocation starts (Linux: `idr_get_cursor`).

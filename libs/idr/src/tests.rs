@@ -36,6 +36,24 @@ fn grows_past_one_node_and_shrinks() {
 }
 
 #[test]
+fn shape_counts_layers_and_nodes() {
+    let mut idr = Idr::new();
+    assert_eq!(idr.shape(), IdrShape::default());
+    assert_eq!(idr.alloc((), 0, 100), Ok(0));
+    assert_eq!(idr.shape(), IdrShape { layers: 1, inner_nodes: 0, leaves: 1 });
+    for i in 1..5000u32 {
+        assert_eq!(idr.alloc((), 0, 32768), Ok(i));
+    }
+    // 5000 IDs: 79 leaves of 64, two level-2 nodes of 4096 IDs, a root.
+    assert_eq!(idr.shape(), IdrShape { layers: 3, inner_nodes: 3, leaves: 79 });
+    for i in 64..5000u32 {
+        idr.remove(i);
+    }
+    let shape = idr.shape();
+    assert_eq!((shape.leaves, shape.inner_nodes), (1, 2), "empty nodes are freed: {shape:?}");
+}
+
+#[test]
 fn cyclic_wraps_and_exhausts() {
     let mut idr = Idr::new();
     for want in 1..10 {

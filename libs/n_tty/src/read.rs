@@ -5,7 +5,7 @@
 
 use linux_raw_sys::general as g;
 
-use crate::{MASK, Mark, NTty, span};
+use crate::{MASK, Mark, N_TTY_BUF_SIZE, NTty, span};
 
 /// What a reader does after one pass over the input buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +91,16 @@ impl NTty {
         let (min, time) = (self.termios.cc(g::VMIN), self.termios.cc(g::VTIME));
         let amount = if for_poll && time == 0 && min > 0 { usize::from(min) } else { 1 };
         self.read_cnt() >= amount
+    }
+
+    /// Bytes the input buffer takes now from a driver that can wait, a
+    /// pty (Linux: the `room` of `n_tty_receive_buf_common`): one slot is
+    /// kept free, and a canonical line that fills the buffer still takes
+    /// one byte at a time, so that its newline can end it.
+    pub fn receive_room(&self) -> usize {
+        let room = N_TTY_BUF_SIZE.saturating_sub(self.read_cnt() + 1);
+        let overflow = self.termios.lflag(g::ICANON) && self.canon_head == self.read_tail;
+        if room == 0 && overflow { 1 } else { room }
     }
 
     /// Bytes a read could return now, for `FIONREAD` (Linux: `inq_canon`).

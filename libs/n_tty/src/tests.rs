@@ -335,3 +335,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn receive_room_keeps_a_slot_and_lets_a_full_line_end() {
+    let mut tty = raw(1, 0);
+    assert_eq!(tty.receive_room(), N_TTY_BUF_SIZE - 1);
+    tty.receive_buf(&[b'x'; N_TTY_BUF_SIZE]);
+    assert_eq!(tty.receive_room(), 0, "raw: full, the writer waits");
+    let mut canon = NTty::default();
+    canon.receive_buf(&[b'y'; N_TTY_BUF_SIZE]);
+    assert_eq!(canon.receive_room(), 1, "an unfinished line still takes its newline");
+    canon.receive_buf(b"\n");
+    assert_eq!(canon.receive_room(), 0, "a complete line: wait for the reader");
+    assert_eq!(read_bytes(&mut canon, N_TTY_BUF_SIZE).last(), Some(&b'\n'));
+    assert_eq!(canon.receive_room(), N_TTY_BUF_SIZE - 1);
+}

@@ -375,7 +375,7 @@ pub(super) fn boot_root(
 
 /// The shim initramfs for Linux: busybox, the modules, linux-shim.sh as
 /// /init. Rebuilt each run (milliseconds); the modules are cached.
-fn linux_shim() -> Result<PathBuf, String> {
+pub(super) fn linux_shim() -> Result<PathBuf, String> {
     let root = workspace_root();
     let mut cpio = Archive::new();
     super::build::busybox_root(&mut cpio)?;
