@@ -31,20 +31,6 @@ static long long ns_of(clockid_t id)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Runs `fn` as user 65534 in a child; its exit status. */
-static int as_nobody(int (*fn)(int), int arg)
-{
-	pid_t child = fork();
-	if (child == 0) {
-		if (setgid(65534) || setuid(65534))
-			_exit(99);
-		_exit(fn(arg));
-	}
-	int status = 0;
-	waitpid(child, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
-}
-
 static int nobody_set_time(int unused)
 {
 	(void)unused;
@@ -235,32 +221,6 @@ static void check_rtc(void)
 }
 
 
-/* Runs `cmd` with /bin/sh, stdout and stderr into `out`; its exit status or -1. */
-static int run(const char *cmd, char *out, size_t size)
-{
-	int fds[2];
-	if (pipe(fds) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	size_t len = 0;
-	long n;
-	while (len + 1 < size && (n = read(fds[0], out + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = 0;
-	close(fds[0]);
-	int status = 0;
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* date -s, hwclock -w/-r/-s and adjtimex as busybox runs them (on /dev/rtc0). */
 static void check_busybox(int major)
 {
@@ -271,22 +231,22 @@ static void check_busybox(int major)
 	int made = stat("/dev/rtc0", &st) != 0;
 	if (made)
 		REQUIRE_VOID(mknod("/dev/rtc0", S_IFCHR | 0600, makedev(major, 0)) == 0);
-	int rc = run("date -u -s '2031-02-03 04:05:06' >/dev/null && date -u +%Y-%m-%d", out, sizeof(out));
+	int rc = run_sh("date -u -s '2031-02-03 04:05:06' >/dev/null && date -u +%Y-%m-%d", out, sizeof(out));
 	CHECK("busybox_date_s", rc == 0 && strcmp(out, "2031-02-03\n") == 0, "rc %d: %s", rc, out);
-	rc = run("hwclock -w -u && hwclock -r -u", out, sizeof(out));
+	rc = run_sh("hwclock -w -u && hwclock -r -u", out, sizeof(out));
 	CHECK("busybox_hwclock_w_r", rc == 0 && strstr(out, "Feb  3 04:05:") && strstr(out, "2031"), "rc %d: %s", rc,
 	      out);
-	rc = run("date -u -s '2030-01-01 00:00:00' >/dev/null && hwclock -s -u && date -u +%Y-%m-%d", out,
+	rc = run_sh("date -u -s '2030-01-01 00:00:00' >/dev/null && hwclock -s -u && date -u +%Y-%m-%d", out,
 		 sizeof(out));
 	CHECK("busybox_hwclock_s", rc == 0 && strcmp(out, "2031-02-03\n") == 0, "rc %d: %s", rc, out);
-	rc = run("adjtimex", out, sizeof(out));
+	rc = run_sh("adjtimex", out, sizeof(out));
 	CHECK("busybox_adjtimex", rc == 0 && strstr(out, "tolerance:    32768000") && strstr(out, "return value: 5"),
 	      "rc %d: %s", rc, out);
 	/* Put both clocks back. */
 	long long back = real0 + ns_of(CLOCK_MONOTONIC) - mono0;
 	struct timespec restore = {.tv_sec = (time_t)(back / 1000000000LL), .tv_nsec = (long)(back % 1000000000LL)};
 	EXPECT_OK("busybox_restore_clock", clock_settime(CLOCK_REALTIME, &restore));
-	rc = run("hwclock --systohc -u", out, sizeof(out));
+	rc = run_sh("hwclock --systohc -u", out, sizeof(out));
 	CHECK("busybox_hwclock_systohc", rc == 0, "rc %d: %s", rc, out);
 	if (made)
 		unlink("/dev/rtc0");

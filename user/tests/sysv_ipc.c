@@ -27,31 +27,6 @@ static int semval(int id, int num)
 	return semctl(id, num, GETVAL);
 }
 
-static int read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	long n = read(fd, buf, size - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return (int)n;
-}
-
-/* Runs `fn(arg)` as user 65534 in a child; its exit status. */
-static int as_nobody(int (*fn)(int), int arg)
-{
-	pid_t child = fork();
-	if (child == 0) {
-		if (setgid(65534) || setuid(65534))
-			_exit(99);
-		_exit(fn(arg));
-	}
-	int status = 0;
-	waitpid(child, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
-}
-
 static int nobody_shm(int key)
 {
 	int id = shmget(key, 0, 0);
@@ -128,7 +103,7 @@ static void check_shm(void)
 	EXPECT_ERRNO("create_size_zero", shmget(IPC_PRIVATE, 0, IPC_CREAT | 0600), EINVAL);
 	CHECK("user_denied", as_nobody(nobody_shm, key) == 0, "step %d", as_nobody(nobody_shm, key));
 	char buf[4096], line[64];
-	read_file("proc/sysvipc/shm", buf, sizeof(buf));
+	slurp("proc/sysvipc/shm", buf, sizeof(buf));
 	snprintf(line, sizeof(line), "%10d %10d  %4o %21d", key, kid, 0600, 4096);
 	CHECK("proc_sysvipc_shm", strncmp(buf, "       key      shmid perms", 27) == 0 && strstr(buf, line), "%s",
 	      buf);
@@ -223,7 +198,7 @@ static void check_sem(void)
 	CHECK("sem_ipc_stat_fields", ds.sem_nsems == 2 && (ds.sem_perm.mode & 0777) == 0600, "nsems %lu mode %o",
 	      (unsigned long)ds.sem_nsems, ds.sem_perm.mode);
 	char buf[4096], line[64];
-	read_file("proc/sysvipc/sem", buf, sizeof(buf));
+	slurp("proc/sysvipc/sem", buf, sizeof(buf));
 	snprintf(line, sizeof(line), "%10d %10d  %4o %10d", 0, id, 0600, 2);
 	CHECK("proc_sysvipc_sem", strstr(buf, line), "%s", buf);
 
@@ -284,7 +259,7 @@ static void check_msg(void)
 	      ds.msg_lspid == getpid(), "qnum %lu cbytes %lu qbytes %lu", (unsigned long)ds.msg_qnum,
 	      (unsigned long)ds.msg_cbytes, (unsigned long)ds.msg_qbytes);
 	char buf[4096], line[80];
-	read_file("proc/sysvipc/msg", buf, sizeof(buf));
+	slurp("proc/sysvipc/msg", buf, sizeof(buf));
 	snprintf(line, sizeof(line), "%10d %10d  %4o  %10d %10d", 0, id, 0600, 14, 3);
 	CHECK("proc_sysvipc_msg", strstr(buf, line), "%s", buf);
 	long n = rcv(id, &m, sizeof(m.mtext), 2, 0);
@@ -339,20 +314,20 @@ static void check_msg(void)
 	waitpid(child, &status, 0);
 	CHECK("msg_rmid_eidrm", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
 	EXPECT_ERRNO("msg_removed", msgctl(id, IPC_STAT, &ds), EINVAL);
-	read_file("proc/sys/kernel/msgmnb", buf, sizeof(buf));
+	slurp("proc/sys/kernel/msgmnb", buf, sizeof(buf));
 	CHECK("sysctl_msgmnb", strcmp(buf, "16384\n") == 0, "'%s'", buf);
-	read_file("proc/sys/kernel/msgmax", buf, sizeof(buf));
+	slurp("proc/sys/kernel/msgmax", buf, sizeof(buf));
 	CHECK("sysctl_msgmax", strcmp(buf, "8192\n") == 0, "'%s'", buf);
 }
 
 static void check_limits(void)
 {
 	char buf[128];
-	read_file("proc/sys/kernel/sem", buf, sizeof(buf));
+	slurp("proc/sys/kernel/sem", buf, sizeof(buf));
 	CHECK("sysctl_sem", strcmp(buf, "32000\t1024000000\t500\t32000\n") == 0, "'%s'", buf);
-	read_file("proc/sys/kernel/shmmni", buf, sizeof(buf));
+	slurp("proc/sys/kernel/shmmni", buf, sizeof(buf));
 	CHECK("sysctl_shmmni", strcmp(buf, "4096\n") == 0, "'%s'", buf);
-	read_file("proc/sys/kernel/shmmax", buf, sizeof(buf));
+	slurp("proc/sys/kernel/shmmax", buf, sizeof(buf));
 	CHECK("sysctl_shmmax", strcmp(buf, "18446744073692774399\n") == 0, "'%s'", buf);
 }
 

@@ -297,6 +297,56 @@ TEST_HELPER ssize_t slurp(const char *path, char *buf, size_t size)
 	return total;
 }
 
+/*
+ * Runs `cmd` with /bin/sh -c, its stdout and stderr into `out` (cut to fit,
+ * the rest read and dropped, NUL-terminated); its exit status, or -1 if it
+ * did not exit.
+ */
+TEST_HELPER int run_sh(const char *cmd, char *out, size_t size)
+{
+	int fds[2];
+	if (pipe(fds) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t len = 0;
+	ssize_t n;
+	while (len + 1 < size && (n = read(fds[0], out + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	char sink[256];
+	while (read(fds[0], sink, sizeof(sink)) > 0)
+		;
+	out[len] = 0;
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * Runs `fn(arg)` in a child as user and group 65534 (nobody); the child's
+ * exit status (99: it could not switch, 100: it did not exit).
+ */
+TEST_HELPER int as_nobody(int (*fn)(int), int arg)
+{
+	pid_t child = fork();
+	if (child == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		_exit(fn(arg));
+	}
+	int status = 0;
+	waitpid(child, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
 /* Waits for `pid` and returns its wait status, or -1. */
 TEST_HELPER int wait_status(pid_t pid)
 {
