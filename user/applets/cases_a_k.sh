@@ -346,7 +346,8 @@ case_crond() {
 	echo '30 4 * * * echo hi' >tabs/root
 	crond -f -l 0 -c "$PWD/tabs" -L "$PWD/log" &
 	n=100
-	while ! grep -q 'entry' log 2>/dev/null && [ $n -gt 0 ]; do
+	# The bitmap lines follow the 'entry' line: wait for the last one.
+	while ! grep -Eq '^0{30}10{29}$' log 2>/dev/null && [ $n -gt 0 ]; do
 		usleep 100000
 		n=$((n - 1))
 	done
