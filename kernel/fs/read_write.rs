@@ -187,6 +187,18 @@ pub fn vfs_llseek(file: &File, offset: i64, whence: u32) -> KResult<u64> {
     Ok(new)
 }
 
+/// lseek from the start or the current position only, for files with no
+/// meaningful end: seq files and directories (Linux: `seq_lseek`,
+/// `dcache_dir_lseek`); `EINVAL` for SEEK_END and the rest.
+pub fn llseek_set_cur(pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
+    let base = match whence {
+        Whence::Set => 0,
+        Whence::Cur => pos,
+        _ => return Err(Errno::EINVAL),
+    };
+    base.checked_add_signed(offset).ok_or(Errno::EINVAL)
+}
+
 /// The usual lseek arithmetic for a file of `size` bytes (Linux:
 /// `generic_file_llseek_size`, with SEEK_DATA/SEEK_HOLE treating the
 /// whole file as data).

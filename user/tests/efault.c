@@ -4,10 +4,56 @@
  * the buffer themselves. Linux: copy_to_user/copy_from_user callers.
  */
 #include "test.h"
+#include <sys/ipc.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <signal.h>
 #include <time.h>
+
+/*
+ * The calls of the log, the clock, the UTS and mount namespaces and SysV
+ * IPC, each given an unmapped buffer: EFAULT, and nothing changed (the
+ * clock is not set, no message is lost but the one being received).
+ */
+static void more_calls(void *bad)
+{
+	EXPECT_ERRNO("syslog_read_all_bad_buffer", syscall(SYS_syslog, 3, bad, 4096), EFAULT);
+	EXPECT_ERRNO("getrusage_bad_buffer", syscall(SYS_getrusage, RUSAGE_SELF, bad), EFAULT);
+	EXPECT_ERRNO("settimeofday_bad_tv", syscall(SYS_settimeofday, bad, NULL), EFAULT);
+	EXPECT_ERRNO("clock_settime_bad_tp", syscall(SYS_clock_settime, CLOCK_REALTIME, bad), EFAULT);
+	EXPECT_ERRNO("adjtimex_bad_buffer", syscall(SYS_adjtimex, bad), EFAULT);
+	EXPECT_ERRNO("sethostname_bad_name", syscall(SYS_sethostname, bad, 5), EFAULT);
+	EXPECT_ERRNO("pivot_root_bad_path", syscall(SYS_pivot_root, bad, bad), EFAULT);
+
+	long shm = syscall(SYS_shmget, IPC_PRIVATE, 4096, 0600);
+	if (shm >= 0) {
+		EXPECT_ERRNO("shmctl_stat_bad_buffer", syscall(SYS_shmctl, shm, IPC_STAT, bad), EFAULT);
+		syscall(SYS_shmctl, shm, IPC_RMID, NULL);
+	} else {
+		fail("shmctl_stat_bad_buffer", "shmget: %s", errno_name(errno));
+	}
+	long sem = syscall(SYS_semget, IPC_PRIVATE, 1, 0600);
+	if (sem >= 0) {
+		EXPECT_ERRNO("semop_bad_sops", syscall(SYS_semop, sem, bad, 1), EFAULT);
+		syscall(SYS_semctl, sem, 0, IPC_RMID, 0);
+	} else {
+		fail("semop_bad_sops", "semget: %s", errno_name(errno));
+	}
+	long msq = syscall(SYS_msgget, IPC_PRIVATE, 0600);
+	if (msq >= 0) {
+		struct {
+			long type;
+			char text[8];
+		} msg = { 1, "hello" };
+		EXPECT_ERRNO("msgsnd_bad_message", syscall(SYS_msgsnd, msq, bad, 8, IPC_NOWAIT), EFAULT);
+		REQUIRE_VOID(syscall(SYS_msgsnd, msq, &msg, 8, IPC_NOWAIT) == 0);
+		EXPECT_ERRNO("msgrcv_bad_buffer", syscall(SYS_msgrcv, msq, bad, 8, 0, IPC_NOWAIT), EFAULT);
+		syscall(SYS_msgctl, msq, IPC_RMID, NULL);
+	} else {
+		fail("msgsnd_bad_message", "msgget: %s", errno_name(errno));
+	}
+}
 
 int main(void)
 {
@@ -75,6 +121,7 @@ int main(void)
 	/* A string that runs off the end of the mapping. */
 	memset(two + 4096 - 100, 'a', 100);
 	EXPECT_ERRNO("path_running_into_unmapped", syscall(SYS_open, two + 4096 - 100, O_RDONLY), EFAULT);
+	more_calls(bad);
 	CHECK("still_alive", getpid() > 0, "unreachable");
 	return test_done();
 }

@@ -157,6 +157,8 @@ int main(void)
 	int other = ioctl(ctl, LOOP_CTL_GET_FREE);
 	CHECK("get_free_skips_bound", other >= 0 && other != n, "got %d, bound %d", other, n);
 	io_checks(loop, img);
+	EXPECT_ERRNO("get_status_bad_pointer", ioctl(loop, LOOP_GET_STATUS64, (void *)8), EFAULT);
+	EXPECT_ERRNO("set_status_bad_pointer", ioctl(loop, LOOP_SET_STATUS64, (void *)8), EFAULT);
 	status_checks(loop, n, img);
 	EXPECT_OK("unbind", ioctl(loop, LOOP_CLR_FD, 0));
 	EXPECT_ERRNO("unbound_again_enxio", ioctl(loop, LOOP_GET_STATUS64, &info), ENXIO);

@@ -25,6 +25,7 @@ use super::proc_sysctl::{CtlTable, proc_sys_show, proc_sys_write};
 use crate::fs::dcache::Dentry;
 use crate::fs::file_table::{File, FileOps, Whence};
 use crate::fs::inode::{FileType, Inode, InodeAttr, InodeOps, SetAttr};
+use crate::fs::read_write::llseek_set_cur;
 use crate::fs::readdir::DirContext;
 use crate::fs::super_block::SuperBlock;
 use crate::kernel::errno::{Errno, KResult};
@@ -389,18 +390,8 @@ impl FileOps for ProcFileOps {
     }
 
     fn llseek(&self, _file: &File, pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
-        seq_lseek(pos, offset, whence)
+        llseek_set_cur(pos, offset, whence)
     }
-}
-
-/// Linux: `seq_lseek`: from the start or the current position only.
-fn seq_lseek(pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
-    let base = match whence {
-        Whence::Set => 0,
-        Whence::Cur => pos,
-        _ => return Err(Errno::EINVAL),
-    };
-    base.checked_add_signed(offset).ok_or(Errno::EINVAL)
 }
 
 /// Operations of procfs directories (Linux: `proc_root_operations`,
@@ -414,7 +405,7 @@ impl FileOps for ProcDirOps {
     }
 
     fn llseek(&self, _file: &File, pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
-        seq_lseek(pos, offset, whence)
+        llseek_set_cur(pos, offset, whence)
     }
 
     fn iterate_shared(&self, file: &File, ctx: &mut DirContext<'_>) -> KResult<()> {

@@ -209,12 +209,7 @@ impl FileOps for SysfsDirOps {
     }
 
     fn llseek(&self, _file: &File, pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
-        let base = match whence {
-            Whence::Set => 0,
-            Whence::Cur => pos,
-            _ => return Err(Errno::EINVAL),
-        };
-        base.checked_add_signed(offset).ok_or(Errno::EINVAL)
+        crate::fs::read_write::llseek_set_cur(pos, offset, whence)
     }
 
     /// `.`, `..`, then the children in the order they were added (Linux:
