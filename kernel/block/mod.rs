@@ -82,6 +82,12 @@ pub trait BlockDevice: Send + Sync {
     fn discard(&self, _lba: u64, _sectors: u64) -> KResult<()> {
         Err(Errno::EOPNOTSUPP)
     }
+    /// The longest discard the device takes in one request, in sectors;
+    /// 0 if it takes none (Linux: `bdev_max_discard_sectors`, which
+    /// FITRIM asks before walking a file system).
+    fn max_discard_sectors(&self) -> u64 {
+        0
+    }
     /// Its I/O counters, for /proc/diskstats (Linux: `bd_stats`).
     fn stats(&self) -> Option<&DiskStats> {
         None

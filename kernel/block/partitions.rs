@@ -91,6 +91,10 @@ impl BlockDevice for Partition {
         self.disk.discard(self.start.checked_add(lba).ok_or(Errno::EIO)?, end - lba)
     }
 
+    fn max_discard_sectors(&self) -> u64 {
+        self.disk.max_discard_sectors()
+    }
+
     fn stats(&self) -> Option<&DiskStats> {
         Some(&self.stats)
     }

@@ -7,6 +7,7 @@ pub mod acpi;
 pub mod block;
 pub mod char;
 pub mod misc;
+pub mod net;
 pub mod pci;
 pub mod rtc;
 pub mod tty;

@@ -64,7 +64,11 @@ pub fn chrdev_fops(rdev: DevT) -> KResult<&'static dyn FileOps> {
 }
 
 #[allow(dead_code, reason = "for /proc/devices")]
-/// Registered regions as (major, name), for /proc/devices.
+/// Registered regions as (major, name), for /proc/devices, by first
+/// device number (Linux keeps a major's regions sorted by `baseminor`).
 pub fn chrdevs() -> Vec<(u32, &'static str)> {
-    CHRDEVS.lock().iter().map(|r| (r.base.major(), r.name)).collect()
+    let mut regions: Vec<(DevT, &'static str)> =
+        CHRDEVS.lock().iter().map(|r| (r.base, r.name)).collect();
+    regions.sort_by_key(|&(base, _)| base.0);
+    regions.into_iter().map(|(base, name)| (base.major(), name)).collect()
 }

@@ -121,6 +121,19 @@ pub trait FileOps: Send + Sync {
     fn ioctl(&self, file: &File, cmd: u32, arg: u64) -> KResult<i64> {
         Err(Errno::ENOTTY)
     }
+    /// Checks a mapping of `len` bytes from page `pgoff` of a file with
+    /// no page cache (a device's memory) and sets the area's flags
+    /// (Linux: `mmap`; `/dev/mem`'s sets `VM_PFNMAP`, mm/pfnmap.rs).
+    /// `ENODEV` by default: the file cannot be mapped.
+    fn mmap(
+        &self,
+        file: &File,
+        pgoff: u64,
+        len: u64,
+        vm_flags: &mut crate::mm::vma::VmFlags,
+    ) -> KResult<()> {
+        Err(Errno::ENODEV)
+    }
     /// Readiness for poll/select (Linux: `poll`, without the wait-queue
     /// registration that comes with blocking files).
     fn poll(&self, file: &File) -> PollMask {

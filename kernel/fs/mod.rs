@@ -49,6 +49,7 @@ pub mod exec;
 pub mod exec_stack;
 pub mod ext2;
 pub mod fallocate;
+pub mod fat;
 pub mod fcntl;
 pub mod fdtable;
 pub mod fifo;
@@ -194,6 +195,9 @@ pub fn vfs_caches_init() {
     }
     if let Err(e) = ext2::init_ext2_fs() {
         crate::pr_err!("EXT2-fs: cannot register: {}", e.description());
+    }
+    if let Err(e) = fat::init_vfat_fs() {
+        crate::pr_err!("FAT-fs: cannot register vfat: {}", e.description());
     }
     if let Err(e) = crate::drivers::char::mem::chr_dev_init() {
         crate::pr_err!("mem: cannot register the memory devices: {}", e.description());

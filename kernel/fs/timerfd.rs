@@ -98,8 +98,8 @@ impl TimerFdCtx {
     /// The kernel timer runs on the tick after the expiry; the syscalls
     /// call this too, so that they see the timer as Linux's exact hrtimer
     /// would have left it.
-    fn timerfd_triggered(&self, s: &mut TimerFdState) {
-        if s.armed && !s.expired && self.now() >= s.expires {
+    fn timerfd_triggered(&self, s: &mut TimerFdState, now: u64) {
+        if s.armed && !s.expired && now >= s.expires {
             s.expired = true;
             s.ticks += 1;
             s.armed = s.interval != 0;
@@ -111,7 +111,7 @@ impl TimerFdCtx {
     fn timerfd_tmrproc(&self) {
         let ticks = {
             let mut s = self.state.lock();
-            self.timerfd_triggered(&mut s);
+            self.timerfd_triggered(&mut s, self.now());
             if s.armed && !s.expired {
                 self.arm(s.expires); // the tick came early
             }
@@ -130,12 +130,11 @@ impl TimerFdCtx {
     /// Moves an expired periodic timer past now, counting the periods
     /// missed since its expiry, and re-arms it (Linux: the
     /// `hrtimer_forward_now` in `timerfd_read` and `timerfd_gettime`).
-    fn forward(&self, s: &mut TimerFdState) {
+    fn forward(&self, s: &mut TimerFdState, now: u64) {
         if !s.expired || s.interval == 0 {
             return;
         }
         s.expired = false;
-        let now = self.now();
         let periods = now.saturating_sub(s.expires) / s.interval + 1;
         s.expires = s.expires.saturating_add(periods.saturating_mul(s.interval));
         s.ticks += periods - 1;
@@ -143,21 +142,26 @@ impl TimerFdCtx {
     }
 
     /// (interval, remaining), forwarding first (Linux: `timerfd_gettime`).
+    /// One reading of the clock serves all three steps: a periodic timer
+    /// forwarded past `now` then never shows 0 left, however slowly the
+    /// emulator runs between two readings.
     fn get(&self, s: &mut TimerFdState) -> (u64, u64) {
-        self.timerfd_triggered(s);
-        self.forward(s);
-        let remaining = if s.expires == 0 { 0 } else { s.expires.saturating_sub(self.now()) };
+        let now = self.now();
+        self.timerfd_triggered(s, now);
+        self.forward(s, now);
+        let remaining = if s.expires == 0 { 0 } else { s.expires.saturating_sub(now) };
         (s.interval, remaining)
     }
 
     /// Takes the ticks waiting, if any (Linux: `timerfd_read`'s body).
     fn try_read(&self) -> Option<u64> {
         let mut s = self.state.lock();
-        self.timerfd_triggered(&mut s);
+        let now = self.now();
+        self.timerfd_triggered(&mut s, now);
         if s.ticks == 0 {
             return None;
         }
-        self.forward(&mut s);
+        self.forward(&mut s, now);
         s.expired = false;
         Some(core::mem::take(&mut s.ticks))
     }
@@ -217,7 +221,7 @@ impl FileOps for TimerFdFileOps {
         match ctx(file) {
             Ok(ctx) => {
                 let mut s = ctx.state.lock();
-                ctx.timerfd_triggered(&mut s);
+                ctx.timerfd_triggered(&mut s, ctx.now());
                 if s.ticks > 0 { uapi::POLLIN | uapi::POLLRDNORM } else { 0 }
             }
             Err(_) => uapi::POLLERR,

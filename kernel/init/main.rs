@@ -49,6 +49,7 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     arch::apic::apic_intr_mode_init();
     arch::apic::x86_late_time_init();
     drivers::tty::serial::uart_8250::serial8250_init();
+    drivers::tty::vt::vt::vty_init();
     arch::syscall::syscall_init();
     arch::fpu::fpu__init_system();
     kernel::sched::sched_init();
@@ -63,6 +64,7 @@ pub fn start_kernel(params: &'static BootParams) -> ! {
     drivers::pci::pci_subsys_init();
     drivers::block::loop_dev::loop_init();
     drivers::block::brd::brd_init(cmdline.get("brd.rd_nr"), cmdline.get("brd.rd_size"));
+    crate::net::net_dev_init();
     local_irq_enable();
     pr_info!("Kernel initialisation done");
     drivers::misc::lkdtm::run(params.cmdline());

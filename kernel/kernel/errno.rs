@@ -34,6 +34,14 @@ macro_rules! errnos {
                     $(Errno::$name => $text,)*
                 }
             }
+
+            /// The errno of a raw value, if it is one.
+            pub const fn from_raw(value: u32) -> Option<Self> {
+                match value {
+                    $(e::$name => Some(Errno::$name),)*
+                    _ => None,
+                }
+            }
         }
     };
 }
@@ -70,6 +78,7 @@ errnos! {
     EROFS: "Read-only file system",
     EMLINK: "Too many links",
     EPIPE: "Broken pipe",
+    EDOM: "Numerical argument out of domain",
     ERANGE: "Numerical result out of range",
     EDEADLK: "Resource deadlock avoided",
     ENAMETOOLONG: "File name too long",
@@ -92,12 +101,22 @@ errnos! {
     ESOCKTNOSUPPORT: "Socket type not supported",
     EAFNOSUPPORT: "Address family not supported by protocol",
     EADDRINUSE: "Address already in use",
+    EADDRNOTAVAIL: "Cannot assign requested address",
+    ENETDOWN: "Network is down",
+    ENETUNREACH: "Network is unreachable",
+    ECONNABORTED: "Software caused connection abort",
     ECONNRESET: "Connection reset by peer",
+    ENOBUFS: "No buffer space available",
     EISCONN: "Transport endpoint is already connected",
     ENOTCONN: "Transport endpoint is not connected",
-    ECONNREFUSED: "Connection refused",
-    ENOBUFS: "No buffer space available",
     ETIMEDOUT: "Connection timed out",
+    ECONNREFUSED: "Connection refused",
+    EHOSTUNREACH: "No route to host",
+    EHOSTDOWN: "Host is down",
+    ENONET: "Machine is not on the network",
+    EPROTO: "Protocol error",
+    EALREADY: "Operation already in progress",
+    EINPROGRESS: "Operation now in progress",
     ERESTARTSYS: "Interrupted system call (restart if SA_RESTART)",
     ERESTARTNOINTR: "Interrupted system call (always restart)",
     ERESTARTNOHAND: "Interrupted system call (restart unless a handler ran)",

@@ -144,7 +144,8 @@ impl core::fmt::Display for SymbolName {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match lookup(self.0) {
             Some((name, off, size)) => write!(f, "{name}+{off:#x}/{size:#x}"),
-            None => write!(f, "{:#x}", self.0),
+            None => crate::kernel::module::fmt_module_address(self.0, 0, f)
+                .unwrap_or_else(|| write!(f, "{:#x}", self.0)),
         }
     }
 }
@@ -158,7 +159,8 @@ impl core::fmt::Display for BacktraceSymbol {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match lookup(self.0.wrapping_sub(1)) {
             Some((name, off, size)) => write!(f, "{name}+{:#x}/{size:#x}", off + 1),
-            None => write!(f, "{:#x}", self.0),
+            None => crate::kernel::module::fmt_module_address(self.0, 1, f)
+                .unwrap_or_else(|| write!(f, "{:#x}", self.0)),
         }
     }
 }

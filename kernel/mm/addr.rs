@@ -9,6 +9,7 @@
 //! ffff888000000000 - ffffc87fffffffff  direct map of all physical memory (PAGE_OFFSET)
 //! ffffc90000000000 - ffffe8ffffffffff  vmalloc/ioremap space, kernel stacks
 //! ffffffff80000000 - ffffffff9fffffff  kernel image (__START_KERNEL_map)
+//! ffffffffa0000000 - fffffffffeffffff  module mapping space (MODULES_VADDR)
 //! ```
 #![deny(unsafe_code)]
 
@@ -34,6 +35,12 @@ pub const VMALLOC_START: u64 = 0xffff_c900_0000_0000;
 pub const VMALLOC_END: u64 = 0xffff_e8ff_ffff_ffff;
 /// Linux: `__START_KERNEL_map`.
 pub const KERNEL_MAP: u64 = 0xffff_ffff_8000_0000;
+/// Loadable modules, above the 512 MiB of the kernel image and within
+/// 2 GiB of its text, so that modules reach it (and it them) with 32-bit
+/// PC-relative and sign-extended relocations (Linux: `MODULES_VADDR`,
+/// `MODULES_END` without KASLR).
+pub const MODULES_VADDR: u64 = KERNEL_MAP + 0x2000_0000;
+pub const MODULES_END: u64 = 0xffff_ffff_feff_ffff;
 /// Where the image is linked: `__START_KERNEL_map` + 16 MiB, Linux's
 /// `__START_KERNEL` with the default `CONFIG_PHYSICAL_START`, so that text
 /// addresses read as in Linux oopses (`ffffffff81000000`).

@@ -99,7 +99,8 @@ fn copy_page_range(dst: &Mm, src: &Mm, vma: &Vma) -> KResult<()> {
             result = Err(e);
             return None;
         }
-        if !is_zero_pfn(pte.pfn()) {
+        // A PFNMAP frame (mm/pfnmap.rs) has no reference to take.
+        if !is_zero_pfn(pte.pfn()) && !pte.flags().contains(PteFlags::SPECIAL) {
             if let Some(page) = pfn_to_page(pte.pfn()) {
                 page.get();
             }

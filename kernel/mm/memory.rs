@@ -258,6 +258,9 @@ pub fn handle_mm_fault(
     flags: FaultFlags,
 ) -> Result<Resolved, VmFault> {
     count_vm_event(VmEventItem::PgFault);
+    if vma.flags.contains(VmFlags::PFNMAP) {
+        return crate::mm::pfnmap::do_pfn_fault(mm, vma, addr, flags).map(|()| Resolved::Minor);
+    }
     let va = VirtAddr::new(addr & !(PAGE_SIZE as u64 - 1));
     let mut pt = mm.page_table();
     let pte = pt.get_pte(va);
@@ -386,7 +389,8 @@ pub fn do_wp_page(
 pub fn zap_page_range(pt: &mut PageTable, start: u64, end: u64) -> i64 {
     let mut freed = 0;
     pt.update_range(start, end, &mut |_, pte| {
-        if pte.is_present() {
+        // A PFNMAP frame holds no reference (mm/pfnmap.rs).
+        if pte.is_present() && !pte.flags().contains(PteFlags::SPECIAL) {
             if !is_zero_pfn(pte.pfn()) {
                 freed += 1;
             }
@@ -431,6 +435,10 @@ fn access_remote_vm(
         let layout = lock_mm_and_find_vma(mm, at).map_err(|_| Errno::EFAULT)?;
         let vma = layout.vmas.lookup(at).ok_or(Errno::EFAULT)?;
         access_error(vma, flags).map_err(|_| Errno::EFAULT)?;
+        // Linux: `get_user_pages` refuses device memory (`VM_IO | VM_PFNMAP`).
+        if vma.flags.intersects(VmFlags::IO | VmFlags::PFNMAP) {
+            return Err(Errno::EFAULT);
+        }
         let mut tries = 0;
         loop {
             // The copy runs under page_table_lock so a concurrent COW

@@ -6,8 +6,9 @@
 //!
 //! Each operation takes an `&Mm`, so the syscall wrappers only decode
 //! arguments and pass `current`'s mm. A file mapping keeps the open file
-//! in its VMA and maps the file's page cache (mm/filemap.rs); files
-//! without one (pipes, devices, directories) give `ENODEV`. Checks
+//! in its VMA and maps the file's page cache (mm/filemap.rs); a file
+//! without one asks its `FileOps::mmap` (`/dev/mem`: mm/pfnmap.rs), which
+//! for most (pipes, directories) is `ENODEV`. Checks
 //! follow Linux 6.1, including what it does *not* check: unknown `flags`
 //! bits and unknown `prot` bits are ignored by `mmap` (only
 //! `MAP_SHARED_VALIDATE` with a file rejects flags, and `mprotect`
@@ -218,7 +219,7 @@ fn mmap_file_flags(
         *vm_flags -= VmFlags::MAYEXEC;
     }
     if inode_mapping(&file.f_inode).is_none() {
-        return Err(Errno::ENODEV);
+        file.f_op.mmap(file, pgoff, len, vm_flags)?;
     }
     if vm_flags.contains(VmFlags::GROWSDOWN) {
         return Err(Errno::EINVAL);

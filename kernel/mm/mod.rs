@@ -16,8 +16,9 @@
 //! (`PageTable`; entry format and CR3/TLB in `arch::mm`), `slub` and
 //! `slab_common` (`KmemCache`, `kmalloc`), `vmalloc`, `kstack`. User
 //! address spaces: `mm_types` (`Mm`), `vma` (`Vma`), `memory` (page
-//! faults, COW), `filemap` (faults on file mappings, truncation), `mmap`
-//! (with the `mmap`/`munmap`/`brk` syscalls), `mremap`, `mprotect`, `madvise`,
+//! faults, COW), `filemap` (faults on file mappings, truncation), `pfnmap`
+//! (device memory, `VM_PFNMAP`), `mmap` (with the `mmap`/`munmap`/`brk`
+//! syscalls), `mremap`, `mprotect`, `madvise`,
 //! `msync`, `mincore`, `fork_mm` (`dup_mmap`), `highmem` (frame contents)
 //! and `page_table/walk` (PTE ranges).
 //! Only `page`, `page_alloc`, `page_table`, `slub`, `slab_common` and `highmem` use
@@ -47,6 +48,7 @@ pub mod page;
 pub mod page_alloc;
 pub mod page_table;
 pub mod page_writeback;
+pub mod pfnmap;
 pub mod slab_common;
 pub mod slub;
 mod tests;

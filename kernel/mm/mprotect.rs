@@ -112,7 +112,10 @@ fn change_protection(mm: &Mm, vma: &Vma) {
         if !pte.is_present() {
             return None;
         }
-        let mut flags = prot | (pte.flags() & (PteFlags::DIRTY | PteFlags::ACCESSED));
+        // A PFNMAP frame keeps its mark and its caching (mm/pfnmap.rs).
+        let kept = PteFlags::DIRTY | PteFlags::ACCESSED | PteFlags::SPECIAL;
+        let kept = kept | PteFlags::PCD | PteFlags::PWT;
+        let mut flags = prot | (pte.flags() & kept);
         let exclusive =
             !is_zero_pfn(pte.pfn()) && pfn_to_page(pte.pfn()).is_some_and(|p| p.ref_count() == 1);
         if cow && writable && exclusive && pte.flags().contains(PteFlags::DIRTY) {

@@ -173,6 +173,10 @@ fn vma_to_resize(layout: &MmLayout, addr: u64, old_len: u64, new_len: u64) -> KR
     if old_len > vma.end - addr {
         return Err(Errno::EFAULT);
     }
+    // Linux: a `remap_pfn_range` area cannot grow past what was checked.
+    if new_len > old_len && vma.flags.contains(VmFlags::DONTEXPAND) {
+        return Err(Errno::EFAULT);
+    }
     if new_len > old_len && !layout.may_expand_vm(vma.flags, (new_len - old_len) / PAGE) {
         return Err(Errno::ENOMEM);
     }

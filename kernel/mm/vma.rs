@@ -49,10 +49,19 @@ bitflags! {
         const MAYSHARE = 0x80;
         /// A stack that grows down on faults below it.
         const GROWSDOWN = 0x100;
+        /// Frames without page references, frame = `vm_pgoff` + index
+        /// (Linux: `VM_PFNMAP` from `remap_pfn_range`; mm/pfnmap.rs).
+        const PFNMAP = 0x400;
+        /// Device memory (Linux: `VM_IO`).
+        const IO = 0x4000;
         /// Not inherited by fork (`MADV_DONTFORK`).
         const DONTCOPY = 0x2_0000;
+        /// `mremap` may not grow it (Linux: `VM_DONTEXPAND`).
+        const DONTEXPAND = 0x4_0000;
         /// The child of a fork gets it zero-filled (`MADV_WIPEONFORK`).
         const WIPEONFORK = 0x200_0000;
+        /// Left out of core dumps (Linux: `VM_DONTDUMP`).
+        const DONTDUMP = 0x400_0000;
     }
 }
 

@@ -42,6 +42,9 @@ pub enum VmKind {
     Stack,
     /// Device or firmware memory that is not ours to free (`ioremap`).
     Ioremap,
+    /// A loaded module's image, in `MODULES_VADDR..MODULES_END`
+    /// (arch/x86_64/module.rs `module_alloc`): pages from the allocator.
+    Module,
 }
 
 /// One mapped range and its guard page (Linux: `struct vm_struct`).
@@ -79,20 +82,28 @@ static VMAP_AREAS: SpinLock<Vec<VmArea>> = SpinLock::new(Vec::new());
 /// Reserves virtual space for `size` bytes (rounded up to pages) plus a
 /// guard page (Linux: `get_vm_area`). Nothing is mapped yet.
 pub fn get_vm_area(size: usize, kind: VmKind) -> KResult<VmArea> {
+    get_vm_area_range(size, kind, VMALLOC_START, VMALLOC_END)
+}
+
+/// As [`get_vm_area`], in `start..=end` (Linux: `__get_vm_area_node`'s
+/// range, which `module_alloc` uses for `MODULES_VADDR..MODULES_END`).
+/// The list holds every range's areas, sorted; only those inside the
+/// range are looked at.
+pub fn get_vm_area_range(size: usize, kind: VmKind, start: u64, end: u64) -> KResult<VmArea> {
     let size = size.checked_next_multiple_of(PAGE_SIZE).filter(|&s| s > 0).ok_or(Errno::EINVAL)?;
     let need = (size as u64).checked_add(PAGE).ok_or(Errno::ENOMEM)?;
     let mut areas = VMAP_AREAS.lock();
     areas.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-    let mut cursor = VMALLOC_START;
-    let mut slot = areas.len();
-    for (i, a) in areas.iter().enumerate() {
-        if a.start() - cursor >= need {
-            slot = i;
+    let mut cursor = start;
+    let mut slot = areas.partition_point(|a| a.start() < start);
+    for a in &areas[slot..] {
+        if a.start() > end || a.start() - cursor >= need {
             break;
         }
         cursor = a.end();
+        slot += 1;
     }
-    if slot == areas.len() && (VMALLOC_END - cursor).saturating_add(1) < need {
+    if cursor > end || (end - cursor).saturating_add(1) < need {
         return Err(Errno::ENOMEM);
     }
     let area = VmArea { addr: VirtAddr::new(cursor + PAGE), size, kind, freeing: false };
@@ -138,14 +149,24 @@ pub fn find_vm_area(addr: VirtAddr) -> Option<VmArea> {
 pub fn map_area(
     area: &VmArea,
     flags: PteFlags,
+    pfn_of: impl FnMut(usize) -> KResult<Pfn>,
+) -> KResult<()> {
+    map_area_with(area, |_| flags, pfn_of)
+}
+
+/// As [`map_area`], page `i` with `flags_of(i)`: a module's text, rodata
+/// and data get different permissions in one area.
+pub fn map_area_with(
+    area: &VmArea,
+    flags_of: impl Fn(usize) -> PteFlags,
     mut pfn_of: impl FnMut(usize) -> KResult<Pfn>,
 ) -> KResult<()> {
     let mut pgd = KERNEL_PGTABLE.lock();
     let pgd = pgd.as_mut().ok_or(Errno::ENOMEM)?;
     for i in 0..area.nr_pages() {
         let pfn = pfn_of(i)?;
-        if let Err(e) = pgd.map_with(area.page(i), pfn, supported(flags), 1, &mut BuddyPgtableAlloc)
-        {
+        let flags = supported(flags_of(i));
+        if let Err(e) = pgd.map_with(area.page(i), pfn, flags, 1, &mut BuddyPgtableAlloc) {
             if area.kind != VmKind::Ioremap {
                 free_pages(pfn, 0);
             }

@@ -15,7 +15,14 @@
 //! kernel/locking/mod.rs). The AF_UNIX name tables are leaves too.
 #![deny(unsafe_code)]
 
+pub mod bridge;
+pub mod core;
+pub mod inet;
+pub mod ipv4;
+pub mod ipv6;
 pub mod msg;
+pub mod netlink;
+pub mod packet;
 pub mod proc;
 pub mod scm;
 pub mod sock;
@@ -23,3 +30,19 @@ pub mod socket;
 pub mod unix;
 
 mod tests;
+
+/// Brings networking up (Linux: `net_dev_init`, `inet_init`,
+/// `addrconf_init`, `loopback_net_init`): the address handlers, `lo`
+/// (down, as at Linux's boot), and the TCP/IP engine over it.
+pub fn net_dev_init() {
+    // First on the chain, so that a link's change is told before the
+    // addresses it brings (Linux: `__dev_notify_flags`).
+    netlink::netlink_proto_init();
+    ipv4::devinet::devinet_init();
+    ipv6::addrconf::addrconf_init();
+    let started = crate::drivers::net::loopback::loopback_net_init()
+        .and_then(|_| inet::stack::inet_stack_init());
+    if let Err(e) = started {
+        crate::pr_err!("net: cannot start: {}", e.description());
+    }
+}

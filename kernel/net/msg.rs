@@ -61,6 +61,10 @@ pub struct RecvMsg {
     pub fds: Vec<alloc::sync::Arc<crate::fs::file_table::File>>,
     /// The sender's credentials, for `SO_PASSCRED`.
     pub cred: Option<Ucred>,
+    /// Control messages of the protocol levels, `(level, type, data)`:
+    /// `IP_PKTINFO`, `IPV6_HOPLIMIT`... (Linux: `ip_cmsg_recv`,
+    /// `ip6_datagram_recv_ctl`).
+    pub cmsgs: Vec<(u32, u32, Vec<u8>)>,
 }
 
 /// Gathers a datagram or steps a stream through the family (Linux:
@@ -152,6 +156,9 @@ fn sock_recvmsg(
 /// credentials if the receiver asked for them, then the descriptors.
 fn scm_recv(sock: &Socket, got: &mut RecvMsg, cap: usize, flags: u32) -> KResult<CmsgOut> {
     let mut out = CmsgOut::new(cap);
+    for (level, kind, data) in &got.cmsgs {
+        out.put_cmsg_level(*level, *kind, data)?;
+    }
     let passcred = sock.ops.sk().passcred.load(core::sync::atomic::Ordering::Relaxed);
     if passcred && let Some(cred) = got.cred {
         out.put_cmsg(uapi_net::SCM_CREDENTIALS, &cred.to_bytes())?;

@@ -147,6 +147,11 @@ impl CmsgOut {
     /// Appends one control message (Linux: `put_cmsg`): cut to the room
     /// left, with `MSG_CTRUNC`, or left out if not even a header fits.
     pub fn put_cmsg(&mut self, kind: u32, data: &[u8]) -> KResult<()> {
+        self.put_cmsg_level(uapi_net::SOL_SOCKET, kind, data)
+    }
+
+    /// [`Self::put_cmsg`] at another level (`IPPROTO_IP`, `IPPROTO_IPV6`).
+    pub fn put_cmsg_level(&mut self, level: u32, kind: u32, data: &[u8]) -> KResult<()> {
         if self.room() < CMSG_HDR {
             self.truncated = true;
             return Ok(());
@@ -154,7 +159,7 @@ impl CmsgOut {
         let mut cmsg = Vec::new();
         cmsg.try_reserve(cmsg_space(data.len())).map_err(|_| Errno::ENOMEM)?;
         cmsg.extend_from_slice(&(cmsg_len(data.len()) as u64).to_ne_bytes());
-        cmsg.extend_from_slice(&(uapi_net::SOL_SOCKET as i32).to_ne_bytes());
+        cmsg.extend_from_slice(&(level as i32).to_ne_bytes());
         cmsg.extend_from_slice(&(kind as i32).to_ne_bytes());
         cmsg.extend_from_slice(data);
         cmsg.resize(cmsg_space(data.len()), 0);

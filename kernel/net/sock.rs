@@ -10,17 +10,19 @@
 //! The fields are atomics; `peer_cred` is a leaf spinlock.
 #![deny(unsafe_code)]
 
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use linux_raw_sys::net as uapi_net;
 
 use super::socket::{Socket, sockfd_lookup};
 use crate::arch::uaccess::{UserAddr, copy_from_user, copy_to_user};
+use crate::kernel::cred::capable;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::current;
 use crate::kernel::sched::wait::WaitQueue;
 use crate::kernel::syscall::args::{Fd, UserPtr};
+use linux_raw_sys::general::{CAP_NET_ADMIN, CAP_NET_RAW};
 
 /// Default send and receive buffer (Linux: `SK_WMEM_MAX`, 212992 bytes,
 /// the value of `net.core.wmem_default` and `wmem_max`).
@@ -35,6 +37,7 @@ pub enum SockType {
     Stream,
     Dgram,
     SeqPacket,
+    Raw,
 }
 
 impl SockType {
@@ -43,12 +46,13 @@ impl SockType {
             Self::Stream => uapi_net::SOCK_STREAM,
             Self::Dgram => uapi_net::SOCK_DGRAM,
             Self::SeqPacket => uapi_net::SOCK_SEQPACKET,
+            Self::Raw => uapi_net::SOCK_RAW,
         }
     }
 
     /// Connection-oriented types (Linux: stream and seqpacket paths).
     pub const fn is_connected_type(self) -> bool {
-        !matches!(self, Self::Dgram)
+        !matches!(self, Self::Dgram | Self::Raw)
     }
 }
 
@@ -98,8 +102,34 @@ pub struct Sock {
     pub passcred: AtomicBool,
     /// `SO_REUSEADDR`: accepted and remembered, meaningless for AF_UNIX.
     reuse: AtomicBool,
+    /// `SO_KEEPALIVE`, `SO_BROADCAST`, `SO_OOBINLINE`, `SO_DONTROUTE`,
+    /// `SO_REUSEPORT` (Linux: `sk_flags` bits and `sk_reuseport`): kept
+    /// for the families to act on.
+    pub keepalive: AtomicBool,
+    pub broadcast: AtomicBool,
+    pub oobinline: AtomicBool,
+    pub dontroute: AtomicBool,
+    pub reuseport: AtomicBool,
+    /// `SO_PRIORITY` (Linux: `sk_priority`).
+    pub priority: AtomicU32,
+    /// `SO_BINDTODEVICE`: the interface index, 0 for none (Linux:
+    /// `sk_bound_dev_if`).
+    pub bound_dev_if: AtomicU32,
+    /// `SO_LINGER`: on, and the time in seconds (Linux: `SOCK_LINGER`,
+    /// `sk_lingertime`).
+    pub linger: SpinLock<Option<u32>>,
+    /// `SO_RCVTIMEO`/`SO_SNDTIMEO` in nanoseconds, 0 for none (Linux:
+    /// `sk_rcvtimeo`, `sk_sndtimeo`), for the families' sleeps.
+    pub rcvtimeo_ns: AtomicU64,
+    pub sndtimeo_ns: AtomicU64,
+    /// The socket file's inode number, 0 before it has one (Linux:
+    /// `sock_i_ino`, what /proc/net/tcp and `netstat -p` show).
+    pub ino: AtomicU64,
     /// Linux: `sk_peer_pid`, `sk_peer_cred`.
     pub peer_cred: SpinLock<Option<Ucred>>,
+    /// `SO_ATTACH_FILTER`'s program, for the family to run on receive
+    /// (Linux: `sk_filter`); a leaf lock.
+    pub filter: SpinLock<Option<crate::net::core::filter::SkFilter>>,
     /// Readers, writers, connectors, acceptors, poll and epoll (Linux:
     /// `sk_wq`).
     pub wq: WaitQueue,
@@ -114,7 +144,19 @@ impl Sock {
             sk_err: AtomicU32::new(0),
             passcred: AtomicBool::new(false),
             reuse: AtomicBool::new(false),
+            keepalive: AtomicBool::new(false),
+            broadcast: AtomicBool::new(false),
+            oobinline: AtomicBool::new(false),
+            dontroute: AtomicBool::new(false),
+            reuseport: AtomicBool::new(false),
+            priority: AtomicU32::new(0),
+            bound_dev_if: AtomicU32::new(0),
+            linger: SpinLock::new(None),
+            rcvtimeo_ns: AtomicU64::new(0),
+            sndtimeo_ns: AtomicU64::new(0),
+            ino: AtomicU64::new(0),
             peer_cred: SpinLock::new(None),
+            filter: SpinLock::new(None),
             wq: WaitQueue::new(),
         }
     }
@@ -132,16 +174,25 @@ impl Sock {
     pub fn sock_error(&self) -> Option<Errno> {
         match self.sk_err.swap(0, Ordering::AcqRel) {
             0 => None,
-            e if e == Errno::ECONNRESET as u32 => Some(Errno::ECONNRESET),
-            e if e == Errno::ECONNREFUSED as u32 => Some(Errno::ECONNREFUSED),
-            _ => Some(Errno::EPIPE),
+            e => Some(Errno::from_raw(e).unwrap_or(Errno::EPIPE)),
         }
     }
 
     pub fn has_err(&self) -> bool {
         self.sk_err.load(Ordering::Acquire) != 0
     }
+
+    /// Whether `SO_REUSEADDR` is set (Linux: `sk_reuse`).
+    pub fn reuse(&self) -> bool {
+        self.reuse.load(Ordering::Relaxed)
+    }
 }
+
+/// The most option bytes a call copies in (an `ip_mreq_source` or a
+/// socket filter header fit).
+const SOCKOPT_MAX: usize = 256;
+/// Linux: `IFNAMSIZ`.
+const IFNAMSIZ: usize = crate::net::core::dev::IFNAMSIZ;
 
 /// An `int` option value (Linux: `sockptr` + `copy_from_sockptr`):
 /// `EINVAL` when shorter than an int.
@@ -164,10 +215,42 @@ fn buf_size(val: i32, min: u32) -> u32 {
 /// `SOL_SOCKET` options (Linux: `sock_setsockopt`).
 fn sock_setsockopt(sock: &Socket, optname: u32, optval: UserAddr, optlen: i32) -> KResult<()> {
     let sk = sock.ops.sk();
-    let val = opt_int(optval, optlen)?;
     match optname {
-        uapi_net::SO_REUSEADDR => sk.reuse.store(val != 0, Ordering::Relaxed),
-        uapi_net::SO_PASSCRED => sk.passcred.store(val != 0, Ordering::Relaxed),
+        uapi_net::SO_BINDTODEVICE => return sock_bindtodevice(sk, optval, optlen),
+        uapi_net::SO_LINGER => return sock_set_linger(sk, optval, optlen),
+        uapi_net::SO_RCVTIMEO_OLD | uapi_net::SO_SNDTIMEO_OLD => {
+            let ns = sock_set_timeout(optval, optlen)?;
+            let slot = if optname == uapi_net::SO_RCVTIMEO_OLD {
+                &sk.rcvtimeo_ns
+            } else {
+                &sk.sndtimeo_ns
+            };
+            slot.store(ns, Ordering::Relaxed);
+            return Ok(());
+        }
+        _ => {}
+    }
+    let val = opt_int(optval, optlen)?;
+    let flag = |b: &AtomicBool| b.store(val != 0, Ordering::Relaxed);
+    match optname {
+        uapi_net::SO_ATTACH_FILTER => {
+            return crate::net::core::filter::sk_attach_filter(sk, optval, optlen);
+        }
+        uapi_net::SO_DETACH_FILTER => return crate::net::core::filter::sk_detach_filter(sk),
+        uapi_net::SO_REUSEADDR => flag(&sk.reuse),
+        uapi_net::SO_PASSCRED => flag(&sk.passcred),
+        uapi_net::SO_KEEPALIVE => flag(&sk.keepalive),
+        uapi_net::SO_BROADCAST => flag(&sk.broadcast),
+        uapi_net::SO_OOBINLINE => flag(&sk.oobinline),
+        uapi_net::SO_DONTROUTE => flag(&sk.dontroute),
+        uapi_net::SO_REUSEPORT => flag(&sk.reuseport),
+        uapi_net::SO_PRIORITY => {
+            // Linux: 0-6 for anyone, more with CAP_NET_ADMIN.
+            if !(0..=6).contains(&val) && !capable(CAP_NET_ADMIN) {
+                return Err(Errno::EPERM);
+            }
+            sk.priority.store(val as u32, Ordering::Relaxed)
+        }
         uapi_net::SO_SNDBUF => {
             sk.sk_sndbuf.store(buf_size(val, SOCK_MIN_SNDBUF), Ordering::Relaxed)
         }
@@ -177,6 +260,61 @@ fn sock_setsockopt(sock: &Socket, optname: u32, optval: UserAddr, optlen: i32) -
         _ => return Err(Errno::ENOPROTOOPT),
     }
     Ok(())
+}
+
+/// `SO_BINDTODEVICE` (Linux: `sock_setbindtodevice`): a name, empty for
+/// none; `ENODEV` for no such interface, `EPERM` without CAP_NET_RAW.
+fn sock_bindtodevice(sk: &Sock, optval: UserAddr, optlen: i32) -> KResult<()> {
+    if !capable(CAP_NET_RAW) {
+        return Err(Errno::EPERM);
+    }
+    let len = usize::try_from(optlen).map_err(|_| Errno::EINVAL)?.min(IFNAMSIZ - 1);
+    let mut name = [0; IFNAMSIZ];
+    copy_from_user(&mut name[..len], optval).map_err(|_| Errno::EFAULT)?;
+    let end = name.iter().position(|&b| b == 0).unwrap_or(len);
+    let name = core::str::from_utf8(&name[..end]).map_err(|_| Errno::ENODEV)?;
+    let ifindex = if name.is_empty() {
+        0
+    } else {
+        crate::net::core::dev::dev_get_by_name(name).ok_or(Errno::ENODEV)?.ifindex
+    };
+    sk.bound_dev_if.store(ifindex, Ordering::Relaxed);
+    Ok(())
+}
+
+/// `SO_LINGER` (Linux: `struct linger { int l_onoff; int l_linger; }`).
+fn sock_set_linger(sk: &Sock, optval: UserAddr, optlen: i32) -> KResult<()> {
+    if optlen < 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = [0; 8];
+    copy_from_user(&mut b, optval).map_err(|_| Errno::EFAULT)?;
+    let on = i32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+    let secs = i32::from_ne_bytes([b[4], b[5], b[6], b[7]]);
+    *sk.linger.lock() = (on != 0).then_some(secs.max(0) as u32);
+    Ok(())
+}
+
+/// A `struct timeval` timeout in nanoseconds (Linux: `sock_set_timeout`):
+/// `EINVAL` for microseconds out of range; a negative time is no wait.
+fn sock_set_timeout(optval: UserAddr, optlen: i32) -> KResult<u64> {
+    if optlen < 16 {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = [0; 16];
+    copy_from_user(&mut b, optval).map_err(|_| Errno::EFAULT)?;
+    let mut sec = [0; 8];
+    let mut usec = [0; 8];
+    sec.copy_from_slice(&b[..8]);
+    usec.copy_from_slice(&b[8..]);
+    let (sec, usec) = (i64::from_ne_bytes(sec), i64::from_ne_bytes(usec));
+    if !(0..1_000_000).contains(&usec) {
+        return Err(Errno::EDOM);
+    }
+    if sec < 0 {
+        return Ok(0);
+    }
+    Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(usec as u64 * 1000))
 }
 
 /// The value of a `SOL_SOCKET` option (Linux: `sock_getsockopt`).
@@ -190,13 +328,26 @@ fn sock_getsockopt(sock: &Socket, optname: u32) -> KResult<([u8; 12], usize)> {
     match optname {
         uapi_net::SO_TYPE => int(sk.sk_type.raw()),
         uapi_net::SO_DOMAIN => int(sock.ops.family()),
-        uapi_net::SO_PROTOCOL => int(0),
+        uapi_net::SO_PROTOCOL => int(sock.ops.protocol()),
         uapi_net::SO_ERROR => int(sk.sock_error().map_or(0, |e| e as u32)),
         uapi_net::SO_ACCEPTCONN => int(u32::from(sock.ops.is_listening())),
         uapi_net::SO_SNDBUF => int(sk.sk_sndbuf.load(Ordering::Relaxed)),
         uapi_net::SO_RCVBUF => int(sk.sk_rcvbuf.load(Ordering::Relaxed)),
         uapi_net::SO_PASSCRED => int(u32::from(sk.passcred.load(Ordering::Relaxed))),
         uapi_net::SO_REUSEADDR => int(u32::from(sk.reuse.load(Ordering::Relaxed))),
+        uapi_net::SO_KEEPALIVE => int(u32::from(sk.keepalive.load(Ordering::Relaxed))),
+        uapi_net::SO_BROADCAST => int(u32::from(sk.broadcast.load(Ordering::Relaxed))),
+        uapi_net::SO_OOBINLINE => int(u32::from(sk.oobinline.load(Ordering::Relaxed))),
+        uapi_net::SO_DONTROUTE => int(u32::from(sk.dontroute.load(Ordering::Relaxed))),
+        uapi_net::SO_REUSEPORT => int(u32::from(sk.reuseport.load(Ordering::Relaxed))),
+        uapi_net::SO_PRIORITY => int(sk.priority.load(Ordering::Relaxed)),
+        uapi_net::SO_LINGER => {
+            let l = *sk.linger.lock();
+            let mut b = [0; 12];
+            b[..4].copy_from_slice(&u32::from(l.is_some()).to_ne_bytes());
+            b[4..8].copy_from_slice(&l.unwrap_or(0).to_ne_bytes());
+            Ok((b, 8))
+        }
         uapi_net::SO_PEERCRED => Ok((sk.peer_cred.lock().unwrap_or(Ucred::NONE).to_bytes(), 12)),
         _ => Err(Errno::ENOPROTOOPT),
     }
@@ -216,7 +367,10 @@ pub fn sys_setsockopt(
         return Err(Errno::EINVAL);
     }
     if level != uapi_net::SOL_SOCKET as i32 {
-        return Err(Errno::EOPNOTSUPP);
+        let len = usize::try_from(optlen).map_err(|_| Errno::EINVAL)?.min(SOCKOPT_MAX);
+        let mut val = alloc::vec![0; len];
+        copy_from_user(&mut val, optval).map_err(|_| Errno::EFAULT)?;
+        return sock.ops.setsockopt(level as u32, optname as u32, &val);
     }
     sock_setsockopt(&sock, optname as u32, optval, optlen)
 }
@@ -231,11 +385,14 @@ pub fn sys_getsockopt(
     optlen: UserPtr<i32>,
 ) -> KResult<()> {
     let sock = sockfd_lookup(fd)?;
-    if level != uapi_net::SOL_SOCKET as i32 {
-        return Err(Errno::EOPNOTSUPP);
-    }
     let len = optlen.read()?;
     let len = usize::try_from(len).map_err(|_| Errno::EINVAL)?;
+    if level != uapi_net::SOL_SOCKET as i32 {
+        let val = sock.ops.getsockopt(level as u32, optname as u32, len)?;
+        let len = len.min(val.len());
+        copy_to_user(optval, &val[..len]).map_err(|_| Errno::EFAULT)?;
+        return optlen.write(&i32::try_from(len).unwrap_or(0));
+    }
     let (val, lv) = sock_getsockopt(&sock, optname as u32)?;
     let len = len.min(lv);
     copy_to_user(optval, &val[..len]).map_err(|_| Errno::EFAULT)?;

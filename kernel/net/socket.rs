@@ -45,7 +45,7 @@ const SOCK_MAX: u32 = 11;
 /// Largest address a call copies in (Linux: `sizeof(struct sockaddr_storage)`).
 const SOCKADDR_STORAGE: usize = 128;
 /// The most `listen` queues (Linux: `net.core.somaxconn`).
-const SOMAXCONN: u32 = 4096;
+pub const SOMAXCONN: u32 = 4096;
 
 /// What a family does with its sockets (Linux: `struct proto_ops`, with
 /// the `struct sock` behind it). Addresses are raw `sockaddr` bytes.
@@ -73,6 +73,26 @@ pub trait ProtoOps: Send + Sync {
     fn inq_len(&self) -> KResult<usize>;
     /// The last file reference is gone (Linux: `release`).
     fn release(&self);
+    /// Options of levels other than `SOL_SOCKET` (`IPPROTO_IP`,
+    /// `IPPROTO_TCP`...; Linux: `proto_ops.setsockopt`).
+    fn setsockopt(&self, _level: u32, _optname: u32, _optval: &[u8]) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Their values, at most `len` bytes wanted (Linux:
+    /// `proto_ops.getsockopt`).
+    fn getsockopt(&self, _level: u32, _optname: u32, _len: usize) -> KResult<Vec<u8>> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// The family's own ioctls; `None` passes the command on to the
+    /// device layer (Linux: `proto_ops.ioctl` returning `-ENOIOCTLCMD`,
+    /// then `dev_ioctl`).
+    fn ioctl(&self, _cmd: u32, _arg: u64) -> Option<KResult<i64>> {
+        None
+    }
+    /// Linux: `sk_protocol`, what `SO_PROTOCOL` reports.
+    fn protocol(&self) -> u32 {
+        0
+    }
 }
 
 /// A socket (Linux: `struct socket`).
@@ -132,12 +152,18 @@ impl FileOps for SocketFileOps {
     fn poll(&self, file: &File) -> PollMask {
         sock_from_file(file).map_or(uapi::POLLNVAL, |sock| sock.ops.poll())
     }
-    /// Linux: `sock_ioctl` → `unix_ioctl`: `SIOCINQ` (`FIONREAD`) only.
+    /// Linux: `sock_ioctl`: the family's ioctls, `SIOCINQ` (`FIONREAD`),
+    /// then the device layer's (`SIOCGIFFLAGS`...).
     fn ioctl(&self, file: &File, cmd: u32, arg: u64) -> KResult<i64> {
-        if cmd != linux_raw_sys::ioctl::FIONREAD {
-            return Err(Errno::ENOTTY);
+        let sock = sock_from_file(file)?;
+        if let Some(r) = sock.ops.ioctl(cmd, arg) {
+            return r;
         }
-        let count = i32::try_from(sock_from_file(file)?.ops.inq_len()?).unwrap_or(i32::MAX);
+        if cmd != linux_raw_sys::ioctl::FIONREAD {
+            let family = sock.ops.family();
+            return crate::net::core::dev_ioctl::dev_ioctl(family, cmd, UserAddr::new(arg));
+        }
+        let count = i32::try_from(sock.ops.inq_len()?).unwrap_or(i32::MAX);
         copy_to_user(UserAddr::new(arg), &count.to_ne_bytes()).map_err(|_| Errno::EFAULT)?;
         Ok(0)
     }
@@ -166,6 +192,7 @@ pub fn sock_alloc_file(ops: Arc<dyn ProtoOps>, flags: u32) -> KResult<Arc<File>>
         let attr = InodeAttr::new(uapi::S_IFSOCK | 0o777, cred.fsuid, cred.fsgid);
         let sock = Arc::new(Socket { ops: ops.clone() });
         let (path, inode) = SOCKFS.new_inode_path(attr, &SOCKET_FOPS, Box::new(sock))?;
+        ops.sk().ino.store(inode.ino, core::sync::atomic::Ordering::Relaxed);
         let fmode = FMode::READ | FMode::WRITE;
         File::open(path, inode, &SOCKET_FOPS, fmode, uapi::O_RDWR | (flags & SOCK_NONBLOCK))
     })();
@@ -186,10 +213,21 @@ fn check_socket_args(family: i32, type_: i32) -> KResult<(u32, u32)> {
     if type_ & SOCK_TYPE_MASK >= SOCK_MAX {
         return Err(Errno::EINVAL);
     }
-    if family as u32 != uapi_net::AF_UNIX {
-        return Err(Errno::EAFNOSUPPORT);
-    }
     Ok((type_ & SOCK_TYPE_MASK, flags))
+}
+
+/// A new socket of `family` (Linux: `__sock_create` → the family's
+/// `net_proto_family.create`).
+fn sock_create(family: i32, type_: u32, protocol: i32) -> KResult<Arc<dyn ProtoOps>> {
+    match family as u32 {
+        uapi_net::AF_UNIX => Ok(unix::unix_create(type_, protocol)?),
+        uapi_net::AF_INET | uapi_net::AF_INET6 => {
+            crate::net::inet::af_inet::inet_create(family as u32, type_, protocol)
+        }
+        uapi_net::AF_NETLINK => crate::net::netlink::netlink_create(type_, protocol),
+        uapi_net::AF_PACKET => crate::net::packet::packet_create(type_, protocol),
+        _ => Err(Errno::EAFNOSUPPORT),
+    }
 }
 
 /// Installs `file` as a new descriptor of the caller.
@@ -200,7 +238,7 @@ fn install(file: Arc<File>, flags: u32) -> KResult<i32> {
 /// socket(2).
 pub fn sys_socket(family: i32, type_: i32, protocol: i32) -> KResult<i32> {
     let (type_, flags) = check_socket_args(family, type_)?;
-    let sk = unix::unix_create(type_, protocol)?;
+    let sk = sock_create(family, type_, protocol)?;
     install(sock_alloc_file(sk, flags)?, flags)
 }
 
@@ -212,6 +250,10 @@ pub fn sys_socketpair(
     usockvec: UserPtr<[i32; 2]>,
 ) -> KResult<()> {
     let (type_, flags) = check_socket_args(family, type_)?;
+    if family as u32 != uapi_net::AF_UNIX {
+        // Linux: `sock_no_socketpair` for the other families.
+        return Err(Errno::EOPNOTSUPP);
+    }
     let a = unix::unix_create(type_, protocol)?;
     let b = unix::unix_create(type_, protocol)?;
     unix::unix_socketpair(&a, &b);

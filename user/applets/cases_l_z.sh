@@ -178,8 +178,17 @@ case_ln() {
 	ln -sf h s && lz_eq "ln -sf" "$(readlink s)" h
 }
 
-case_loadfont() { na "needs a VGA text console (/dev/tty0), the machine has a serial console only"; }
-case_loadkmap() { na "needs a VT keyboard (/dev/tty0), the machine has a serial console only"; }
+case_loadfont() {
+	# Linux's console here has no font operations: KDFONTOP gives ENOSYS.
+	na "the console cannot load fonts on this machine (KDFONTOP: ENOSYS on Linux)"
+}
+case_loadkmap() {
+	[ -e /dev/tty1 ] || { echo "no virtual terminals (/dev/tty1)"; return 1; }
+	# Loads the keymap dumpkmap read (loadkmap dies on any KDSKBENT error).
+	dumpkmap </dev/tty1 >map || { echo "dumpkmap failed"; return 1; }
+	out=$(loadkmap <map 2>&1)
+	lz_eq "loadkmap status ($out)" "$?" 0
+}
 
 case_logger() {
 	syslogd -n -O "$PWD/log" &
@@ -525,7 +534,14 @@ case_od() {
 	lz_eq "od -c" "$(printf 'a\tb' | od -c | head -n1 | tr -s ' ')" "0000000 a \\t b"
 }
 
-case_openvt() { na "needs a virtual terminal (/dev/tty0), the machine has a serial console only"; }
+case_openvt() {
+	[ -e /dev/tty1 ] || { echo "no virtual terminals (/dev/tty1)"; return 1; }
+	# The command runs on VT 4 as its controlling terminal; -w waits for it.
+	openvt -c 4 -w -- sh -c "tty >$PWD/tty; echo OPENVT\$((1+1)) >>$PWD/tty" ||
+		{ echo "openvt -c 4 -w failed"; return 1; }
+	lz_has "openvt's command" "$(cat tty 2>/dev/null)" "/dev/tty4" &&
+		lz_has "openvt's command ran" "$(cat tty)" "OPENVT2"
+}
 
 case_partprobe() {
 	[ -b /dev/vda ] || { echo "no scratch disk /dev/vda"; return 1; }
@@ -792,7 +808,13 @@ case_seq() {
 	lz_eq "seq -w" "$(seq -w 8 10 | tr '\n' ' ')" "08 09 10 "
 }
 
-case_setkeycodes() { na "needs a VT keyboard (/dev/tty0), the machine has a serial console only"; }
+case_setkeycodes() {
+	[ -e /dev/tty1 ] || { echo "no virtual terminals (/dev/tty1)"; return 1; }
+	# Extended scan code e0 6f (a key the AT keyboard leaves unmapped) to
+	# key 112 (KEY_MACRO).
+	out=$(setkeycodes e06f 112 </dev/tty1 2>&1)
+	lz_eq "setkeycodes e06f 112 ($out)" "$?" 0
+}
 
 case_setpriv() {
 	lz_has "setpriv --nnp" "$(setpriv --nnp cat /proc/self/status)" "NoNewPrivs:	1" || return 1

@@ -21,6 +21,9 @@ pub const BUSYBOX: Tool = Tool { program: "/bin/busybox", package: "busybox-stat
 pub const MKE2FS: Tool = Tool { program: "mke2fs", package: "e2fsprogs" };
 pub const DEBUGFS: Tool = Tool { program: "debugfs", package: "e2fsprogs" };
 pub const E2FSCK: Tool = Tool { program: "e2fsck", package: "e2fsprogs" };
+/// dosfstools and mtools: libs/fat's host tests make, check and read FAT images.
+pub const MKFS_VFAT: Tool = Tool { program: "mkfs.vfat", package: "dosfstools" };
+pub const MTOOLS: Tool = Tool { program: "mcopy", package: "mtools" };
 
 fn have(program: &str) -> bool {
     if program.contains('/') {

@@ -23,6 +23,7 @@
 //!                                             the busybox applet matrix on both kernels;
 //!                                             --write regenerates docs/applets.md
 //! cargo xtask image [--out PATH]              the ext2 root image (target/rootfs.ext2)
+//! cargo xtask modules                         the C modules of modules/ (target/modules/*.ko)
 //! ```
 
 mod bench;
@@ -33,6 +34,7 @@ mod image;
 mod initramfs;
 mod kallsyms;
 mod linux;
+mod modules;
 mod qemu;
 mod systest;
 mod test;
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         "systest" => systest::cmd_systest(rest),
         "applets" => systest::applets::cmd_applets(rest),
         "image" => image::cmd_image(rest),
+        "modules" => modules::cmd_modules(rest),
         other => {
             Err(format!("unknown command `{other}`; try build, run, test, bench, systest or image"))
         }

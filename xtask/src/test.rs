@@ -35,8 +35,15 @@ impl Tally {
 }
 
 pub fn cmd_test(_args: &[String]) -> Result<ExitCode, String> {
-    // libs/ext2's host tests build and check images with e2fsprogs.
-    deps::ensure(&[deps::QEMU, crate::image::MKE2FS, crate::image::DEBUGFS])?;
+    // libs/ext2's host tests build and check images with e2fsprogs,
+    // libs/fat's with dosfstools and mtools.
+    deps::ensure(&[
+        deps::QEMU,
+        crate::image::MKE2FS,
+        crate::image::DEBUGFS,
+        deps::MKFS_VFAT,
+        deps::MTOOLS,
+    ])?;
     let mut tally = Tally::default();
     lints(&mut tally)?;
     host_tests(&mut tally)?;

@@ -25,6 +25,7 @@ pub mod irq;
 pub mod irq_vectors;
 pub mod irqflags;
 pub mod mm;
+pub mod module;
 pub mod page_64;
 pub mod percpu;
 pub mod process;

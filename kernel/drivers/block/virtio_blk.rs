@@ -261,6 +261,10 @@ impl BlockDevice for VirtioBlk {
         Ok(())
     }
 
+    fn max_discard_sectors(&self) -> u64 {
+        u64::from(self.max_discard_sectors)
+    }
+
     fn stats(&self) -> Option<&DiskStats> {
         Some(&self.stats)
     }

@@ -1,6 +1,7 @@
 //! The memory devices: /dev/null, /dev/zero, /dev/full, /dev/random and
 //! /dev/urandom (Linux: drivers/char/mem.c `memory_fops`, `devlist`), and
-//! read access to the boot loader's initrd in physical memory.
+//! read access to the boot loader's initrd in physical memory. /dev/mem
+//! is devmem.rs.
 //!
 //! Each device is its own [`FileOps`], registered for its minor of major 1
 //! (`chr_dev_init`), as Linux's `devlist` is. /dev/random and /dev/urandom
@@ -96,7 +97,8 @@ static RANDOM: RandomDev = RandomDev;
 
 /// Registers the memory devices (Linux: `chr_dev_init`).
 pub fn chr_dev_init() -> KResult<()> {
-    let devices: [(u32, &'static str, &'static dyn FileOps); 5] = [
+    let devices: [(u32, &'static str, &'static dyn FileOps); 6] = [
+        (1, "mem", &super::devmem::DEV_MEM),
         (3, "null", &NULL),
         (5, "zero", &ZERO),
         (7, "full", &FULL),

@@ -1,5 +1,6 @@
 //! Character devices. Linux: drivers/char/.
 
+pub mod devmem;
 pub mod kmsg;
 pub mod mem;
 pub mod random;

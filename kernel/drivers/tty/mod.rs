@@ -8,3 +8,4 @@ pub mod tty_io;
 pub mod tty_ioctl;
 pub mod tty_jobctrl;
 mod tty_test;
+pub mod vt;

@@ -95,6 +95,9 @@ pub struct TtyDriver {
     pub major: u32,
     pub minor_start: u32,
     pub ops: &'static dyn TtyOperations,
+    /// Number of the first tty in device names: `tty1` is index 0 of the
+    /// consoles (Linux: `name_base`).
+    pub name_base: usize,
     /// The master side of a pty: termios, window-size and job-control
     /// ioctls act on its slave (Linux: `TTY_DRIVER_TYPE_PTY` with
     /// `PTY_TYPE_MASTER`).
@@ -121,10 +124,16 @@ impl TtyDriver {
             major,
             minor_start,
             ops,
+            name_base: 0,
             pty_master: false,
             init_termios: Termios::default(),
             ttys: SpinLock::new(ttys),
         }
+    }
+
+    /// The tty at `index` if it was made (Linux: `tty_driver_lookup_tty`).
+    pub fn lookup(&self, index: usize) -> Option<Arc<Tty>> {
+        self.ttys.lock().get(index)?.clone()
     }
 
     /// The tty at `index`, created on first use (Linux:
@@ -252,7 +261,7 @@ impl Tty {
     /// Writes the tty's name, "ttyS0", into `out`.
     #[allow(dead_code, reason = "for /proc/tty, ps's TTY column and ttyname")]
     pub fn name(&self, out: &mut impl core::fmt::Write) -> core::fmt::Result {
-        write!(out, "{}{}", self.driver.name, self.index)
+        write!(out, "{}{}", self.driver.name, self.index + self.driver.name_base)
     }
 
     /// The device number (major, minor) of this tty.
@@ -346,7 +355,10 @@ pub fn tty_lookup(major: u32, minor: u32) -> KResult<Arc<Tty>> {
         let drivers = TTY_DRIVERS.lock();
         drivers
             .iter()
-            .find(|d| d.major == major && minor >= d.minor_start)
+            .find(|d| {
+                let index = minor.checked_sub(d.minor_start).map(|i| i as usize);
+                d.major == major && index.is_some_and(|i| i < d.ttys.lock().len())
+            })
             .cloned()
             .ok_or(Errno::ENXIO)?
     };
@@ -361,6 +373,7 @@ pub fn tty_open(major: u32, minor: u32, controlling: Option<Arc<Tty>>) -> KResul
     let tty = match (major, minor) {
         (TTYAUX_MAJOR, 0) => controlling.ok_or(Errno::ENXIO)?,
         (TTYAUX_MAJOR, 1) => console_tty().ok_or(Errno::ENODEV)?,
+        (TTY_MAJOR, 0) => super::vt::vt::fg_console_tty()?,
         _ => tty_lookup(major, minor)?,
     };
     tty_reopen(&tty)?;
@@ -417,10 +430,14 @@ fn file_rdev(file: &File) -> (u32, u32) {
 }
 
 /// Ties an opened `tty` to `file`; a session leader without a terminal
-/// takes it as its controlling tty unless `noctty` (Linux: the end of
-/// `tty_open`, `tty_add_file`).
+/// takes it as its controlling tty unless `noctty` or the open is
+/// write-only (Linux: the end of `tty_open`, `tty_add_file`).
 pub fn tty_open_file(tty: Arc<Tty>, file: &File, caller: &CurrentJobControl, noctty: bool) {
-    tty_open_proc_set_tty(&tty, caller, noctty || file.flags() & uapi::O_NOCTTY != 0);
+    // A write-only open never gains the terminal's privileges (Linux:
+    // the `FMODE_READ` test of `tty_open_proc_set_tty`).
+    let write_only = !file.f_mode.contains(crate::fs::file_table::FMode::READ);
+    let noctty = noctty || write_only || file.flags() & uapi::O_NOCTTY != 0;
+    tty_open_proc_set_tty(&tty, caller, noctty);
     file.set_private(Box::new(tty));
 }
 
@@ -429,9 +446,10 @@ impl FileOps for TtyFileOps {
         let rdev = inode.attr().rdev;
         let caller = CurrentJobControl::new();
         let tty = tty_open(rdev.major(), rdev.minor(), caller.controlling_tty())?;
-        // /dev/tty and /dev/console never become anyone's controlling tty
-        // (Linux: `noctty` in `tty_open`).
-        tty_open_file(tty, file, &caller, rdev.major() == TTYAUX_MAJOR);
+        // /dev/tty, /dev/console and /dev/tty0 never become anyone's
+        // controlling tty (Linux: `noctty` in `tty_open`).
+        let noctty = rdev.major() == TTYAUX_MAJOR || (rdev.major(), rdev.minor()) == (TTY_MAJOR, 0);
+        tty_open_file(tty, file, &caller, noctty);
         Ok(())
     }
     fn release(&self, file: &File) {

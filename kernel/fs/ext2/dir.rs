@@ -60,4 +60,9 @@ impl FileOps for Ext2DirOps {
     fn fsync(&self, file: &File) -> KResult<()> {
         ext2_fsync(file)
     }
+
+    /// `FITRIM` on the mount point, as `fstrim` asks (ioctl.rs).
+    fn ioctl(&self, file: &File, cmd: u32, arg: u64) -> KResult<i64> {
+        super::ioctl::ext2_ioctl(file, cmd, arg)
+    }
 }

@@ -370,6 +370,10 @@ impl FileOps for Ext2FileOps {
     fn fsync(&self, file: &File) -> KResult<()> {
         ext2_fsync(file)
     }
+
+    fn ioctl(&self, file: &File, cmd: u32, arg: u64) -> KResult<i64> {
+        super::ioctl::ext2_ioctl(file, cmd, arg)
+    }
 }
 
 /// Writes the disk's dirty buffers (metadata, and file blocks that share

@@ -51,6 +51,7 @@ pub mod dir;
 mod direct;
 pub mod file;
 pub mod inode;
+pub mod ioctl;
 pub mod namei;
 mod tests;
 mod xattr;
@@ -280,15 +281,15 @@ fn parse_options(data: &[u8]) -> KResult<bool> {
 }
 
 /// The block device `source` names (Linux: `lookup_bdev`): a path to a
-/// block-device node (`/dev/root`), else a disk's name with or without
-/// `/dev/` (`/dev/vda1`, `vda`). `ENODEV` for a node of another kind
+/// block-device node (`/dev/root`, or relative to the working directory),
+/// else a disk's name with or without `/dev/` (`/dev/vda1`, `vda`).
+/// `ENODEV` for a node of another kind
 /// (Linux: `ENOTBLK`, which Ferrite's `Errno` lacks), `ENXIO` for a node
 /// of no known disk, `ENOENT` for an unknown name.
-fn lookup_bdev(source: &[u8]) -> KResult<Arc<dyn BlockDevice>> {
+pub(crate) fn lookup_bdev(source: &[u8]) -> KResult<Arc<dyn BlockDevice>> {
     use super::inode::FileType;
     use super::namei::{AT_FDCWD, LookupFlags, filename_lookup};
-    if source.first() == Some(&b'/')
-        && let Ok(cur) = super::current_fs()
+    if let Ok(cur) = super::current_fs()
         && let Ok(path) = filename_lookup(cur.ctx(), AT_FDCWD, source, LookupFlags::FOLLOW)
     {
         let inode = path.dentry.positive()?;

@@ -374,3 +374,33 @@ crate::ktest!(ext2_remount_ro_rw, {
     crate::kassert!(disk_state(&disk) == 1, "still clean");
     Ok(())
 });
+
+crate::ktest!(ext2_fitrim_walks_free_blocks_once, {
+    use super::ioctl::ext2_trim_fs;
+    let disk = RamDisk::with_image("ext2kt-trim", |_| {});
+    let root = ext2_fill_super(&EXT2_FS_TYPE, disk, false).map_err(|_| "mount")?;
+    let info = super::ext2_sb(&root.sb).map_err(|_| "instance")?;
+    let free = free_blocks(&root) * 1024;
+    // A RAM disk takes no discard: the blocks count all the same (Linux:
+    // `ext4_try_to_trim_range` ignores EOPNOTSUPP).
+    crate::kassert!(ext2_trim_fs(info, 0, u64::MAX, 0) == Ok(free), "every free byte");
+    crate::kassert!(ext2_trim_fs(info, 0, u64::MAX, 0) == Ok(0), "nothing the second time");
+    crate::kassert!(ext2_trim_fs(info, 0, 512, 0) == Err(Errno::EINVAL), "under a block");
+    crate::kassert!(ext2_trim_fs(info, 1 << 30, 4096, 0) == Err(Errno::EINVAL), "past the end");
+    let f = root.i_op.create(&root, b"f", uapi::S_IFREG | 0o600, FsCred::ROOT);
+    let f = f.map_err(|_| "create")?;
+    let mut pos = 0;
+    crate::kassert!(generic_perform_write(&f, &[1u8; 4096], &mut pos) == Ok(4096), "write");
+    sync_filesystem(&root.sb).map_err(|_| "sync")?;
+    // Held across the unlink, as a dentry would hold it.
+    root.i_op.unlink(&root, b"f").map_err(|_| "unlink")?;
+    drop(f);
+    sync_filesystem(&root.sb).map_err(|_| "sync 2")?;
+    crate::kassert!(free_blocks(&root) * 1024 == free, "the file's blocks freed");
+    let again = ext2_trim_fs(info, 0, u64::MAX, 0).map_err(|_| "trim again")?;
+    crate::kassert!(again == free_blocks(&root) * 1024, "a freed block's group walked again");
+    let sb = root.sb.clone();
+    drop(root);
+    deactivate_super(&sb);
+    Ok(())
+});

@@ -116,6 +116,11 @@ pub static SYSCTL_TABLE: &[CtlTable] = &[
     }),
     CtlTable::show("kernel/random/boot_id", boot_id_show),
     CtlTable::show("kernel/version", |m| m.printf(format_args!("{UTS_VERSION}\n"))),
+    CtlTable::show("net/core/somaxconn", crate::net::core::net_procfs::somaxconn_show),
+    CtlTable::show("net/ipv4/ip_forward", |m| m.puts(b"0\n")),
+    CtlTable::show("net/ipv4/ip_local_port_range", crate::net::core::net_procfs::port_range_show),
+    // Read-only here: no group may open ping sockets (net/inet/raw.rs).
+    CtlTable::show("net/ipv4/ping_group_range", |m| m.puts(b"1\t0\n")),
     CtlTable::int("vm/dirty_background_ratio", &pw::DIRTY_BACKGROUND_RATIO, 0, 100),
     CtlTable::int("vm/dirty_expire_centisecs", &pw::DIRTY_EXPIRE_CENTISECS, 0, i32::MAX as u32),
     CtlTable::int("vm/dirty_ratio", &pw::DIRTY_RATIO, 0, 100),

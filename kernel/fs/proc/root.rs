@@ -45,6 +45,7 @@ static ROOT_ENTRIES: &[ProcEntry] = &[
     ProcEntry { name: "kmsg", kind: ProcKind::Fops(&super::kmsg::KMSG_OPS, 0o400) },
     ProcEntry { name: "loadavg", kind: ProcKind::Global(uptime::loadavg_proc_show) },
     ProcEntry { name: "meminfo", kind: ProcKind::Global(meminfo::meminfo_proc_show) },
+    ProcEntry { name: "modules", kind: ProcKind::Global(crate::kernel::module::modules_proc_show) },
     ProcEntry { name: "mounts", kind: ProcKind::StaticLink("self/mounts") },
     ProcEntry { name: "net", kind: ProcKind::StaticDir(crate::net::proc::PROC_NET_ENTRIES) },
     ProcEntry { name: "pagetypeinfo", kind: ProcKind::Global(vmstat::pagetypeinfo_show) },

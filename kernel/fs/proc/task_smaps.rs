@@ -142,7 +142,9 @@ fn smap_gather_stats(pt: &mut crate::mm::page_table::PageTable, vma: &Vma) -> Me
             return None;
         }
         let pfn = pte.pfn();
-        let page = pfn_to_page(pfn).filter(|_| !is_zero_pfn(pfn))?;
+        // Linux: `vm_normal_page` skips the zero page and PFNMAP frames.
+        let special = is_zero_pfn(pfn) || pte.flags().contains(PteFlags::SPECIAL);
+        let page = pfn_to_page(pfn).filter(|_| !special)?;
         let cache_page = match mapping {
             Some(m) => m.lock().find_page(linear_page_index(vma, va.as_u64())) == Some(pfn),
             None => vma.shmem.is_some(),
@@ -232,7 +234,7 @@ fn show_smap_fields(m: &mut SeqBuf, s: &MemSizeStats, rollup: bool) -> KResult<(
 /// Linux: `show_smap_vma_flags`: the two-letter names of the flags set,
 /// in bit order.
 fn show_smap_vma_flags(m: &mut SeqBuf, flags: VmFlags) -> KResult<()> {
-    const MNEMONICS: [(VmFlags, &str); 11] = [
+    const MNEMONICS: [(VmFlags, &str); 15] = [
         (VmFlags::READ, "rd"),
         (VmFlags::WRITE, "wr"),
         (VmFlags::EXEC, "ex"),
@@ -242,8 +244,12 @@ fn show_smap_vma_flags(m: &mut SeqBuf, flags: VmFlags) -> KResult<()> {
         (VmFlags::MAYEXEC, "me"),
         (VmFlags::MAYSHARE, "ms"),
         (VmFlags::GROWSDOWN, "gd"),
+        (VmFlags::PFNMAP, "pf"),
+        (VmFlags::IO, "io"),
         (VmFlags::DONTCOPY, "dc"),
+        (VmFlags::DONTEXPAND, "de"),
         (VmFlags::WIPEONFORK, "wf"),
+        (VmFlags::DONTDUMP, "dd"),
     ];
     m.puts(b"VmFlags: ")?;
     for (flag, name) in MNEMONICS {

@@ -76,19 +76,24 @@ fn add_uevent(
     partn: Option<u32>,
 ) -> KResult<()> {
     let devt = dev.devt();
-    let name = alloc::string::String::from(dev.disk_name());
-    b.attr(dir, "uevent", move |m| {
-        let devtype = if partn.is_some() { "partition" } else { "disk" };
-        m.printf(format_args!(
-            "MAJOR={}\nMINOR={}\nDEVNAME={name}\nDEVTYPE={devtype}\n",
-            devt.major(),
-            devt.minor()
-        ))?;
-        match partn {
-            Some(n) => m.printf(format_args!("PARTN={n}\n")),
-            None => Ok(()),
-        }
-    })
+    let devtype = if partn.is_some() { "partition" } else { "disk" };
+    let mut env = alloc::vec![
+        format!("MAJOR={}", devt.major()),
+        format!("MINOR={}", devt.minor()),
+        format!("DEVNAME={}", dev.disk_name()),
+        format!("DEVTYPE={devtype}"),
+    ];
+    if let Some(n) = partn {
+        env.push(format!("PARTN={n}"));
+    }
+    let shown = env.clone();
+    let devpath = format!("/{dir}");
+    let show = move |m: &mut SeqBuf| shown.iter().try_for_each(|v| m.printf(format_args!("{v}\n")));
+    // Writing an action sends that event (Linux: `uevent_store`).
+    let store = move |buf: &[u8]| {
+        crate::net::netlink::uevent::kobject_synth_uevent(buf, &devpath, "block", &env)
+    };
+    b.attr_rw(dir, "uevent", show, store)
 }
 
 /// A whole disk's directory and its `queue/` (Linux: `disk_attrs`,

@@ -56,7 +56,8 @@ const fn chr(
 
 /// Linux's numbers and devtmpfs modes (drivers/char/mem.c `devlist`,
 /// drivers/tty/tty_io.c, drivers/tty/serial/8250).
-const KNOWN_CHAR_DEVICES: [CharDevice; 12] = [
+const KNOWN_CHAR_DEVICES: [CharDevice; 13] = [
+    chr("mem", "mem", 1, 1, 0o600),
     chr("mem", "null", 1, 3, 0o666),
     chr("mem", "zero", 1, 5, 0o666),
     chr("mem", "full", 1, 7, 0o666),
@@ -73,7 +74,8 @@ const KNOWN_CHAR_DEVICES: [CharDevice; 12] = [
 
 /// The well-known character devices a driver has registered.
 pub fn char_devices() -> Vec<CharDevice> {
-    KNOWN_CHAR_DEVICES.iter().copied().filter(|d| chrdev_fops(d.devt).is_ok()).collect()
+    let known = KNOWN_CHAR_DEVICES.iter().copied().filter(|d| chrdev_fops(d.devt).is_ok());
+    known.chain(crate::drivers::tty::vt::vt::vt_char_devices()).collect()
 }
 
 /// `/sys/devices/virtual/CLASS/NAME` with `dev` and `uevent`, and the
@@ -81,12 +83,9 @@ pub fn char_devices() -> Vec<CharDevice> {
 pub fn add_char_devices(b: &mut KernfsBuilder) -> KResult<()> {
     for d in char_devices() {
         let dir = format!("devices/virtual/{}/{}", d.class, d.name);
-        let (major, minor, name, mode) = (d.devt.major(), d.devt.minor(), d.name, d.mode);
+        let (major, minor) = (d.devt.major(), d.devt.minor());
         b.attr(&dir, "dev", move |m| m.printf(format_args!("{major}:{minor}\n")))?;
-        b.attr(&dir, "uevent", move |m| {
-            m.printf(format_args!("MAJOR={major}\nMINOR={minor}\nDEVNAME={name}\n"))?;
-            if mode == 0o600 { Ok(()) } else { m.printf(format_args!("DEVMODE={mode:04o}\n")) }
-        })?;
+        add_char_uevent(b, &dir, d)?;
         b.link(&dir, "subsystem", &format!("../../../../class/{}", d.class))?;
         b.link(&format!("class/{}", d.class), d.name, &format!("../../{dir}"))?;
         b.link("dev/char", &format!("{major}:{minor}"), &format!("../../{dir}"))?;
@@ -103,7 +102,36 @@ pub fn add_char_devices(b: &mut KernfsBuilder) -> KResult<()> {
         }
         m.printf(format_args!("{name}\n"))
     })?;
-    Ok(())
+    crate::drivers::tty::vt::vt::vt_sysfs_attrs(b)
+}
+
+/// A class device's variables (Linux: `dev_uevent`): DEVMODE only for
+/// a device whose class sets a mode (0600 is the default).
+fn char_uevent_env(d: &CharDevice) -> Vec<String> {
+    let (major, minor) = (d.devt.major(), d.devt.minor());
+    let mut env = alloc::vec![
+        format!("MAJOR={major}"),
+        format!("MINOR={minor}"),
+        format!("DEVNAME={}", d.name),
+    ];
+    if d.mode != 0o600 {
+        env.push(format!("DEVMODE={:04o}", d.mode));
+    }
+    env
+}
+
+/// `uevent`: reading shows the variables, writing an action sends that
+/// event (Linux: `uevent_show`, `uevent_store`).
+fn add_char_uevent(b: &mut KernfsBuilder, dir: &str, d: CharDevice) -> KResult<()> {
+    let devpath = format!("/{dir}");
+    let show = move |m: &mut SeqBuf| {
+        char_uevent_env(&d).iter().try_for_each(|v| m.printf(format_args!("{v}\n")))
+    };
+    let store = move |buf: &[u8]| {
+        let env = char_uevent_env(&d);
+        crate::net::netlink::uevent::kobject_synth_uevent(buf, &devpath, d.class, &env)
+    };
+    b.attr_rw(dir, "uevent", show, store)
 }
 
 /// Linux: `IORESOURCE_IO`, `_MEM`, `_PREFETCH`, `_MEM_64`, `_SIZEALIGN`.
@@ -207,10 +235,15 @@ pub fn add_pci_devices(b: &mut KernfsBuilder) -> KResult<()> {
     Ok(())
 }
 
+/// `/sys/kernel/uevent_seqnum`, the count of device events sent, and
 /// `/sys/kernel/mm/transparent_hugepage/enabled` (Linux: `enabled_show`).
 /// Ferrite has no transparent huge pages yet, so it reads "never" and is
 /// read-only; `transparent_hugepage=` on the command line changes nothing.
 pub fn add_kernel(b: &mut KernfsBuilder) -> KResult<()> {
+    // Linux: `uevent_seqnum_show` (kernel/ksysfs.c).
+    b.attr("kernel", "uevent_seqnum", |m| {
+        m.printf(format_args!("{}\n", crate::net::netlink::uevent::uevent_seqnum()))
+    })?;
     b.attr("kernel/mm/transparent_hugepage", "enabled", |m| m.puts(b"always madvise [never]\n"))
 }
 

@@ -28,7 +28,7 @@ use crate::kernel::errno::{Errno, KResult};
 /// Renders a text attribute (Linux: `kobj_attribute.show`).
 pub type ShowFn = Box<dyn Fn(&mut SeqBuf) -> KResult<()> + Send + Sync>;
 /// Takes a write to a text attribute (Linux: `kobj_attribute.store`).
-pub type StoreFn = fn(&[u8]) -> KResult<()>;
+pub type StoreFn = Box<dyn Fn(&[u8]) -> KResult<()> + Send + Sync>;
 /// Reads a binary attribute at an offset (Linux: `bin_attribute.read`).
 pub type ReadFn = Box<dyn Fn(u64, &mut [u8]) -> KResult<usize> + Send + Sync>;
 
@@ -38,7 +38,14 @@ pub enum KernfsKind {
     Attr { show: ShowFn, store: Option<StoreFn> },
     Bin { read: ReadFn, size: u64 },
     Link(String),
+    DynDir(DynFn),
 }
+
+/// Lists a [`KernfsKind::DynDir`], a directory whose entries are listed
+/// when it is read or searched, for objects that come and go after the
+/// mount (Linux: kobjects added later, as network devices are): the
+/// entries as they are now, each with the same inode number every time.
+pub type DynFn = fn() -> KResult<Vec<Arc<KernfsNode>>>;
 
 /// One name in sysfs (Linux: `struct kernfs_node`).
 pub struct KernfsNode {
@@ -55,6 +62,16 @@ impl KernfsNode {
         match &self.kind {
             KernfsKind::Dir(children) => children.iter().find(|c| c.name.as_bytes() == name),
             _ => None,
+        }
+    }
+
+    /// The entries of a directory, fixed or listed now; `ENOTDIR` for
+    /// anything else.
+    pub fn children(&self) -> KResult<Vec<Arc<KernfsNode>>> {
+        match &self.kind {
+            KernfsKind::Dir(children) => Ok(children.clone()),
+            KernfsKind::DynDir(list) => list(),
+            _ => Err(Errno::ENOTDIR),
         }
     }
 }
@@ -81,6 +98,18 @@ impl KernfsBuilder {
             kind: KernfsKind::Dir(Vec::new()),
         };
         KernfsBuilder { root, next_ino: 2 }
+    }
+
+    /// A builder for the entries of a [`KernfsKind::DynDir`], numbering
+    /// its inodes from `base` so that they keep their numbers.
+    pub fn with_ino_base(base: u64) -> Self {
+        KernfsBuilder { next_ino: base, ..Self::new() }
+    }
+
+    /// A directory listed by `list` each time it is read (see
+    /// [`KernfsKind::DynDir`]).
+    pub fn dyn_dir(&mut self, dir: &str, name: &str, list: DynFn) -> KResult<()> {
+        self.add(dir, name, uapi::S_IFDIR | 0o755, KernfsKind::DynDir(list))
     }
 
     /// The children of directory `path`, made (0755) where missing.
@@ -147,9 +176,9 @@ impl KernfsBuilder {
         dir: &str,
         name: &str,
         show: impl Fn(&mut SeqBuf) -> KResult<()> + Send + Sync + 'static,
-        store: StoreFn,
+        store: impl Fn(&[u8]) -> KResult<()> + Send + Sync + 'static,
     ) -> KResult<()> {
-        let kind = KernfsKind::Attr { show: Box::new(show), store: Some(store) };
+        let kind = KernfsKind::Attr { show: Box::new(show), store: Some(Box::new(store)) };
         self.add(dir, name, uapi::S_IFREG | 0o644, kind)
     }
 

@@ -60,6 +60,18 @@ impl FileSystemType for Sysfs {
         let sb = SuperBlock::new_anon(self, SYSFS_MAGIC, Box::new(()));
         sysfs_inode(sb, root)
     }
+
+    /// Entries of a [`KernfsKind::DynDir`] hold while it still lists
+    /// them under the same inode number; a negative one never does.
+    fn d_revalidate(&self, dentry: &super::dcache::Dentry) -> bool {
+        let Some(parent) = dentry.parent().and_then(|p| p.inode()) else { return true };
+        let Ok(KernfsKind::DynDir(list)) = node_of(&parent).map(|n| &n.kind) else {
+            return true;
+        };
+        let (Some(inode), Ok(now)) = (dentry.inode(), list()) else { return false };
+        let name = dentry.name();
+        now.iter().any(|c| c.name.as_bytes() == &name[..] && c.ino == inode.ino)
+    }
 }
 
 /// Registers sysfs (Linux: `sysfs_init`).
@@ -73,9 +85,10 @@ pub fn build_tree() -> KResult<Arc<KernfsNode>> {
     for dir in ["block", "bus", "class", "dev/block", "dev/char", "devices", "firmware", "fs"] {
         b.mkdir(dir)?;
     }
-    for dir in ["kernel", "module", "power"] {
+    for dir in ["kernel", "power"] {
         b.mkdir(dir)?;
     }
+    crate::kernel::module::module_sysfs_add(&mut b)?;
     // tracefs's mount point (Linux: `tracefs_create_mount_point` in
     // `tracefs_init`).
     b.mkdir("kernel/tracing")?;
@@ -85,6 +98,8 @@ pub fn build_tree() -> KResult<Arc<KernfsNode>> {
     devices::add_char_devices(&mut b)?;
     devices::add_pci_devices(&mut b)?;
     devices::add_kernel(&mut b)?;
+    crate::net::core::net_sysfs::netdev_sysfs_add(&mut b)?;
+    crate::kernel::power::add_sysfs(&mut b)?;
     Ok(b.finish())
 }
 
@@ -101,7 +116,7 @@ fn node_of(inode: &Inode) -> KResult<&Arc<KernfsNode>> {
 pub(crate) fn sysfs_inode(sb: Arc<SuperBlock>, node: Arc<KernfsNode>) -> KResult<Arc<Inode>> {
     let mut attr = InodeAttr::new(node.mode, 0, 0);
     attr.size = match &node.kind {
-        KernfsKind::Dir(_) => 0,
+        KernfsKind::Dir(_) | KernfsKind::DynDir(_) => 0,
         KernfsKind::Attr { .. } => ATTR_SIZE as u64,
         KernfsKind::Bin { size, .. } => *size,
         KernfsKind::Link(target) => target.len() as u64,
@@ -110,8 +125,8 @@ pub(crate) fn sysfs_inode(sb: Arc<SuperBlock>, node: Arc<KernfsNode>) -> KResult
         let subdirs = children.iter().filter(|c| matches!(c.kind, KernfsKind::Dir(_))).count();
         attr.nlink = 2u32.saturating_add(u32::try_from(subdirs).unwrap_or(u32::MAX));
     }
-    let fops: &'static dyn FileOps =
-        if matches!(node.kind, KernfsKind::Dir(_)) { &SYSFS_DIR_OPS } else { &SYSFS_FILE_OPS };
+    let is_dir = matches!(node.kind, KernfsKind::Dir(_) | KernfsKind::DynDir(_));
+    let fops: &'static dyn FileOps = if is_dir { &SYSFS_DIR_OPS } else { &SYSFS_FILE_OPS };
     let ops = (&SYSFS_INODE_OPS as &dyn InodeOps, fops, None);
     Inode::new_with_mapping(sb, node.ino, attr, ops, Box::new(SysfsInode(node)))
 }
@@ -123,6 +138,10 @@ static SYSFS_INODE_OPS: SysfsInodeOps = SysfsInodeOps;
 impl InodeOps for SysfsInodeOps {
     fn lookup(&self, dir: &Inode, name: &[u8]) -> KResult<Option<Arc<Inode>>> {
         let node = node_of(dir)?;
+        if let KernfsKind::DynDir(list) = &node.kind {
+            let child = list()?.into_iter().find(|c| c.name.as_bytes() == name);
+            return child.map(|c| sysfs_inode(dir.sb.clone(), c)).transpose();
+        }
         if !matches!(node.kind, KernfsKind::Dir(_)) {
             return Err(Errno::ENOTDIR);
         }
@@ -216,7 +235,7 @@ impl FileOps for SysfsDirOps {
     /// `kernfs_fop_readdir`).
     fn iterate_shared(&self, file: &File, ctx: &mut DirContext<'_>) -> KResult<()> {
         let node = node_of(&file.f_inode)?;
-        let KernfsKind::Dir(children) = &node.kind else { return Err(Errno::ENOTDIR) };
+        let children = node.children()?;
         let dir = FileType::Directory.dtype();
         if ctx.pos == 0 && !ctx.emit(b".", node.ino, dir, 1) {
             return Ok(());

@@ -29,6 +29,19 @@
 //!    `writepage` and `write_inode`, unmount). Under it only spinlocks: the
 //!    buffer and page caches' (0v), an `Inode`'s `i_lock`, the block
 //!    layer's (0d), and `Ext2Sb::icache`, a leaf.
+//!    A vfat instance's `FatSb::fs` (fs/fat/mod.rs) sits at the same
+//!    level, the same way (under `i_rwsem` for a write or truncation); under
+//!    it `FatSb::icache` and a `FatInode`'s `state`, both leaves.
+//! S4a. `kernel::power::hibernate::SYSTEM_TRANSITION` (a write to
+//!    /sys/power/resume looking for a hibernation image): under a sysfs
+//!    file's `f_pos` (S1) only; under it the buffer cache (0v) and the
+//!    block layer (0d).
+//! S4b. `kernel::module::MODULE_MUTEX` (kernel/module/): held across a
+//!    whole module load or unload, the module's init or exit included;
+//!    taken with no other lock held (after the image and arguments are
+//!    copied in). Under it `kernel::module::MODULES` (a leaf spinlock,
+//!    also read alone by /proc/modules), then vmalloc's locks (1, 2: module
+//!    memory) and whatever a module's init takes.
 //! 0. The address-space spinlocks (mm/mm_types.rs), under `mmap_lock`: an
 //!    `Mm`'s `page_table` lock (fork: the parent's, then the child's), then
 //!    an `AnonShmem`'s page array or a page cache's `i_pages`
@@ -98,6 +111,33 @@
 //!    a passed file; the name tables `UNIX_BSD`, `UNIX_ABSTRACT` and a
 //!    `Sock::peer_cred` are leaves never taken with it. Under them only 3
 //!    and 4; wait queues (e) are woken after they are dropped.
+//! 0nl. Netlink sockets (net/netlink/af_netlink.rs): `NL_TABLE`, then one
+//!    `NetlinkSock::inner`; neither is held across a user copy, a sleep,
+//!    a wake or a protocol's input. rtnetlink's handlers take `rtnl_lock`
+//!    (a sleeping mutex, net/core/dev.rs) with neither held, and the
+//!    device's address lists (leaves) one at a time under it. Under them
+//!    only 3 and 4.
+//! 0nu. UDP and raw sockets (net/inet/udp.rs, raw.rs, icmp.rs): a
+//!    `UdpSock::inner` may be held while `net::inet::stack::STACK` is
+//!    taken (binding the engine's socket); under `STACK` the packet tap
+//!    takes icmp.rs's `PENDING` (a leaf). `UDP_TABLE`, `RAW_TABLE`, a
+//!    `RawSock::inner`, an `InetOpts::inner` and the port table `PORTS`
+//!    are leaves. None is held across a user copy, a sleep or a wake:
+//!    ICMP errors and raw copies are delivered after `STACK` is dropped.
+//! 0nt. TCP sockets (net/inet/tcp*.rs): a `TcpSock::inner`, then
+//!    `net::inet::stack::STACK` (the engine, its listeners and orphans,
+//!    tcp_listen.rs), then `PORTS` or a device's leaf locks; `TCP_SOCKS`
+//!    and an `InetOpts::inner` are leaves taken alone. One `inner` at a
+//!    time; none across a user copy, a sleep or `net_rx_action` (which
+//!    wakes the sockets, from a task or the engine's timer).
+//! 0np. Packet sockets (net/packet/): under `STACK` (a tap delivering)
+//!    a `PacketSock::inner`, a `Sock::filter`, `PACKET_WAKE` and then
+//!    0t (the wake timer), each a leaf taken alone; `PACKET_SOCKS` is a
+//!    leaf. The sockets are woken from the timer or after a send, with
+//!    none held. Interface ioctls (net/core/dev_ioctl.rs,
+//!    net/ipv4/devinet_ioctl.rs) take `rtnl_lock` first, then the
+//!    device's address lists (leaves) one at a time; the bridges'
+//!    `net::bridge::BRIDGES` is a leaf taken under `rtnl_lock`.
 //! 0l. File locks and FIFOs (fs/locks.rs, fs/fifo.rs): `fs::locks::
 //!    FILE_LOCKS` (noirq) is a leaf, taken with nothing else held but
 //!    where a `File` is dropped, never across a user copy; `LOCKS_WAIT`
@@ -167,6 +207,15 @@
 //!    master -> slave -> master at most, each step lock-free. devpts
 //!    (fs/devpts/) keeps its instance's `PtsFsInfo::opts` and `ptys`
 //!    (noirq leaves, taken with no tty lock).
+//!    The virtual consoles' `drivers::tty::vt::vt::CONSOLES` (Linux's
+//!    `console_lock`) is taken with no tty lock held (a console's tty
+//!    driver is called without them); under it only the VT driver's
+//!    `TtyDriver::ttys` (a lookup) and `vt::keyboard::KBD` (a leaf, also
+//!    taken alone by the keyboard ioctls). It is dropped before signalling
+//!    a `VT_PROCESS` owner, waking `VT_EVENT_WAIT` or feeding an answer
+//!    to the tty's input. The keyboard interrupt takes `vt::i8042::I8042`
+//!    (a leaf) to read a scan code, drops it, then takes `CONSOLES` and
+//!    `KBD` one after the other and feeds the tty with neither held.
 //! 9. `kernel::printk::LOG` (the log ring and the syslog readers'
 //!    positions), then the console port (`uart_8250::Uart8250::port`),
 //!    then its input ring (`Uart8250::rx`): printk may be called under any

@@ -270,6 +270,8 @@ syscall_table! {
     169 reboot          => kernel::sys::sys_reboot(magic1: u32, magic2: u32, cmd: u32, arg: UserAddr);
     170 sethostname     => kernel::sys::sys_sethostname(name: UserPtr<u8>, len: i32);
     171 setdomainname   => kernel::sys::sys_setdomainname(name: UserPtr<u8>, len: i32);
+    175 init_module     => kernel::module::sys_init_module(umod: UserPtr<u8>, len: u64, uargs: UserPtr<u8>);
+    176 delete_module   => kernel::module::sys_delete_module(name_user: UserPtr<u8>, flags: u32);
     186 gettid          => kernel::sys::sys_gettid();
     187 readahead       => fs::fallocate::sys_readahead(fd: Fd, offset: i64, count: usize);
     188 setxattr        => fs::xattr::sys_setxattr(path: UserPtr<u8>, name: UserPtr<u8>, value: UserPtr<u8>, size: usize, flags: i32);
@@ -352,6 +354,7 @@ syscall_table! {
     306 syncfs          => fs::sync::sys_syncfs(fd: Fd);
     308 setns           => kernel::nsproxy::sys_setns(fd: i32, nstype: i32);
     309 getcpu          => kernel::sys::sys_getcpu(cpup: UserPtr<u32>, nodep: UserPtr<u32>, unused: u64);
+    313 finit_module    => kernel::module::sys_finit_module(fd: Fd, uargs: UserPtr<u8>, flags: u32);
     316 renameat2       => fs::namei::rename::sys_renameat2(olddfd: AtFd, oldname: UserPtr<u8>, newdfd: AtFd, newname: UserPtr<u8>, flags: u32);
     318 getrandom       => drivers::char::random::sys_getrandom(buf: UserPtr<u8>, count: usize, flags: GrndFlags);
     322 execveat        => fs::exec::sys_execveat(regs: &mut PtRegs, dfd: i32, filename: UserPtr<u8>, argv: UserPtr<u64>, envp: UserPtr<u64>, flags: u32);

@@ -470,7 +470,7 @@ impl ProtoOps for UnixSock {
         match self.sk.sk_type {
             SockType::Stream => self.stream_sendmsg(msg, flags, nonblock),
             SockType::SeqPacket => self.seqpacket_sendmsg(msg, nonblock),
-            SockType::Dgram => self.dgram_sendmsg(msg, nonblock),
+            SockType::Dgram | SockType::Raw => self.dgram_sendmsg(msg, nonblock),
         }
     }
     fn recvmsg(&self, buf: &mut [u8], flags: u32, nonblock: bool) -> KResult<RecvMsg> {
@@ -485,7 +485,7 @@ impl ProtoOps for UnixSock {
                 }
                 self.dgram_recvmsg(buf, flags, nonblock)
             }
-            SockType::Dgram => self.dgram_recvmsg(buf, flags, nonblock),
+            SockType::Dgram | SockType::Raw => self.dgram_recvmsg(buf, flags, nonblock),
         }
     }
     /// Linux: `unix_inq_len`: all unread bytes of a connection, the next

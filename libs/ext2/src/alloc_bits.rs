@@ -94,6 +94,9 @@ impl<D: BlockIo> Ext2<D> {
                 i += 1;
             }
             self.dev.write_block(self.gd.block_bitmap(g), &map)?;
+            if freed > 0 {
+                self.clear_trimmed(g);
+            }
             self.gd.set_free_blocks(g, self.gd.free_blocks(g).saturating_add(freed));
             self.write_group_desc(g)?;
         }

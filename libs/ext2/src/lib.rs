@@ -30,6 +30,7 @@ mod dir;
 mod inode;
 mod layout;
 mod namei;
+mod trim;
 mod xattr;
 
 use alloc::vec;
@@ -40,6 +41,7 @@ pub use bmap::Mapped;
 pub use dir::FileType;
 pub use inode::{Inode, N_BLOCKS};
 pub use namei::{Creds, SetAttr};
+pub use trim::TrimRange;
 pub use xattr::{XATTR_INDEX_USER, Xattr, XattrMode};
 
 /// Inode number of the root directory (Linux: `EXT2_ROOT_INO`).
@@ -133,6 +135,11 @@ pub struct Ext2<D: BlockIo> {
     ro_reason: Option<&'static str>,
     /// `s_state` found at mount, restored at unmount (Linux: `s_mount_state`).
     mount_state: u16,
+    /// Per group: every free block trimmed since the last free (Linux:
+    /// `EXT4_GROUP_INFO_WAS_TRIMMED`); see trim.rs.
+    trimmed: Vec<bool>,
+    /// `minlen` of the last whole FITRIM (Linux: `s_last_trim_minblks`).
+    last_trim_minlen: u32,
 }
 
 impl<D: BlockIo> Ext2<D> {
@@ -158,6 +165,7 @@ impl<D: BlockIo> Ext2<D> {
         let ro_reason = (sb.feature_ro_compat() & !layout::RO_COMPAT_SUPP != 0)
             .then_some("unknown RO_COMPAT feature");
         let mount_state = sb.state();
+        let trimmed = vec![false; sb.groups_count as usize];
         let mut fs = Ext2 {
             dev,
             sb,
@@ -165,6 +173,8 @@ impl<D: BlockIo> Ext2<D> {
             read_only: read_only || ro_reason.is_some(),
             ro_reason: if read_only { None } else { ro_reason },
             mount_state,
+            trimmed,
+            last_trim_minlen: 0,
         };
         if !fs.read_only {
             fs.setup_super(now)?;

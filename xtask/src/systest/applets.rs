@@ -215,7 +215,7 @@ fn run(
     applets: &[String],
 ) -> Result<Vec<(String, Status)>, String> {
     deps::ensure(&[deps::QEMU])?;
-    let archive = pack()?;
+    let archive = pack(kernel)?;
     let image = kernel.image()?;
     // Sixteen RAM disks, as Debian's brd module makes (Ferrite's built-in
     // brd makes none unless asked).
@@ -277,9 +277,10 @@ fn run(
         .collect())
 }
 
-/// Packs `target/systest/applets.cpio`: the busybox root, `user/applets/`
-/// as `/applets/` and Linux's disk modules.
-fn pack() -> Result<PathBuf, String> {
+/// Packs `target/systest/applets-KERNEL.cpio`: the busybox root,
+/// `user/applets/` as `/applets/`, Linux's disk modules and the module
+/// applets' crc7.ko of `kernel` (each kernel loads only its own modules).
+fn pack(kernel: Kernel) -> Result<PathBuf, String> {
     let root = workspace_root();
     let out = root.join("target/systest");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -292,8 +293,8 @@ fn pack() -> Result<PathBuf, String> {
             cpio.file_from(&format!("applets/{name}"), 0o755, &source)?;
         }
     }
-    pack_linux_modules(&mut cpio);
-    let archive = out.join("applets.cpio");
+    pack_linux_modules(&mut cpio, kernel)?;
+    let archive = out.join(format!("applets-{}.cpio", kernel.prefix()));
     cpio.write(&archive)?;
     Ok(archive)
 }
@@ -326,16 +327,18 @@ const LINUX_LOADED: [&str; 17] = [
 const LINUX_EXTRA: [&str; 1] = ["crc7"];
 
 /// Packs Linux's modules as `/lib/modules/NAME.ko`, `modules.order` listing
-/// those the runner loads at boot (`applets_modules=1`, Linux's boot only).
+/// those the runner loads at boot (`applets_modules=1`, Linux's boot only),
+/// and `kernel`'s own [`LINUX_EXTRA`] in `/lib/modules/extra/`: Ferrite's
+/// are built from `modules/` (xtask/src/modules.rs).
 /// Without Debian's kernel package, a warning: Linux's cases then fail.
-fn pack_linux_modules(cpio: &mut Archive) {
+fn pack_linux_modules(cpio: &mut Archive, kernel: Kernel) -> Result<(), String> {
     let loaded: Vec<&str> =
         scratch::LINUX_DISK_MODULES.iter().chain(&LINUX_LOADED).copied().collect();
     let (modules, extra) = match (linux_modules(&loaded), linux_modules(&LINUX_EXTRA)) {
         (Ok(m), Ok(e)) => (m, e),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("xtask: warning: no Linux modules in the applet initramfs: {e}");
-            return;
+            return Ok(());
         }
     };
     cpio.dir("lib", 0o755).dir("lib/modules", 0o755).dir("lib/modules/extra", 0o755);
@@ -346,8 +349,13 @@ fn pack_linux_modules(cpio: &mut Archive) {
     }
     cpio.file("lib/modules/modules.order", 0o644, order.into_bytes());
     for (name, bytes) in extra {
+        let bytes = match kernel {
+            Kernel::Linux => bytes,
+            Kernel::Ferrite => crate::modules::module_bytes(&name)?,
+        };
         cpio.file(&format!("lib/modules/extra/{name}.ko"), 0o644, bytes);
     }
+    Ok(())
 }
 
 /// The runner's result lines, as (applet, status).

@@ -56,6 +56,7 @@ pub fn build(filter: Option<&str>) -> Result<Built, String> {
     cpio.dir("tests", 0o755).dir("scripts", 0o755);
     cpio.file_from("init", 0o755, &root.join("user/init/systest.sh"))?;
     super::scratch::pack_linux_modules(&mut cpio)?;
+    crate::modules::pack_systest(&mut cpio)?;
     for name in &programs {
         cpio.file_from(&format!("tests/{name}"), 0o755, &bin.join(name))?;
     }

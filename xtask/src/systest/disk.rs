@@ -68,9 +68,9 @@ const ROOT_REFUSED: [&str; 2] =
 /// The Linux modules the shim loads, in dependency order (each one's
 /// `depends=` in its .modinfo: ext4 needs jbd2, mbcache, crc16; virtio_pci
 /// needs virtio, virtio_ring and the two virtio_pci_*_dev; crc32c for
-/// ext4's checksums); loop for the system test loop.c, as a Debian
-/// system loads it on first use.
-const SHIM_MODULES: [&str; 12] = [
+/// ext4's checksums); loop for the system test loop.c and FAT with its
+/// code pages for vfat.c, as a Debian system loads them on first use.
+const SHIM_MODULES: [&str; 18] = [
     "virtio_ring",
     "virtio",
     "virtio_pci_modern_dev",
@@ -83,6 +83,12 @@ const SHIM_MODULES: [&str; 12] = [
     "crc32c_generic",
     "ext4",
     "loop",
+    "fat",
+    "vfat",
+    "nls_cp437",
+    "nls_utf8",
+    "nls_iso8859-1",
+    "nls_ascii",
 ];
 
 fn ferrite_enabled() -> bool {

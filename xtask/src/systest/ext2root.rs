@@ -34,9 +34,10 @@ pub const FERRITE_PASSES: bool = true;
 const FERRITE_ENV: &str = "FERRITE_EXT2ROOT";
 
 /// The tests that do not run on the ext2 root, and why.
-pub const SKIPPED: [(&str, &str); 3] = [
+pub const SKIPPED: [(&str, &str); 4] = [
     ("blockdev", "writes the scratch disk's partitions: here vda is the root"),
     ("devtmpfs", "expects the scratch disk's partitions vda1 and vda2"),
+    ("module", "loads the modules the test initramfs packs in /lib/modules"),
     ("sysfs", "expects the scratch disk's size and partitions in /sys/block"),
 ];
 

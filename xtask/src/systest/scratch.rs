@@ -62,8 +62,22 @@ pub fn write(path: &Path) -> Result<PathBuf, String> {
 }
 
 /// Modules some system tests need besides the disk's (loop.c: Debian
-/// builds loop devices as a module), loaded after them.
-const LINUX_SYSTEST_MODULES: [&str; 1] = ["loop"];
+/// builds loop devices as a module; vfat.c: FAT and its code pages;
+/// fitrim.c: ext2, which Debian serves with ext4), loaded after them.
+const LINUX_SYSTEST_MODULES: [&str; 12] = [
+    "loop",
+    "fat",
+    "vfat",
+    "nls_cp437",
+    "nls_utf8",
+    "nls_iso8859-1",
+    "nls_ascii",
+    "crc16",
+    "mbcache",
+    "jbd2",
+    "crc32c_generic",
+    "ext4",
+];
 
 /// Packs Linux's disk modules and [`LINUX_SYSTEST_MODULES`] as `/lib/modules/NAME.ko`, with
 /// `/lib/modules/modules.order` naming them in load order. Without them

@@ -69,6 +69,9 @@ impl PteFlags {
     pub const TABLE: Self = Self::PRESENT.union(Self::RW).union(Self::ACCESSED).union(Self::DIRTY);
     /// A table that also holds user mappings (Linux: `_PAGE_TABLE`).
     pub const USER_TABLE: Self = Self::TABLE.union(Self::USER);
+    /// A user PTE of a `VM_PFNMAP` area: its frame has no page reference
+    /// to drop or take (Linux: `_PAGE_SPECIAL`, software bit 9).
+    pub const SPECIAL: Self = Self::SOFTW1;
 }
 
 /// One page-table entry at any level (Linux: `pte_t`, `pmd_t`, `pud_t`,

@@ -1,0 +1,3 @@
+//! Network device drivers (Linux: drivers/net/).
+
+pub mod loopback;

@@ -1,0 +1,43 @@
+//! Creating internet sockets (Linux: net/ipv4/af_inet.c `inet_create`,
+//! net/ipv6/af_inet6.c `inet6_create`, the `inetsw` table of types and
+//! protocols).
+//!
+//! # Locking
+//! None here.
+#![deny(unsafe_code)]
+
+use alloc::sync::Arc;
+
+use linux_raw_sys::net as uapi_net;
+
+use crate::kernel::errno::{Errno, KResult};
+use crate::net::socket::ProtoOps;
+
+/// Linux: `IPPROTO_*` (include/uapi/linux/in.h, in6.h).
+pub const IPPROTO_IP: u32 = 0;
+pub const IPPROTO_ICMP: u32 = 1;
+pub const IPPROTO_TCP: u32 = 6;
+pub const IPPROTO_UDP: u32 = 17;
+pub const IPPROTO_IPV6: u32 = 41;
+pub const IPPROTO_ICMPV6: u32 = 58;
+pub const IPPROTO_RAW: u32 = 255;
+
+/// A socket of `family` (AF_INET or AF_INET6), `type_` and `protocol`
+/// (Linux: `inet_create`'s walk of `inetsw`): `EPROTONOSUPPORT` for a
+/// protocol the type does not carry, `ESOCKTNOSUPPORT` for another type.
+pub fn inet_create(family: u32, type_: u32, protocol: i32) -> KResult<Arc<dyn ProtoOps>> {
+    let protocol = u32::try_from(protocol).map_err(|_| Errno::EINVAL)?;
+    match type_ {
+        uapi_net::SOCK_STREAM => match protocol {
+            IPPROTO_IP | IPPROTO_TCP => super::tcp::tcp_create(family),
+            _ => Err(Errno::EPROTONOSUPPORT),
+        },
+        uapi_net::SOCK_DGRAM => match protocol {
+            IPPROTO_IP | IPPROTO_UDP => super::udp::udp_create(family),
+            IPPROTO_ICMP | IPPROTO_ICMPV6 => super::raw::ping_create(family, protocol),
+            _ => Err(Errno::EPROTONOSUPPORT),
+        },
+        uapi_net::SOCK_RAW => super::raw::raw_create(family, protocol),
+        _ => Err(Errno::ESOCKTNOSUPPORT),
+    }
+}
