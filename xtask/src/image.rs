@@ -163,6 +163,18 @@ fn stage(dir: &Path) -> Result<Vec<String>, String> {
         staged.symlink(&link, "/bin/busybox")?;
     }
     staged.tree("etc", &root.join("user/init/disk/etc"))?;
+    // Ferrite's C modules (modules/), for insmod on the disk root.
+    match crate::modules::build_modules() {
+        Ok(built) => {
+            for d in ["lib", "lib/modules", "lib/modules/extra"] {
+                staged.dir(d, 0o755)?;
+            }
+            for (name, ko) in built {
+                staged.copy(&format!("lib/modules/extra/{name}.ko"), &ko, 0o644)?;
+            }
+        }
+        Err(e) => eprintln!("xtask: warning: the image gets no modules: {e}"),
+    }
     staged.dir("disk", 0o755)?;
     for script in files_ending(&root.join("user/disk"), ".sh")? {
         staged.copy(&format!("disk/{script}"), &root.join("user/disk").join(&script), 0o755)?;

@@ -218,7 +218,8 @@ pub fn register_waiter(w: Weak<dyn StackWaiter>) {
 }
 
 /// Wakes every live waiter (Linux wakes only the socket a segment was
-/// for, `sk_data_ready`; smoltcp does not say which changed).
+/// for, `sk_data_ready`; smoltcp does not say which changed), and the
+/// poll(2)/select(2) sleepers, who wait on one queue for every file.
 fn wake_waiters() {
     let live: Vec<Arc<dyn StackWaiter>> = {
         let mut list = WAITERS.lock();
@@ -228,6 +229,7 @@ fn wake_waiters() {
     for w in live {
         w.stack_changed();
     }
+    crate::fs::select::poll_wake();
 }
 
 /// Runs the engine until nothing is left to send or receive, re-arms
