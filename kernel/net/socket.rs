@@ -56,10 +56,18 @@ pub trait ProtoOps: Send + Sync {
     fn family(&self) -> u32;
     fn bind(&self, addr: &[u8]) -> KResult<()>;
     fn connect(&self, addr: &[u8], nonblock: bool) -> KResult<()>;
-    fn listen(&self, backlog: u32) -> KResult<()>;
-    fn is_listening(&self) -> bool;
-    /// The next connection, as a new socket of the same type.
-    fn accept(&self, nonblock: bool) -> KResult<Arc<dyn ProtoOps>>;
+    /// Datagram families cannot listen (Linux: `sock_no_listen`).
+    fn listen(&self, _backlog: u32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    fn is_listening(&self) -> bool {
+        false
+    }
+    /// The next connection, as a new socket of the same type (Linux:
+    /// `sock_no_accept` for datagram families).
+    fn accept(&self, _nonblock: bool) -> KResult<Arc<dyn ProtoOps>> {
+        Err(Errno::EOPNOTSUPP)
+    }
     /// The socket's own address, or its peer's (Linux: `getname`).
     fn getname(&self, peer: bool) -> KResult<Vec<u8>>;
     fn poll(&self) -> PollMask;

@@ -12,6 +12,7 @@
  * Linux: net/packet/af_packet.c, net/core/filter.c.
  */
 #include "test.h"
+#include "net.h"
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -61,34 +62,6 @@ struct tpacket_stats {
 #define PROTO_EXP 253
 
 static char marker[64];
-
-static int lo_up(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return r;
-}
-
-static uint16_t csum(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
 
 /* An IPv4 packet 127.0.0.1 -> 127.0.0.1 of protocol PROTO_EXP carrying `marker`. */
 static size_t ip_packet(uint8_t *p)

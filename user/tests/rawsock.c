@@ -11,6 +11,7 @@
  * Linux: net/ipv4/raw.c, icmp.c; net/ipv6/raw.c, icmp.c.
  */
 #include "test.h"
+#include "net.h"
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/icmp6.h>
@@ -25,37 +26,6 @@
 #ifndef ICMP_FILTER
 #define ICMP_FILTER 1
 #endif
-
-/* Brings lo up, as `ip link set lo up` does (SIOCSIFFLAGS). */
-static int lo_up(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return r;
-}
-
-static uint16_t csum(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
 
 /* Receives until a packet for which `want` holds, at most 2 s; its length or -1. */
 static ssize_t recv_until(int fd, uint8_t *buf, size_t size, int (*want)(const uint8_t *, ssize_t))

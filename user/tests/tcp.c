@@ -10,6 +10,7 @@
  * Linux: net/ipv4/tcp.c, af_inet.c, tcp_ipv4.c.
  */
 #include "test.h"
+#include "net.h"
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -28,31 +29,6 @@ static void on_pipe(int sig)
 {
 	(void)sig;
 	got_pipe++;
-}
-
-/* Brings lo up, as `ip link set lo up` does (SIOCSIFFLAGS). */
-static int lo_up(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return r;
-}
-
-static struct sockaddr_in sin_lo(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return a;
 }
 
 /* A listener on 127.0.0.1, port chosen by the kernel; its port in *port. */

@@ -411,15 +411,6 @@ impl ProtoOps for RawSock {
     fn connect(&self, addr: &[u8], _nonblock: bool) -> KResult<()> {
         self.do_connect(addr)
     }
-    fn listen(&self, _backlog: u32) -> KResult<()> {
-        Err(Errno::EOPNOTSUPP)
-    }
-    fn is_listening(&self) -> bool {
-        false
-    }
-    fn accept(&self, _nonblock: bool) -> KResult<Arc<dyn ProtoOps>> {
-        Err(Errno::EOPNOTSUPP)
-    }
     /// Linux: `inet_getname`: the port of a raw socket is its protocol.
     fn getname(&self, peer: bool) -> KResult<Vec<u8>> {
         let st = self.inner.lock();

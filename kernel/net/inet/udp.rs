@@ -471,16 +471,6 @@ impl ProtoOps for UdpSock {
     fn connect(&self, addr: &[u8], _nonblock: bool) -> KResult<()> {
         self.do_connect(addr)
     }
-    /// Linux: `sock_no_listen`.
-    fn listen(&self, _backlog: u32) -> KResult<()> {
-        Err(Errno::EOPNOTSUPP)
-    }
-    fn is_listening(&self) -> bool {
-        false
-    }
-    fn accept(&self, _nonblock: bool) -> KResult<Arc<dyn ProtoOps>> {
-        Err(Errno::EOPNOTSUPP)
-    }
     /// Linux: `inet_getname`: `ENOTCONN` for the peer of an unconnected
     /// socket.
     fn getname(&self, peer: bool) -> KResult<Vec<u8>> {

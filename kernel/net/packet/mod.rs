@@ -309,18 +309,6 @@ impl ProtoOps for PacketSock {
         Err(Errno::EOPNOTSUPP)
     }
 
-    fn listen(&self, _backlog: u32) -> KResult<()> {
-        Err(Errno::EOPNOTSUPP)
-    }
-
-    fn is_listening(&self) -> bool {
-        false
-    }
-
-    fn accept(&self, _nonblock: bool) -> KResult<Arc<dyn ProtoOps>> {
-        Err(Errno::EOPNOTSUPP)
-    }
-
     /// Linux: `packet_getname`: the bound device's type and address.
     fn getname(&self, peer: bool) -> KResult<Vec<u8>> {
         if peer {

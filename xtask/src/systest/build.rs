@@ -137,7 +137,18 @@ pub(crate) fn compile_all(
     bin: &Path,
     programs: &[String],
 ) -> Result<(), String> {
-    let header = std::fs::read(src.join(header)).map_err(|e| format!("{header}: {e}"))?;
+    // Every header beside the sources counts (test.h first), so that a
+    // change to one a program includes rebuilds it.
+    let mut header = std::fs::read(src.join(header)).map_err(|e| format!("{header}: {e}"))?;
+    let mut others: Vec<PathBuf> = std::fs::read_dir(src)
+        .map_err(|e| format!("{}: {e}", src.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "h"))
+        .collect();
+    others.sort();
+    for h in others {
+        header.extend(std::fs::read(&h).map_err(|e| format!("{}: {e}", h.display()))?);
+    }
     let mut running: Vec<(String, String, Child)> = Vec::new();
     for name in programs {
         let source = src.join(format!("{name}.c"));

@@ -161,18 +161,6 @@ impl ProtoOps for NetlinkSock {
         Ok(())
     }
 
-    fn listen(&self, _backlog: u32) -> KResult<()> {
-        Err(Errno::EOPNOTSUPP)
-    }
-
-    fn is_listening(&self) -> bool {
-        false
-    }
-
-    fn accept(&self, _nonblock: bool) -> KResult<Arc<dyn ProtoOps>> {
-        Err(Errno::EOPNOTSUPP)
-    }
-
     /// Linux: `netlink_getname`: our port and groups, or the connected
     /// destination.
     fn getname(&self, peer: bool) -> KResult<Vec<u8>> {
