@@ -8,8 +8,10 @@
 
 use alloc::sync::Arc;
 
+use linux_raw_sys::general as uapi;
 use linux_raw_sys::net as uapi_net;
 
+use crate::fs::file_table::PollMask;
 use crate::kernel::errno::{Errno, KResult};
 use crate::net::socket::ProtoOps;
 
@@ -40,4 +42,31 @@ pub fn inet_create(family: u32, type_: u32, protocol: i32) -> KResult<Arc<dyn Pr
         uapi_net::SOCK_RAW => super::raw::raw_create(family, protocol),
         _ => Err(Errno::ESOCKTNOSUPPORT),
     }
+}
+
+/// A socket's shut-down halves (Linux: `RCV_SHUTDOWN`, `SEND_SHUTDOWN`
+/// in `sk_shutdown`).
+pub const RCV_SHUTDOWN: u8 = 1;
+pub const SEND_SHUTDOWN: u8 = 2;
+
+/// The halves `shutdown(2)`'s `how` shuts (Linux: `inet_shutdown`'s
+/// `how++`: `SHUT_RD` 0 → 1, `SHUT_WR` 1 → 2, `SHUT_RDWR` 2 → 3).
+pub fn shutdown_bits(how: u32) -> u8 {
+    u8::try_from((how + 1) & 3).unwrap_or(RCV_SHUTDOWN | SEND_SHUTDOWN)
+}
+
+/// What a datagram socket's error and shut-down halves add to its poll
+/// mask (Linux: the first half of `datagram_poll`).
+pub fn datagram_poll_state(shutdown: u8, has_err: bool) -> PollMask {
+    let mut mask = 0;
+    if has_err {
+        mask |= uapi::POLLERR;
+    }
+    if shutdown & RCV_SHUTDOWN != 0 {
+        mask |= uapi::POLLRDHUP | uapi::POLLIN | uapi::POLLRDNORM;
+    }
+    if shutdown == RCV_SHUTDOWN | SEND_SHUTDOWN {
+        mask |= uapi::POLLHUP;
+    }
+    mask
 }

@@ -32,7 +32,10 @@ use linux_raw_sys::general as uapi;
 use linux_raw_sys::net as uapi_net;
 use smoltcp::wire::{IpAddress, Ipv4Address, Ipv6Address};
 
-use super::af_inet::{IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_RAW};
+use super::af_inet::{
+    IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_RAW, RCV_SHUTDOWN, SEND_SHUTDOWN, datagram_poll_state,
+    shutdown_bits,
+};
 use super::inet_opts::{InetOpts, OptCtx, RecvInfo};
 use super::inet_proc::{DgramRow, IPV6_SEQ_DGRAM_HEADER, dgram_row};
 use super::ip_output::{IPV6_HDR_LEN, IpHeader, ip_build_v4, ip_hdrinc_v4, ip6_build};
@@ -51,8 +54,6 @@ use crate::net::socket::ProtoOps;
 
 /// Linux: `IPPROTO_MAX` (one past `IPPROTO_MPTCP`).
 const IPPROTO_MAX: u32 = 263;
-const RCV_SHUTDOWN: u8 = 1;
-const SEND_SHUTDOWN: u8 = 2;
 
 /// A received packet waiting for `recvmsg`.
 pub(super) struct RawPacket {
@@ -428,19 +429,10 @@ impl ProtoOps for RawSock {
         if !st.queue.is_empty() {
             mask |= uapi::POLLIN | uapi::POLLRDNORM;
         }
-        if st.shutdown & RCV_SHUTDOWN != 0 {
-            mask |= uapi::POLLRDHUP | uapi::POLLIN | uapi::POLLRDNORM;
-        }
-        if st.shutdown == RCV_SHUTDOWN | SEND_SHUTDOWN {
-            mask |= uapi::POLLHUP;
-        }
-        if self.sk.has_err() {
-            mask |= uapi::POLLERR;
-        }
-        mask
+        mask | datagram_poll_state(st.shutdown, self.sk.has_err())
     }
     fn shutdown(&self, how: u32) -> KResult<()> {
-        let mode = u8::try_from((how + 1) & 3).unwrap_or(RCV_SHUTDOWN | SEND_SHUTDOWN);
+        let mode = shutdown_bits(how);
         let connected = {
             let mut st = self.inner.lock();
             st.shutdown |= mode;

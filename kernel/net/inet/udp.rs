@@ -32,6 +32,7 @@ use smoltcp::iface::SocketHandle;
 use smoltcp::socket::udp::{self, PacketBuffer, PacketMetadata, UdpMetadata};
 use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint, Ipv4Address, Ipv6Address};
 
+use super::af_inet::{RCV_SHUTDOWN, SEND_SHUTDOWN, datagram_poll_state, shutdown_bits};
 use super::inet_opts::{InetOpts, OptCtx, RecvInfo};
 use super::inet_proc::{DgramRow, IPV6_SEQ_DGRAM_HEADER, dgram_row};
 use super::port::{PortBinding, Proto, get_port};
@@ -59,8 +60,6 @@ const UDP6_MAX_PAYLOAD: usize = 65527;
 const UDP_QUEUE_SLOTS: usize = 256;
 /// Linux: `PROT_SOCK`, below which binding needs CAP_NET_BIND_SERVICE.
 const PROT_SOCK: u16 = 1024;
-const RCV_SHUTDOWN: u8 = 1;
-const SEND_SHUTDOWN: u8 = 2;
 
 /// What `bind` and `connect` set (Linux: fields of `inet_sock`).
 #[derive(Default)]
@@ -485,16 +484,7 @@ impl ProtoOps for UdpSock {
     /// Linux: `udp_poll` → `datagram_poll`.
     fn poll(&self) -> PollMask {
         let shutdown = self.inner.lock().shutdown;
-        let mut mask = 0;
-        if self.sk.has_err() {
-            mask |= uapi::POLLERR;
-        }
-        if shutdown & RCV_SHUTDOWN != 0 {
-            mask |= uapi::POLLRDHUP | uapi::POLLIN | uapi::POLLRDNORM;
-        }
-        if shutdown == RCV_SHUTDOWN | SEND_SHUTDOWN {
-            mask |= uapi::POLLHUP;
-        }
+        let mut mask = datagram_poll_state(shutdown, self.sk.has_err());
         if self.first_packet_length() > 0 || self.can_recv() {
             mask |= uapi::POLLIN | uapi::POLLRDNORM;
         }
@@ -507,7 +497,7 @@ impl ProtoOps for UdpSock {
     /// Linux: `inet_shutdown`: `ENOTCONN` unless connected, though the
     /// flags are set all the same.
     fn shutdown(&self, how: u32) -> KResult<()> {
-        let mode = u8::try_from((how + 1) & 3).unwrap_or(RCV_SHUTDOWN | SEND_SHUTDOWN);
+        let mode = shutdown_bits(how);
         let connected = {
             let mut st = self.inner.lock();
             st.shutdown |= mode;
