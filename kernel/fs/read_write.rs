@@ -222,6 +222,16 @@ pub fn generic_file_llseek(pos: u64, size: u64, offset: i64, whence: Whence) -> 
     Ok(new)
 }
 
+/// lseek on a directory whose positions are byte offsets in it (ext2's,
+/// FAT's): as a file of its size, but SEEK_DATA/SEEK_HOLE are `EINVAL`
+/// (Linux: `generic_file_llseek` there, which directories fail for them).
+pub fn dir_llseek_by_size(pos: u64, size: u64, offset: i64, whence: Whence) -> KResult<u64> {
+    match whence {
+        Whence::Data | Whence::Hole => Err(Errno::EINVAL),
+        _ => generic_file_llseek(pos, size, offset, whence),
+    }
+}
+
 /// Where a system call reads or writes: at the file position, or at an
 /// offset that leaves it alone (pread64/pwrite64).
 #[derive(Clone, Copy, Debug)]

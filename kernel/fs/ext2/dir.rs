@@ -16,7 +16,7 @@ use super::ext2_sb;
 use super::file::ext2_fsync;
 use super::inode::disk_ino;
 use crate::fs::file_table::{File, FileOps, Whence};
-use crate::fs::read_write::generic_file_llseek;
+use crate::fs::read_write::dir_llseek_by_size;
 use crate::fs::readdir::DirContext;
 use crate::kernel::errno::{Errno, KResult};
 
@@ -35,12 +35,7 @@ impl FileOps for Ext2DirOps {
 
     /// Linux: `generic_file_llseek` over the directory's size.
     fn llseek(&self, file: &File, pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
-        match whence {
-            Whence::Set | Whence::Cur | Whence::End => {
-                generic_file_llseek(pos, file.f_inode.size(), offset, whence)
-            }
-            Whence::Data | Whence::Hole => Err(Errno::EINVAL),
-        }
+        dir_llseek_by_size(pos, file.f_inode.size(), offset, whence)
     }
 
     /// Linux: `ext2_readdir`; the entries' file types come from the

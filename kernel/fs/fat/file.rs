@@ -27,7 +27,7 @@ use crate::arch::uaccess::UserAddr;
 use crate::fs::buffer::sync_blockdev;
 use crate::fs::file_table::{FMode, File, FileOps, Whence};
 use crate::fs::inode::{FileType, Inode, InodeOps, SetAttr, current_time};
-use crate::fs::read_write::{generic_file_llseek, generic_write_check_limits};
+use crate::fs::read_write::{dir_llseek_by_size, generic_file_llseek, generic_write_check_limits};
 use crate::fs::readdir::DirContext;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::syscall::args::UserPtr;
@@ -221,12 +221,7 @@ impl FileOps for FatDirOps {
     }
 
     fn llseek(&self, file: &File, pos: u64, offset: i64, whence: Whence) -> KResult<u64> {
-        match whence {
-            Whence::Set | Whence::Cur | Whence::End => {
-                generic_file_llseek(pos, file.f_inode.size(), offset, whence)
-            }
-            Whence::Data | Whence::Hole => Err(Errno::EINVAL),
-        }
+        dir_llseek_by_size(pos, file.f_inode.size(), offset, whence)
     }
 
     /// Linux: `fat_readdir`: positions are byte offsets of the entries in

@@ -70,3 +70,17 @@ pub fn datagram_poll_state(shutdown: u8, has_err: bool) -> PollMask {
     }
     mask
 }
+
+/// The flags a datagram receive refuses before it looks at the queue;
+/// whether it only peeks (Linux: `udp_recvmsg`, `raw_recvmsg`: no
+/// out-of-band data; `MSG_ERRQUEUE` reads the error queue).
+pub fn datagram_recv_flags(flags: u32) -> KResult<bool> {
+    if flags & uapi_net::MSG_OOB != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if flags & uapi_net::MSG_ERRQUEUE != 0 {
+        // TODO(issue 7): IP_RECVERR's error queue is not kept.
+        return Err(Errno::EAGAIN);
+    }
+    Ok(flags & uapi_net::MSG_PEEK != 0)
+}

@@ -34,7 +34,7 @@ use smoltcp::wire::{IpAddress, Ipv4Address, Ipv6Address};
 
 use super::af_inet::{
     IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_RAW, RCV_SHUTDOWN, SEND_SHUTDOWN, datagram_poll_state,
-    shutdown_bits,
+    datagram_recv_flags, shutdown_bits,
 };
 use super::inet_opts::{InetOpts, OptCtx, RecvInfo};
 use super::inet_proc::{DgramRow, IPV6_SEQ_DGRAM_HEADER, dgram_row};
@@ -287,14 +287,7 @@ impl RawSock {
     }
 
     fn do_recvmsg(&self, buf: &mut [u8], flags: u32, nonblock: bool) -> KResult<RecvMsg> {
-        if flags & uapi_net::MSG_OOB != 0 {
-            return Err(Errno::EOPNOTSUPP);
-        }
-        if flags & uapi_net::MSG_ERRQUEUE != 0 {
-            // TODO(issue 7): IP_RECVERR's error queue is not kept.
-            return Err(Errno::EAGAIN);
-        }
-        let peek = flags & uapi_net::MSG_PEEK != 0;
+        let peek = datagram_recv_flags(flags)?;
         loop {
             if let Some(e) = self.sk.sock_error() {
                 return Err(e);

@@ -32,7 +32,9 @@ use smoltcp::iface::SocketHandle;
 use smoltcp::socket::udp::{self, PacketBuffer, PacketMetadata, UdpMetadata};
 use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint, Ipv4Address, Ipv6Address};
 
-use super::af_inet::{RCV_SHUTDOWN, SEND_SHUTDOWN, datagram_poll_state, shutdown_bits};
+use super::af_inet::{
+    RCV_SHUTDOWN, SEND_SHUTDOWN, datagram_poll_state, datagram_recv_flags, shutdown_bits,
+};
 use super::inet_opts::{InetOpts, OptCtx, RecvInfo};
 use super::inet_proc::{DgramRow, IPV6_SEQ_DGRAM_HEADER, dgram_row};
 use super::port::{PortBinding, Proto, get_port};
@@ -367,14 +369,7 @@ impl UdpSock {
     /// Linux: `udp_recvmsg`: the pending error first, then a datagram;
     /// 0 once shut down for reading.
     fn do_recvmsg(&self, buf: &mut [u8], flags: u32, nonblock: bool) -> KResult<RecvMsg> {
-        if flags & uapi_net::MSG_OOB != 0 {
-            return Err(Errno::EOPNOTSUPP);
-        }
-        if flags & uapi_net::MSG_ERRQUEUE != 0 {
-            // TODO(issue 7): IP_RECVERR's error queue is not kept.
-            return Err(Errno::EAGAIN);
-        }
-        let peek = flags & uapi_net::MSG_PEEK != 0;
+        let peek = datagram_recv_flags(flags)?;
         loop {
             if let Some(e) = self.sk.sock_error() {
                 return Err(e);
