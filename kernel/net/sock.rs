@@ -263,9 +263,11 @@ fn sock_setsockopt(sock: &Socket, optname: u32, optval: UserAddr, optlen: i32) -
 }
 
 /// `SO_BINDTODEVICE` (Linux: `sock_setbindtodevice`): a name, empty for
-/// none; `ENODEV` for no such interface, `EPERM` without CAP_NET_RAW.
+/// none; `ENODEV` for no such interface.
 fn sock_bindtodevice(sk: &Sock, optval: UserAddr, optlen: i32) -> KResult<()> {
-    if !capable(CAP_NET_RAW) {
+    // Linux 5.7+: anyone may bind an unbound socket; moving it takes
+    // CAP_NET_RAW (`sock_bindtoindex_locked`).
+    if sk.bound_dev_if.load(Ordering::Relaxed) != 0 && !capable(CAP_NET_RAW) {
         return Err(Errno::EPERM);
     }
     let len = usize::try_from(optlen).map_err(|_| Errno::EINVAL)?.min(IFNAMSIZ - 1);
@@ -317,11 +319,12 @@ fn sock_set_timeout(optval: UserAddr, optlen: i32) -> KResult<u64> {
     Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(usec as u64 * 1000))
 }
 
-/// The value of a `SOL_SOCKET` option (Linux: `sock_getsockopt`).
-fn sock_getsockopt(sock: &Socket, optname: u32) -> KResult<([u8; 12], usize)> {
+/// The value of a `SOL_SOCKET` option and its length (Linux:
+/// `sock_getsockopt`); `len` is what the caller's buffer holds.
+fn sock_getsockopt(sock: &Socket, optname: u32, len: usize) -> KResult<([u8; 16], usize)> {
     let sk = sock.ops.sk();
     let int = |v: u32| {
-        let mut b = [0; 12];
+        let mut b = [0; 16];
         b[..4].copy_from_slice(&v.to_ne_bytes());
         Ok((b, 4))
     };
@@ -343,14 +346,51 @@ fn sock_getsockopt(sock: &Socket, optname: u32) -> KResult<([u8; 12], usize)> {
         uapi_net::SO_PRIORITY => int(sk.priority.load(Ordering::Relaxed)),
         uapi_net::SO_LINGER => {
             let l = *sk.linger.lock();
-            let mut b = [0; 12];
+            let mut b = [0; 16];
             b[..4].copy_from_slice(&u32::from(l.is_some()).to_ne_bytes());
             b[4..8].copy_from_slice(&l.unwrap_or(0).to_ne_bytes());
             Ok((b, 8))
         }
-        uapi_net::SO_PEERCRED => Ok((sk.peer_cred.lock().unwrap_or(Ucred::NONE).to_bytes(), 12)),
+        uapi_net::SO_PEERCRED => {
+            let mut b = [0; 16];
+            b[..12].copy_from_slice(&sk.peer_cred.lock().unwrap_or(Ucred::NONE).to_bytes());
+            Ok((b, 12))
+        }
+        uapi_net::SO_RCVTIMEO_OLD => {
+            Ok((timeval_bytes(sk.rcvtimeo_ns.load(Ordering::Relaxed)), 16))
+        }
+        uapi_net::SO_SNDTIMEO_OLD => {
+            Ok((timeval_bytes(sk.sndtimeo_ns.load(Ordering::Relaxed)), 16))
+        }
+        uapi_net::SO_BINDTODEVICE => sock_getbindtodevice(sk, len),
         _ => Err(Errno::ENOPROTOOPT),
     }
+}
+
+/// A timeout as `struct timeval` (Linux: `sock_get_timeout`).
+fn timeval_bytes(ns: u64) -> [u8; 16] {
+    let mut b = [0; 16];
+    b[..8].copy_from_slice(&(ns / 1_000_000_000).to_ne_bytes());
+    b[8..].copy_from_slice(&(ns % 1_000_000_000 / 1000).to_ne_bytes());
+    b
+}
+
+/// `SO_BINDTODEVICE`'s value (Linux: `sock_getbindtodevice`): the name
+/// with its NUL, nothing when unbound; `EINVAL` for a buffer too short.
+fn sock_getbindtodevice(sk: &Sock, len: usize) -> KResult<([u8; 16], usize)> {
+    let mut b = [0; 16];
+    let ifindex = sk.bound_dev_if.load(Ordering::Relaxed);
+    if ifindex == 0 {
+        return Ok((b, 0));
+    }
+    let dev = crate::net::core::dev::dev_get_by_index(ifindex).ok_or(Errno::ENODEV)?;
+    let name = dev.name.as_bytes();
+    let n = name.len().min(IFNAMSIZ - 1);
+    b[..n].copy_from_slice(&name[..n]);
+    if len < n + 1 {
+        return Err(Errno::EINVAL);
+    }
+    Ok((b, n + 1))
 }
 
 /// setsockopt(2): `SOL_SOCKET` only; AF_UNIX has no options of its own
@@ -393,7 +433,7 @@ pub fn sys_getsockopt(
         copy_to_user(optval, &val[..len]).map_err(|_| Errno::EFAULT)?;
         return optlen.write(&i32::try_from(len).unwrap_or(0));
     }
-    let (val, lv) = sock_getsockopt(&sock, optname as u32)?;
+    let (val, lv) = sock_getsockopt(&sock, optname as u32, len)?;
     let len = len.min(lv);
     copy_to_user(optval, &val[..len]).map_err(|_| Errno::EFAULT)?;
     optlen.write(&i32::try_from(len).unwrap_or(0))
